@@ -1,0 +1,3 @@
+from poolmail.cli import main
+
+raise SystemExit(main())

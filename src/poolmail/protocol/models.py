@@ -1,0 +1,52 @@
+"""The botocore service models poolmail serves, loaded once per process."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Final
+
+import botocore.loaders
+from botocore.model import OperationModel, ServiceModel, Shape
+
+COGNITO_IDP: Final = "cognito-idp"
+SES: Final = "ses"
+SESV2: Final = "sesv2"
+SERVICES: Final = (COGNITO_IDP, SES, SESV2)
+
+
+@cache
+def service_model(name: str) -> ServiceModel:
+    loader = botocore.loaders.create_loader()
+    return ServiceModel(loader.load_service_model(name, "service-2"), service_name=name)
+
+
+def operation_model(service: str, operation: str) -> OperationModel | None:
+    model = service_model(service)
+    if operation not in model.operation_names:
+        return None
+    return model.operation_model(operation)
+
+
+@cache
+def error_shapes(service: str) -> dict[str, Shape]:
+    """Error shapes by shape name, the name service code raises."""
+    return {shape.name: shape for shape in service_model(service).error_shapes}
+
+
+def error_wire_code(service: str, name: str) -> str:
+    """The code a client sees for an error: the model's ``error.code`` or the shape name."""
+    shape = error_shapes(service).get(name)
+    if shape is None:
+        return name
+    error = shape.metadata.get("error") or {}
+    return str(error.get("code", name))
+
+
+def error_status(service: str, name: str) -> int | None:
+    shape = error_shapes(service).get(name)
+    if shape is None:
+        return None
+    error = shape.metadata.get("error") or {}
+    if "httpStatusCode" in error:
+        return int(error["httpStatusCode"])
+    return 500 if shape.metadata.get("fault") else 400

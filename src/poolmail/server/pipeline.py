@@ -1,0 +1,177 @@
+"""The request pipeline, top to bottom: identify the service, parse, dispatch, serialise."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from botocore.model import OperationModel
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from poolmail.clock import Clock
+from poolmail.config import Settings
+from poolmail.context import RequestContext
+from poolmail.operations import Handler
+from poolmail.protocol import json_rpc, query, rest_json, rest_routes
+from poolmail.protocol.errors import AwsError, internal_error, not_implemented
+from poolmail.protocol.models import COGNITO_IDP, SES, SESV2, operation_model, service_model
+from poolmail.protocol.validate import validate_input
+from poolmail.protocol.wire import WireResponse
+from poolmail.server.identity import Caller, identify_caller
+from poolmail.store import Database
+
+log = logging.getLogger("poolmail.server")
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+SES_SIGNING_NAMES = ("ses", "email")
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything the pipeline needs that lives as long as the server."""
+
+    db: Database
+    clock: Clock
+    settings: Settings
+    registry: Mapping[str, Mapping[str, Handler]]
+
+
+@dataclass(slots=True)
+class Call:
+    service: str
+    operation: OperationModel
+    params: dict[str, Any]
+
+
+def identify_service(request: Request, caller: Caller, form: Mapping[str, str]) -> str | None:
+    """Decide the service by protocol: target header, REST path, or signed query form."""
+    target = request.headers.get("x-amz-target")
+    if target is not None:
+        prefix = service_model(COGNITO_IDP).metadata["targetPrefix"]
+        return COGNITO_IDP if target.startswith(prefix + ".") else None
+    if request.url.path.startswith("/v2/email"):
+        return SESV2
+    if request.url.path == "/" and "Action" in form:
+        if caller.service in SES_SIGNING_NAMES or (caller.service is None and not caller.signed):
+            return SES
+    return None
+
+
+async def handle_aws(request: Request, services: Services) -> Response:
+    request_id = str(uuid.uuid4())
+    body = await request.body()
+    caller = identify_caller(request.headers, request.query_params, services.settings.account_id)
+    form = _form(request, body)
+    service = identify_service(request, caller, form)
+    if service is None:
+        return _unknown_service(request, request_id)
+    try:
+        call = _parse(service, request, body, form)
+        validate_input(service, call.operation.input_shape, call.params)
+        handler = services.registry[service].get(call.operation.name)
+        if handler is None:
+            raise not_implemented(service, call.operation.name)
+        context = RequestContext(
+            service=service,
+            operation=call.operation.name,
+            account_id=caller.account_id,
+            region=caller.region or services.settings.default_region,
+            request_id=request_id,
+            signed=caller.signed,
+            db=services.db,
+            clock=services.clock,
+            settings=services.settings,
+        )
+        result = await run_in_threadpool(handler, context, call.params)
+        wire = _serialize_result(call, result, request_id)
+    except AwsError as error:
+        wire = _serialize_error(service, error, request_id)
+    except Exception:
+        log.exception("internal error in %s", service)
+        wire = _serialize_error(service, internal_error(service), request_id)
+    headers = {**wire.headers, "x-amzn-RequestId": request_id}
+    return Response(wire.body, status_code=wire.status, headers=headers)
+
+
+def _form(request: Request, body: bytes) -> dict[str, str]:
+    if request.url.path != "/" or "x-amz-target" in request.headers:
+        return {}
+    fields = dict(parse_qsl(request.url.query, keep_blank_values=True))
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(FORM_TYPE) or (body and not content_type):
+        fields.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return fields
+
+
+def _parse(service: str, request: Request, body: bytes, form: Mapping[str, str]) -> Call:
+    if service == COGNITO_IDP:
+        prefix = service_model(service).metadata["targetPrefix"]
+        name = json_rpc.operation_name(request.headers["x-amz-target"], prefix)
+        operation = operation_model(service, name) if name else None
+        if operation is None:
+            raise AwsError("UnknownOperationException", "", status=400)
+        return Call(service, operation, json_rpc.parse_request(operation, body))
+    if service == SES:
+        action = form["Action"]
+        operation = operation_model(service, action)
+        if operation is None:
+            raise AwsError(
+                "InvalidAction", f"The action {action} is not valid for this web service."
+            )
+        return Call(service, operation, query.parse_request(operation, form))
+    raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0]
+    found = rest_routes.match(service, request.method, raw_path or request.url.path)
+    if found is None:
+        raise AwsError(
+            "UnknownOperationException",
+            f"No SES v2 operation is served at {request.method} {request.url.path}.",
+            status=404,
+        )
+    operation = service_model(service).operation_model(found.operation)
+    params = rest_json.parse_request(
+        operation,
+        labels=found.labels,
+        query=parse_qsl(request.url.query, keep_blank_values=True),
+        headers=request.headers,
+        body=body,
+        source=found.source,
+    )
+    return Call(service, operation, params)
+
+
+def _serialize_result(call: Call, result: dict[str, Any], request_id: str) -> WireResponse:
+    if call.service == COGNITO_IDP:
+        return json_rpc.serialize_result(call.operation, result)
+    if call.service == SES:
+        return query.serialize_result(call.service, call.operation, result, request_id)
+    return rest_json.serialize_result(call.operation, result)
+
+
+def _serialize_error(service: str, error: AwsError, request_id: str) -> WireResponse:
+    if service == COGNITO_IDP:
+        return json_rpc.serialize_error(service, error)
+    if service == SES:
+        return query.serialize_error(service, error, request_id)
+    return rest_json.serialize_error(service, error)
+
+
+def _unknown_service(request: Request, request_id: str) -> Response:
+    # Neither a Cognito target, an SES v2 path nor an SES query form: answer as AWS's
+    # front door does for a request it cannot route.
+    target = request.headers.get("x-amz-target")
+    message = (
+        f"poolmail does not serve the target {target}."
+        if target
+        else f"poolmail serves no AWS API at {request.method} {request.url.path}."
+    )
+    wire = json_rpc.serialize_error(
+        COGNITO_IDP, AwsError("UnknownOperationException", message, status=400)
+    )
+    headers = {**wire.headers, "x-amzn-RequestId": request_id}
+    return Response(wire.body, status_code=wire.status, headers=headers)

@@ -1,0 +1,55 @@
+"""Where poolmail keeps its state: ``open_database`` picks SQLite or PostgreSQL and migrates
+the schema to the version this code knows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from poolmail.store.base import Database, Dialect, Row, Transaction
+from poolmail.store.migrations import SchemaTooNewError, migrate
+from poolmail.store.sqlite import MEMORY, SqliteDatabase
+
+__all__ = [
+    "Database",
+    "Dialect",
+    "Row",
+    "SchemaTooNewError",
+    "Transaction",
+    "open_database",
+]
+
+SQLITE_FILE_NAME = "poolmail.sqlite3"
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def open_database(*, data_dir: str | None = None, database_url: str | None = None) -> Database:
+    """Open (creating and migrating as needed) the database the command line names.
+
+    ``database_url`` (``postgresql://...``) wins; otherwise SQLite in ``data_dir``, or a
+    throwaway in-memory database when ``data_dir`` is ``":memory:"``.
+    """
+    db: Database
+    if database_url is not None:
+        if not database_url.startswith(_POSTGRES_SCHEMES):
+            raise ValueError(
+                f"unsupported database URL {database_url.split(':')[0]}:...; use postgresql://"
+            )
+        # Imported here so SQLite-only runs never load psycopg.
+        from poolmail.store.postgres import PostgresDatabase
+
+        db = PostgresDatabase(database_url)
+    elif data_dir == MEMORY:
+        db = SqliteDatabase(MEMORY)
+    elif data_dir is not None:
+        directory = Path(data_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        db = SqliteDatabase(str(directory / SQLITE_FILE_NAME))
+    else:
+        raise ValueError("open_database needs a data_dir or a database_url")
+    try:
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return db

@@ -1,0 +1,120 @@
+"""Versioned schema migrations, applied in order whenever a database opens.
+
+To change the schema, append a ``Migration`` with the next version number to
+``MIGRATIONS``. Never edit one that has shipped: databases out there have already run it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from poolmail.store.base import Database, Dialect
+
+# A statement is portable SQL, or a mapping from dialect to that dialect's spelling where
+# they differ; a dialect missing from the mapping skips the statement.
+Statement = str | Mapping[Dialect, str]
+
+# Named lock for Database.transaction: replicas starting together on one PostgreSQL
+# database migrate one after the other (SQLite's BEGIN IMMEDIATE serialises on its own).
+MIGRATION_LOCK = "poolmail:schema-migration"
+
+
+class Migration(NamedTuple):
+    version: int
+    description: str
+    statements: list[Statement]
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(
+        1,
+        "user pools and SES identities",
+        [
+            """
+            CREATE TABLE user_pools (
+                id TEXT PRIMARY KEY,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX user_pools_scope ON user_pools (account, region, created_at, id)",
+            """
+            CREATE TABLE ses_identities (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                identity TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, identity)
+            )
+            """,
+        ],
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+_CREATE_SCHEMA_VERSION = """
+    CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY,
+        description TEXT NOT NULL,
+        applied_at DOUBLE PRECISION NOT NULL
+    )
+"""
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was migrated by a newer poolmail; this one must not touch it."""
+
+    def __init__(self, found: int, known: int) -> None:
+        super().__init__(
+            f"the database schema is at version {found}, but this poolmail knows versions "
+            f"up to {known} only; run a newer poolmail, or point this one at another database"
+        )
+        self.found = found
+        self.known = known
+
+
+def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
+    """Bring ``db`` up to the last of ``migrations``; return the versions it applied.
+
+    Everything runs in one transaction, so a failing migration leaves the database at the
+    version it had before.
+    """
+    _check_numbering(migrations)
+    known = migrations[-1].version if migrations else 0
+    applied: list[int] = []
+    with db.transaction(lock=MIGRATION_LOCK) as tx:
+        tx.execute(_CREATE_SCHEMA_VERSION)
+        row = tx.fetchone("SELECT MAX(version) FROM schema_version")
+        current: int = row[0] if row is not None and row[0] is not None else 0
+        if current > known:
+            raise SchemaTooNewError(current, known)
+        for migration in migrations[current:]:
+            for statement in migration.statements:
+                sql = statement if isinstance(statement, str) else statement.get(db.dialect)
+                if sql is not None:
+                    tx.execute(sql)
+            tx.execute(
+                "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.description, time.time()),
+            )
+            applied.append(migration.version)
+    return applied
+
+
+def _check_numbering(migrations: Sequence[Migration]) -> None:
+    # Versions double as list positions (migrations[current:] above), so a gap or a
+    # duplicate would silently skip or repeat a migration.
+    for position, migration in enumerate(migrations, start=1):
+        if migration.version != position:
+            raise ValueError(
+                f"migration {migration.description!r} has version {migration.version}, "
+                f"expected {position}: versions must run 1, 2, 3, ... in order"
+            )

@@ -1,0 +1,95 @@
+"""Start the real `poolmail serve` in a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import boto3
+import httpx
+from botocore.config import Config
+
+READY_PREFIX = "poolmail ready on "
+
+
+@dataclass
+class ServerProcess:
+    args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    url: str = ""
+    process: subprocess.Popen[str] | None = None
+    _log: IO[str] | None = None
+
+    def start(self, timeout: float = 20.0) -> ServerProcess:
+        self._log = tempfile.TemporaryFile("w+")
+        command = [sys.executable, "-m", "poolmail", "serve", "--port", "0", *self.args]
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            env={**os.environ, **self.env},
+        )
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline() if ready else ""
+        if not line.startswith(READY_PREFIX):
+            output = self.log()
+            self.stop()
+            raise RuntimeError(f"server did not start: {line!r}\n{output}")
+        self.url = line[len(READY_PREFIX) :].strip()
+        return self
+
+    def log(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read()
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            code = self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        self.process = None
+        return code
+
+    def restart(self) -> ServerProcess:
+        self.stop()
+        return self.start()
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/_poolmail/reset").raise_for_status()
+
+    def client(
+        self,
+        service: str,
+        *,
+        region: str = "us-east-1",
+        access_key: str = "AKIDPOOLMAILTEST",
+        validate: bool = True,
+    ) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id=access_key,
+            aws_secret_access_key="secret",
+            config=Config(parameter_validation=validate, retries={"max_attempts": 1}),
+        )
