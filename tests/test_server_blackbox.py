@@ -175,7 +175,11 @@ def test_ses_v1_validation_error_in_query_form(live: ServerProcess) -> None:
 @pytest.mark.parametrize(
     ("service", "call", "operation"),
     [
-        ("cognito-idp", lambda c: c.describe_user_pool_domain(Domain="x"), "DescribeUserPoolDomain"),
+        (
+            "cognito-idp",
+            lambda c: c.describe_user_pool_domain(Domain="x"),
+            "DescribeUserPoolDomain",
+        ),
         ("ses", lambda c: c.get_send_quota(), "GetSendQuota"),
         ("sesv2", lambda c: c.get_account(), "GetAccount"),
     ],

@@ -6,24 +6,16 @@ POOLMAIL_TEST_POSTGRES_URL names and dropped afterwards, so runs never see each 
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from poolmail.store import Database, open_database
 from poolmail.store.postgres import PostgresDatabase
 from poolmail.store.sqlite import MEMORY, SqliteDatabase
-
-POSTGRES_URL = os.environ.get(
-    "POOLMAIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+from tests.support.postgres import fresh_database
 
 ALL_BACKENDS = [
     pytest.param("sqlite-file"),
@@ -65,36 +57,11 @@ class Backend:
         return db
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-    try:
-        connection = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:
-        reason = str(error)
-    else:
-        with connection:
-            yield connection
-        return
-    # Outside the except block, so the report shows our message rather than a chain.
-    if os.environ.get("POOLMAIL_SKIP_POSTGRES") == "1":
-        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL} (POOLMAIL_SKIP_POSTGRES=1)")
-    pytest.fail(
-        f"PostgreSQL is unreachable at {POSTGRES_URL}: {reason}\n"
-        "Start one, point POOLMAIL_TEST_POSTGRES_URL at it, or set "
-        "POOLMAIL_SKIP_POSTGRES=1 to skip the PostgreSQL cases.",
-        pytrace=False,
-    )
-
-
 @pytest.fixture
-def postgres_url(postgres_server: psycopg.Connection[tuple[object, ...]]) -> Iterator[str]:
-    name = f"poolmail_test_{secrets.token_hex(6)}"
-    postgres_server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
-    finally:
-        # Plain DROP (no FORCE): a connection left open would fail here, and it should.
-        postgres_server.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+def postgres_url() -> Iterator[str]:
+    # Dropped without FORCE: a connection the store left open fails the test, as it should.
+    with fresh_database(force_drop=False) as url:
+        yield url
 
 
 def _make_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:

@@ -18,7 +18,8 @@ from .conftest import Backend
 
 POOL = ("us-east-1_AbC123xyz", "000000000000", "us-east-1", "alpha", 1.5, "{}")
 INSERT_POOL = (
-    "INSERT INTO user_pools (id, account, region, name, created_at, data) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO user_pools (id, account, region, name, created_at, modified_at, data) "
+    "VALUES (?, ?, ?, ?, ?, 0, ?)"
 )
 
 
@@ -56,7 +57,10 @@ def test_migrations_create_the_schema_and_record_the_version(db: Database) -> No
             ("000000000000", "us-east-1", "Me@Example.com", "EmailAddress", 2.0, "{}"),
         )
     with db.transaction() as tx:
-        assert tx.fetchone("SELECT * FROM user_pools") == POOL
+        assert (
+            tx.fetchone("SELECT id, account, region, name, created_at, data FROM user_pools")
+            == POOL
+        )
         assert tx.fetchone("SELECT identity, kind FROM ses_identities") == (
             "Me@Example.com",
             "EmailAddress",

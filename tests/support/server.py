@@ -27,7 +27,7 @@ class ServerProcess:
     _log: IO[str] | None = None
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
-        self._log = tempfile.TemporaryFile("w+")
+        self._log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives until stop()
         command = [sys.executable, "-m", "poolmail", "serve", "--port", "0", *self.args]
         self.process = subprocess.Popen(
             command,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import string
+from dataclasses import dataclass
 from typing import Any
 
 from poolmail.cognito.schema import pool_schema
@@ -100,8 +101,6 @@ def settings_from_create(params: dict[str, Any]) -> dict[str, Any]:
     for key in _KEPT_AS_GIVEN:
         if key in params:
             settings[key] = params[key]
-    if "UserPoolAddOns" in params:
-        settings["UserPoolAddOns"] = params["UserPoolAddOns"]
     return settings
 
 
@@ -111,9 +110,17 @@ def create_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     pool_id = new_pool_id(ctx.region)
     with ctx.db.transaction() as tx:
         tx.execute(
-            "INSERT INTO user_pools (id, account, region, name, created_at, data) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (pool_id, ctx.account_id, ctx.region, params["PoolName"], now, json.dumps(settings)),
+            "INSERT INTO user_pools (id, account, region, name, created_at, modified_at, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                pool_id,
+                ctx.account_id,
+                ctx.region,
+                params["PoolName"],
+                now,
+                now,
+                json.dumps(settings),
+            ),
         )
     return {"UserPool": _describe(pool_id, ctx, params["PoolName"], now, now, settings)}
 
@@ -137,33 +144,45 @@ def _describe(
     }
 
 
-def load_pool(tx: Transaction, ctx: RequestContext, pool_id: str) -> tuple[str, float, dict[str, Any]]:
-    """Name, creation time and settings of a pool in the caller's account and region."""
+@dataclass(slots=True)
+class StoredPool:
+    id: str
+    name: str
+    created: float
+    modified: float
+    settings: dict[str, Any]
+
+
+def load_pool(tx: Transaction, ctx: RequestContext, pool_id: str) -> StoredPool:
+    """A pool of the caller's account and region, or ResourceNotFoundException."""
     row = tx.fetchone(
-        "SELECT name, created_at, data FROM user_pools WHERE id = ? AND account = ? AND region = ?",
+        "SELECT name, created_at, modified_at, data FROM user_pools "
+        "WHERE id = ? AND account = ? AND region = ?",
         (pool_id, ctx.account_id, ctx.region),
     )
     if row is None:
         raise not_found(pool_id)
-    return str(row[0]), float(row[1]), json.loads(row[2])
+    return StoredPool(pool_id, str(row[0]), float(row[1]), float(row[2]), json.loads(row[3]))
 
 
 def describe_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     pool_id = params["UserPoolId"]
     with ctx.db.transaction() as tx:
-        name, created, settings = load_pool(tx, ctx, pool_id)
-    modified = float(settings.pop("_modified", created))
-    return {"UserPool": _describe(pool_id, ctx, name, created, modified, settings)}
+        pool = load_pool(tx, ctx, pool_id)
+    return {
+        "UserPool": _describe(pool_id, ctx, pool.name, pool.created, pool.modified, pool.settings)
+    }
 
 
 def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     limit = params["MaxResults"]
-    sql = "SELECT id, name, created_at, data FROM user_pools WHERE account = ? AND region = ?"
+    sql = (
+        "SELECT id, name, created_at, modified_at, data FROM user_pools "
+        "WHERE account = ? AND region = ?"
+    )
     args: list[Any] = [ctx.account_id, ctx.region]
     if "NextToken" in params:
-        after_created, after_id = decode_token(
-            params["NextToken"], "InvalidParameterException", 2
-        )
+        after_created, after_id = decode_token(params["NextToken"], "InvalidParameterException", 2)
         sql += " AND (created_at > ? OR (created_at = ? AND id > ?))"
         args += [after_created, after_created, after_id]
     sql += " ORDER BY created_at, id LIMIT ?"
@@ -171,14 +190,13 @@ def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     with ctx.db.transaction() as tx:
         rows = tx.fetchall(sql, args)
     pools = []
-    for pool_id, name, created, data in rows[:limit]:
-        settings = json.loads(data)
+    for pool_id, name, created, modified, data in rows[:limit]:
         pools.append(
             {
                 "Id": pool_id,
                 "Name": name,
-                "LambdaConfig": settings.get("LambdaConfig", {}),
-                "LastModifiedDate": float(settings.get("_modified", created)),
+                "LambdaConfig": json.loads(data).get("LambdaConfig", {}),
+                "LastModifiedDate": float(modified),
                 "CreationDate": float(created),
             }
         )
@@ -192,8 +210,7 @@ def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 def delete_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     pool_id = params["UserPoolId"]
     with ctx.db.transaction() as tx:
-        _, _, settings = load_pool(tx, ctx, pool_id)
-        if settings.get("DeletionProtection") == "ACTIVE":
+        if load_pool(tx, ctx, pool_id).settings.get("DeletionProtection") == "ACTIVE":
             raise AwsError(
                 "InvalidParameterException",
                 "The user pool cannot be deleted because deletion protection is activated.",

@@ -137,7 +137,8 @@ def serialize_error(service: str, error: AwsError, request_id: str) -> WireRespo
 
 
 def _document(root: ET.Element) -> bytes:
-    return ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return document
 
 
 def _write_structure(node: ET.Element, shape: StructureShape, value: dict[str, Any]) -> None:
@@ -175,7 +176,9 @@ def _scalar_text(shape: Shape, value: Any) -> str:
     if shape.type_name == "boolean":
         return "true" if value else "false"
     if shape.type_name == "timestamp":
-        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromtimestamp(value, dt.UTC)
+        moment = (
+            value if isinstance(value, dt.datetime) else dt.datetime.fromtimestamp(value, dt.UTC)
+        )
         text = moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
         return text.replace("+00:00", "Z")
     if shape.type_name == "blob":

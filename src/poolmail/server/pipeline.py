@@ -57,9 +57,9 @@ def identify_service(request: Request, caller: Caller, form: Mapping[str, str]) 
         return COGNITO_IDP if target.startswith(prefix + ".") else None
     if request.url.path.startswith("/v2/email"):
         return SESV2
-    if request.url.path == "/" and "Action" in form:
-        if caller.service in SES_SIGNING_NAMES or (caller.service is None and not caller.signed):
-            return SES
+    signed_for_ses = caller.service in SES_SIGNING_NAMES
+    if request.url.path == "/" and "Action" in form and (signed_for_ses or not caller.signed):
+        return SES
     return None
 
 

@@ -39,6 +39,7 @@ MIGRATIONS: list[Migration] = [
                 region TEXT NOT NULL,
                 name TEXT NOT NULL,
                 created_at DOUBLE PRECISION NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
                 data TEXT NOT NULL
             )
             """,
