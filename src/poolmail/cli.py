@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import socket
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import uvicorn
 
 from poolmail.config import DEFAULT_ACCOUNT_ID, Settings
 from poolmail.server.app import create_app
-from poolmail.store import open_database
+from poolmail.store import POSTGRES_SCHEMES, open_database
 
 
 def _env(name: str, default: str | None) -> str | None:
@@ -72,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
 class _Server(uvicorn.Server):
     """Prints the ready line once the socket is bound, with the port really in use."""
 
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        # SIGTERM/SIGINT is how `poolmail serve` is meant to stop: after the graceful
+        # shutdown, exit 0 instead of uvicorn's re-raising the signal at the end.
+        captured = getattr(self, "_captured_signals", None)
+        if isinstance(captured, list):
+            captured.clear()
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.should_exit or not self.servers:
@@ -82,8 +92,15 @@ class _Server(uvicorn.Server):
 
 
 def serve(args: argparse.Namespace) -> int:
+    problem = None
     if not 0 <= args.port <= 65535:
-        print(f"poolmail: --port {args.port} is not a port number", file=sys.stderr)
+        problem = f"--port {args.port} is not a port number"
+    elif not re.fullmatch(r"\d{12}", args.account_id):
+        problem = f"--account-id must be 12 digits, not {args.account_id!r}"
+    elif args.database_url is not None and not args.database_url.startswith(POSTGRES_SCHEMES):
+        problem = "--database-url must be a postgresql:// URL"
+    if problem is not None:
+        print(f"poolmail: {problem}", file=sys.stderr)
         return 2
     settings = Settings(
         host=args.host,

@@ -22,13 +22,14 @@ READY_PREFIX = "poolmail ready on "
 class ServerProcess:
     args: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    python: str = sys.executable
     url: str = ""
     process: subprocess.Popen[str] | None = None
     _log: IO[str] | None = None
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
         self._log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives until stop()
-        command = [sys.executable, "-m", "poolmail", "serve", "--port", "0", *self.args]
+        command = [self.python, "-m", "poolmail", "serve", "--port", "0", *self.args]
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,

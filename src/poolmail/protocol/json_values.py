@@ -25,6 +25,8 @@ def from_json(shape: Shape, value: Any, path: str = "") -> Any:
     if value is None:
         return None
     kind = shape.type_name
+    if isinstance(shape, StructureShape) and shape.is_document_type:
+        return value  # a document is free-form JSON, passed through as sent
     if isinstance(shape, StructureShape):
         if not isinstance(value, dict):
             raise SerializationError(f"Expected an object for {path or shape.name}.")
@@ -74,6 +76,8 @@ def from_json(shape: Shape, value: Any, path: str = "") -> Any:
 
 
 def to_json(shape: Shape, value: Any) -> Any:
+    if isinstance(shape, StructureShape) and shape.is_document_type:
+        return value
     if isinstance(shape, StructureShape):
         return {
             member.serialization.get("name", name): to_json(member, value[name])

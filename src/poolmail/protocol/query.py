@@ -13,7 +13,7 @@ from botocore.model import ListShape, MapShape, OperationModel, Shape, Structure
 
 from poolmail.protocol.errors import AwsError
 from poolmail.protocol.json_values import parse_timestamp
-from poolmail.protocol.models import error_status, error_wire_code, service_model
+from poolmail.protocol.models import error_shapes, error_status, error_wire_code, service_model
 from poolmail.protocol.wire import WireResponse
 
 CONTENT_TYPE = "text/xml"
@@ -132,6 +132,11 @@ def serialize_error(service: str, error: AwsError, request_id: str) -> WireRespo
     ET.SubElement(node, "Type").text = "Sender" if status < 500 else "Receiver"
     ET.SubElement(node, "Code").text = error_wire_code(service, error.code)
     ET.SubElement(node, "Message").text = error.message
+    shape = error_shapes(service).get(error.code)
+    if shape is not None:
+        # The error shape's members (ConfigurationSetName, ...) sit beside Code, where
+        # botocore reads the modeled exception's fields.
+        _write_structure(node, shape, error.fields)
     ET.SubElement(root, "RequestId").text = request_id
     return WireResponse(status, {"Content-Type": CONTENT_TYPE}, _document(root))
 

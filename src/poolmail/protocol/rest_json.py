@@ -45,7 +45,11 @@ def parse_request(
         location = member.serialization.get("location")
         wire_name = member.serialization.get("name", name)
         if source == "query":
-            location = "querystring"
+            # A legacy GET sends its members as query parameters by name. A map or
+            # structure the old model lacked (ListEmailIdentities' Filter) cannot come that
+            # way; taken as a query-string map, it would swallow every parameter.
+            nested = isinstance(member, MapShape | StructureShape)
+            location = None if nested else "querystring"
         elif source == "body" and location in ("querystring", None):
             location = None
         if location == "uri":

@@ -11,6 +11,7 @@ from poolmail.store.migrations import SchemaTooNewError, migrate
 from poolmail.store.sqlite import MEMORY, SqliteDatabase
 
 __all__ = [
+    "POSTGRES_SCHEMES",
     "Database",
     "Dialect",
     "Row",
@@ -20,7 +21,7 @@ __all__ = [
 ]
 
 SQLITE_FILE_NAME = "poolmail.sqlite3"
-_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def open_database(*, data_dir: str | None = None, database_url: str | None = None) -> Database:
@@ -31,7 +32,7 @@ def open_database(*, data_dir: str | None = None, database_url: str | None = Non
     """
     db: Database
     if database_url is not None:
-        if not database_url.startswith(_POSTGRES_SCHEMES):
+        if not database_url.startswith(POSTGRES_SCHEMES):
             raise ValueError(
                 f"unsupported database URL {database_url.split(':')[0]}:...; use postgresql://"
             )

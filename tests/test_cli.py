@@ -1,0 +1,88 @@
+"""`poolmail serve` as a process: help, ready line, clean shutdown, bad options."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.server import ServerProcess
+
+
+def run_poolmail(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "poolmail", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_help_documents_every_option_and_its_env_variable() -> None:
+    result = run_poolmail("serve", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for option, env in [
+        ("--host", "POOLMAIL_HOST"),
+        ("--port", "POOLMAIL_PORT"),
+        ("--data-dir", "POOLMAIL_DATA_DIR"),
+        ("--database-url", "POOLMAIL_DATABASE_URL"),
+        ("--account-id", "POOLMAIL_ACCOUNT_ID"),
+        ("--log-level", "POOLMAIL_LOG_LEVEL"),
+    ]:
+        assert option in text
+        assert f"env {env}" in text
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_ready_line_then_clean_stop(tmp_path: Path, sig: int) -> None:
+    server = ServerProcess(["--data-dir", str(tmp_path)]).start()
+    assert server.url.startswith("http://127.0.0.1:")
+    assert httpx.get(f"{server.url}/_poolmail/health").json()["storage"] == "sqlite"
+    assert server.stop(sig) == 0
+    assert (tmp_path / "poolmail.sqlite3").exists()
+
+
+def test_env_variables_configure_the_server(tmp_path: Path) -> None:
+    server = ServerProcess(
+        [], env={"POOLMAIL_DATA_DIR": str(tmp_path), "POOLMAIL_ACCOUNT_ID": "210987654321"}
+    ).start()
+    try:
+        pool = server.client("cognito-idp").create_user_pool(PoolName="env")["UserPool"]
+        assert ":210987654321:userpool/" in pool["Arn"]
+        assert (tmp_path / "poolmail.sqlite3").exists()
+    finally:
+        server.stop()
+
+
+def test_memory_data_dir_keeps_nothing(tmp_path: Path) -> None:
+    server = ServerProcess(["--data-dir", ":memory:"]).start()
+    try:
+        server.client("cognito-idp").create_user_pool(PoolName="gone")
+        server.restart()
+        assert server.client("cognito-idp").list_user_pools(MaxResults=5)["UserPools"] == []
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "70000"], "--port 70000 is not a port number"),
+        (["--account-id", "12345"], "--account-id must be 12 digits"),
+        (["--database-url", "mysql://x"], "postgresql://"),
+    ],
+)
+def test_bad_options_are_usage_errors(args: list[str], message: str) -> None:
+    result = run_poolmail("serve", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_no_command_is_a_usage_error() -> None:
+    assert run_poolmail().returncode == 2
