@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -252,3 +254,32 @@ def test_a_pool_outlives_a_restart(live: ServerProcess) -> None:
     live.restart()
     again = live.client("cognito-idp")
     assert again.describe_user_pool(UserPoolId=created["Id"])["UserPool"] == created
+
+
+def test_unsigned_call_takes_the_region_from_the_pool_id(live: ServerProcess) -> None:
+    pool_id = live.client("cognito-idp", region="eu-west-1").create_user_pool(PoolName="eu")[
+        "UserPool"
+    ]["Id"]
+    answer = httpx.post(
+        live.url,
+        headers={
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.DescribeUserPool",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+        content=json.dumps({"UserPoolId": pool_id}).encode(),
+    )
+    assert answer.status_code == 200
+    assert answer.json()["UserPool"]["Arn"].startswith("arn:aws:cognito-idp:eu-west-1:")
+
+
+def test_concurrent_creates_all_land(live: ServerProcess) -> None:
+    cognito = live.client("cognito-idp")
+    names = [f"parallel-{index:02d}" for index in range(40)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda name: cognito.create_user_pool(PoolName=name), names))
+    listed = [
+        pool["Name"]
+        for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
+        for pool in page["UserPools"]
+    ]
+    assert sorted(listed) == names

@@ -99,10 +99,7 @@ def to_json(shape: Shape, value: Any) -> Any:
 
 
 def epoch_seconds(value: dt.datetime | float | int) -> float | int:
-    if isinstance(value, dt.datetime):
-        seconds = value.timestamp()
-    else:
-        seconds = float(value)
+    seconds = value.timestamp() if isinstance(value, dt.datetime) else float(value)
     # AWS JSON services print whole seconds as integers and keep milliseconds otherwise.
     rounded = round(seconds, 3)
     return int(rounded) if rounded == int(rounded) else rounded

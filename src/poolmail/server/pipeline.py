@@ -81,7 +81,7 @@ async def handle_aws(request: Request, services: Services) -> Response:
             service=service,
             operation=call.operation.name,
             account_id=caller.account_id,
-            region=caller.region or services.settings.default_region,
+            region=_region(service, caller, call.params, services.settings),
             request_id=request_id,
             signed=caller.signed,
             db=services.db,
@@ -97,6 +97,17 @@ async def handle_aws(request: Request, services: Services) -> Response:
         wire = _serialize_error(service, internal_error(service), request_id)
     headers = {**wire.headers, "x-amzn-RequestId": request_id}
     return Response(wire.body, status_code=wire.status, headers=headers)
+
+
+def _region(service: str, caller: Caller, params: dict[str, Any], settings: Settings) -> str:
+    if caller.region:
+        return caller.region
+    # Unsigned Cognito calls (browser SDKs) carry no credential scope; a pool ID names its
+    # region (`eu-west-1_AbC123xyz`), as Cognito's own endpoint routing relies on.
+    pool_id = params.get("UserPoolId")
+    if service == COGNITO_IDP and isinstance(pool_id, str) and "_" in pool_id:
+        return pool_id.split("_", 1)[0]
+    return settings.default_region
 
 
 def _form(request: Request, body: bytes) -> dict[str, str]:
