@@ -22,7 +22,14 @@ from botocore.awsrequest import (
     prepare_request_dict,
 )
 from botocore.handlers import generate_idempotent_uuid
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import (
+    ListShape,
+    MapShape,
+    OperationModel,
+    ServiceModel,
+    Shape,
+    StructureShape,
+)
 from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 
@@ -135,13 +142,39 @@ def test_request_with_empty_collections(service: str, name: str) -> None:
     check_request(service, operation, sample_input(operation, items=0))
 
 
-def test_samples_fill_every_input_member() -> None:
+def unfilled(shape: Shape, value: Any, path: str) -> list[str]:
+    """Members, list items and map entries a sample left out, by path."""
+    if isinstance(shape, StructureShape) and not shape.is_document_type:
+        if shape.is_tagged_union:
+            return [] if len(value) == 1 else [path]
+        missing = [f"{path}.{name}" for name in shape.members if name not in value]
+        for name, member in shape.members.items():
+            if name in value:
+                missing += unfilled(member, value[name], f"{path}.{name}")
+        return missing
+    if isinstance(shape, ListShape):
+        items = [unfilled(shape.member, item, f"{path}[]") for item in value]
+        return [path] if not value else [p for item in items for p in item]
+    if isinstance(shape, MapShape):
+        entries = [unfilled(shape.value, item, f"{path}{{}}") for item in value.values()]
+        return [path] if not value else [p for entry in entries for p in entry]
+    return []
+
+
+def test_samples_fill_every_member() -> None:
     # Guards the oracle itself: a generator that left members out would test nothing.
-    operation = service_model(COGNITO_IDP).operation_model("CreateUserPool")
-    params = sample_input(operation)
-    assert set(params) == set(operation.input_shape.members)
-    assert params["EmailConfiguration"]["SourceArn"]
-    assert isinstance(params["Schema"][0]["DeveloperOnlyAttribute"], bool)
+    missing = []
+    for service in SERVICES:
+        model = service_model(service)
+        for name in model.operation_names:
+            operation = model.operation_model(name)
+            for shape, value in (
+                (operation.input_shape, sample_input(operation)),
+                (operation.output_shape, sample_output(operation)),
+            ):
+                if shape is not None:
+                    missing += unfilled(shape, value, f"{service}/{name}")
+    assert missing == []
 
 
 def legacy_service_model(service: str, legacy: rest_routes.LegacyRoute) -> ServiceModel:
@@ -174,6 +207,29 @@ def test_list_routes_old_and_new(route: rest_routes.LegacyRoute) -> None:
     assert (request.method, urlsplit(request.url).path) == (route.method, route.uri)
     operation = service_model(SESV2).operation_model(route.operation)
     assert parse_with_ours(SESV2, operation, request) == params
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("ListEmailIdentities", "/v2/email/identities"),
+        ("ListConfigurationSets", "/v2/email/configuration-sets"),
+    ],
+)
+def test_legacy_get_route_as_sent_on_the_wire(name: str, path: str) -> None:
+    found = rest_routes.match(SESV2, "GET", path)
+    assert found is not None
+    assert found.operation == name
+    operation = service_model(SESV2).operation_model(name)
+    parsed = rest_json.parse_request(
+        operation,
+        labels=found.labels,
+        query=parse_qsl("NextToken=page%2F2%20%26&PageSize=7", keep_blank_values=True),
+        headers={},
+        body=b"",
+        source=found.source,
+    )
+    assert parsed == {"NextToken": "page/2 &", "PageSize": 7}
 
 
 @pytest.mark.parametrize("name", ["ListEmailIdentities", "ListConfigurationSets"])
