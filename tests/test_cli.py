@@ -34,6 +34,11 @@ def test_serve_help_documents_every_option_and_its_env_variable() -> None:
         ("--database-url", "POOLMAIL_DATABASE_URL"),
         ("--account-id", "POOLMAIL_ACCOUNT_ID"),
         ("--log-level", "POOLMAIL_LOG_LEVEL"),
+        ("--ses-sandbox", "POOLMAIL_SES_SANDBOX"),
+        ("--production-access-review", "POOLMAIL_PRODUCTION_ACCESS_REVIEW"),
+        ("--ses-max-24-hour-send", "POOLMAIL_SES_MAX_24_HOUR_SEND"),
+        ("--ses-max-send-rate", "POOLMAIL_SES_MAX_SEND_RATE"),
+        ("--dns-server", "POOLMAIL_DNS_SERVER"),
     ]:
         assert option in text
         assert f"env {env}" in text
@@ -73,9 +78,12 @@ def test_memory_data_dir_keeps_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--port", "70000"], "--port 70000 is not a port number"),
+        (["--port", "70000"], "--port 70000 is not between 0 and 65535"),
         (["--account-id", "12345"], "--account-id must be 12 digits"),
         (["--database-url", "mysql://x"], "postgresql://"),
+        (["--ses-max-send-rate", "fast"], "--ses-max-send-rate fast is not a whole number"),
+        (["--dns-server", "localhost"], "--dns-server must be HOST:PORT"),
+        (["--ses-sandbox", "maybe"], "invalid choice"),
     ],
 )
 def test_bad_options_are_usage_errors(args: list[str], message: str) -> None:

@@ -10,16 +10,36 @@ import socket
 import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
-from poolmail.config import DEFAULT_ACCOUNT_ID, Settings
+from poolmail.config import (
+    DEFAULT_ACCOUNT_ID,
+    PRODUCTION_MAX_24_HOUR_SEND,
+    PRODUCTION_MAX_SEND_RATE,
+    Settings,
+)
 from poolmail.server.app import create_app
 from poolmail.store import POSTGRES_SCHEMES, open_database
 
 
-def _env(name: str, default: str | None) -> str | None:
-    return os.environ.get(name, default)
+def _option(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    env: str,
+    default: str | None,
+    text: str,
+    **kwargs: Any,
+) -> None:
+    """An option whose default comes from its POOLMAIL_* variable, documented as such."""
+    shown = "none" if default is None else default
+    parser.add_argument(
+        flag,
+        default=os.environ.get(env, default),
+        help=f"{text} (env {env}; default {shown})",
+        **kwargs,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,44 +51,120 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the AWS-compatible server",
-        description="Serve Cognito user pools, SES v1 and SES v2 on one port.",
+        description="Serve Cognito user pools, SES v1 and SES v2 on one port. Defaults "
+        "behave like a new AWS account; each looser behaviour is an option below.",
     )
-    serve.add_argument(
-        "--host",
-        default=_env("POOLMAIL_HOST", "127.0.0.1"),
-        help="address to listen on (env POOLMAIL_HOST; default 127.0.0.1)",
-    )
-    serve.add_argument(
-        "--port",
-        type=int,
-        default=int(_env("POOLMAIL_PORT", "4747") or 4747),
-        help="port to listen on, 0 for any free port (env POOLMAIL_PORT; default 4747)",
-    )
-    serve.add_argument(
+    _option(serve, "--host", "POOLMAIL_HOST", "127.0.0.1", "address to listen on")
+    _option(serve, "--port", "POOLMAIL_PORT", "4747", "port to listen on, 0 for any free port")
+    _option(
+        serve,
         "--data-dir",
-        default=_env("POOLMAIL_DATA_DIR", ".poolmail"),
-        help="directory of the SQLite state file, or :memory: for throwaway state "
-        "(env POOLMAIL_DATA_DIR; default ./.poolmail)",
+        "POOLMAIL_DATA_DIR",
+        ".poolmail",
+        "directory of the SQLite state file, or :memory: for throwaway state",
     )
-    serve.add_argument(
+    _option(
+        serve,
         "--database-url",
-        default=_env("POOLMAIL_DATABASE_URL", None),
-        help="postgresql://... to keep state in PostgreSQL, shared by several servers "
-        "(env POOLMAIL_DATABASE_URL; default: SQLite in --data-dir)",
+        "POOLMAIL_DATABASE_URL",
+        None,
+        "postgresql://... to keep state in PostgreSQL, shared by several servers",
     )
-    serve.add_argument(
+    _option(
+        serve,
         "--account-id",
-        default=_env("POOLMAIL_ACCOUNT_ID", DEFAULT_ACCOUNT_ID),
-        help="account of callers whose access key is not a 12-digit account id "
-        f"(env POOLMAIL_ACCOUNT_ID; default {DEFAULT_ACCOUNT_ID})",
+        "POOLMAIL_ACCOUNT_ID",
+        DEFAULT_ACCOUNT_ID,
+        "account of callers whose access key is not a 12-digit account id",
     )
-    serve.add_argument(
+    _option(
+        serve,
+        "--ses-sandbox",
+        "POOLMAIL_SES_SANDBOX",
+        "on",
+        "on: every account and region starts in the SES sandbox, as on AWS; "
+        "off: accounts start with production access",
+        choices=["on", "off"],
+    )
+    _option(
+        serve,
+        "--production-access-review",
+        "POOLMAIL_PRODUCTION_ACCESS_REVIEW",
+        "manual",
+        "manual: a production-access request waits for an operator's grant or deny, as "
+        "AWS Support reviews it; auto: granted at once",
+        choices=["manual", "auto"],
+    )
+    _option(
+        serve,
+        "--ses-max-24-hour-send",
+        "POOLMAIL_SES_MAX_24_HOUR_SEND",
+        str(PRODUCTION_MAX_24_HOUR_SEND),
+        "recipients per rolling 24 hours once production access is granted (sandbox: 200)",
+    )
+    _option(
+        serve,
+        "--ses-max-send-rate",
+        "POOLMAIL_SES_MAX_SEND_RATE",
+        str(PRODUCTION_MAX_SEND_RATE),
+        "recipients per second once production access is granted (sandbox: 1)",
+    )
+    _option(
+        serve,
+        "--dns-server",
+        "POOLMAIL_DNS_SERVER",
+        None,
+        "HOST:PORT of the DNS server domain verification asks (default: the system "
+        "resolver); poolmail's local zone is always consulted too",
+    )
+    _option(
+        serve,
         "--log-level",
-        default=_env("POOLMAIL_LOG_LEVEL", "warning"),
+        "POOLMAIL_LOG_LEVEL",
+        "warning",
+        "server log level",
         choices=["critical", "error", "warning", "info", "debug"],
-        help="server log level (env POOLMAIL_LOG_LEVEL; default warning)",
     )
     return parser
+
+
+def _integer(value: str, flag: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise UsageError(f"{flag} {value} is not a whole number") from None
+    if not low <= number <= high:
+        raise UsageError(f"{flag} {value} is not between {low} and {high}")
+    return number
+
+
+class UsageError(Exception):
+    pass
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from parsed options; a bad value raises UsageError naming the option."""
+    port = _integer(str(args.port), "--port", 0, 65535)
+    if not re.fullmatch(r"\d{12}", args.account_id):
+        raise UsageError(f"--account-id must be 12 digits, not {args.account_id!r}")
+    if args.database_url is not None and not args.database_url.startswith(POSTGRES_SCHEMES):
+        raise UsageError("--database-url must be a postgresql:// URL")
+    if args.dns_server is not None and not re.fullmatch(r"[^\s:]+:\d{1,5}", args.dns_server):
+        raise UsageError(f"--dns-server must be HOST:PORT, not {args.dns_server!r}")
+    return Settings(
+        host=args.host,
+        port=port,
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        account_id=args.account_id,
+        ses_sandbox=args.ses_sandbox == "on",
+        production_access_review=args.production_access_review,
+        ses_max_24_hour_send=_integer(
+            str(args.ses_max_24_hour_send), "--ses-max-24-hour-send", 1, 10**9
+        ),
+        ses_max_send_rate=_integer(str(args.ses_max_send_rate), "--ses-max-send-rate", 1, 10**6),
+        dns_server=args.dns_server,
+    )
 
 
 class _Server(uvicorn.Server):
@@ -92,23 +188,11 @@ class _Server(uvicorn.Server):
 
 
 def serve(args: argparse.Namespace) -> int:
-    problem = None
-    if not 0 <= args.port <= 65535:
-        problem = f"--port {args.port} is not a port number"
-    elif not re.fullmatch(r"\d{12}", args.account_id):
-        problem = f"--account-id must be 12 digits, not {args.account_id!r}"
-    elif args.database_url is not None and not args.database_url.startswith(POSTGRES_SCHEMES):
-        problem = "--database-url must be a postgresql:// URL"
-    if problem is not None:
+    try:
+        settings = settings_from(args)
+    except UsageError as problem:
         print(f"poolmail: {problem}", file=sys.stderr)
         return 2
-    settings = Settings(
-        host=args.host,
-        port=args.port,
-        data_dir=args.data_dir,
-        database_url=args.database_url,
-        account_id=args.account_id,
-    )
     db = open_database(data_dir=settings.data_dir, database_url=settings.database_url)
     try:
         app = create_app(settings, db)
@@ -119,7 +203,7 @@ def serve(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             access_log=False,
             server_header=False,
-            lifespan="off",
+            lifespan="on",
         )
         asyncio.run(_Server(config).serve())
     finally:

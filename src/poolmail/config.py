@@ -1,11 +1,21 @@
-"""Server settings, from command-line options and POOLMAIL_* environment variables."""
+"""Server settings, from command-line options and POOLMAIL_* environment variables.
+
+Defaults are those of a new AWS account; every looser behaviour is an explicit option.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+
+# SES quotas: a sandboxed account's, and AWS's first production quotas.
+SANDBOX_MAX_24_HOUR_SEND = 200
+SANDBOX_MAX_SEND_RATE = 1
+PRODUCTION_MAX_24_HOUR_SEND = 50000
+PRODUCTION_MAX_SEND_RATE = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,3 +27,16 @@ class Settings:
     account_id: str = DEFAULT_ACCOUNT_ID
     # Region for requests that carry no SigV4 credential scope and name no pool.
     default_region: str = DEFAULT_REGION
+    # SES: "on" starts every account and region in the sandbox, as AWS does.
+    ses_sandbox: bool = True
+    production_access_review: Literal["manual", "auto"] = "manual"
+    ses_max_24_hour_send: int = PRODUCTION_MAX_24_HOUR_SEND
+    ses_max_send_rate: int = PRODUCTION_MAX_SEND_RATE
+    # Where domain verification looks up records ("host:port"); None: system resolver.
+    dns_server: str | None = None
+    # Every delivered message is also handed to this SMTP server ("smtp://host:port").
+    relay: str | None = None
+    # Accept mail over SMTP on this port, like SES's SMTP interface; None: no listener.
+    smtp_port: int | None = None
+    # Seconds between background checks of pending domain identities.
+    dns_check_interval: float = 2.0

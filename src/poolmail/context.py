@@ -22,3 +22,5 @@ class RequestContext:
     db: Database
     clock: Clock
     settings: Settings
+    # The URL this server was reached at (`http://127.0.0.1:4747`), for links it mails.
+    base_url: str = ""

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from poolmail.clock import Clock, SystemClock
 from poolmail.config import Settings
 from poolmail.operations import build_registry
-from poolmail.server import admin
+from poolmail.server import account_admin, admin, mailbox_api, ses_admin
+from poolmail.server.background import Job, run_forever
 from poolmail.server.pipeline import Services, handle_aws
 from poolmail.store import Database
 
 AWS_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
+
+
+# Modules with poolmail's own endpoints (ROUTES) and periodic work (JOBS).
+_ADMIN_MODULES = (admin, ses_admin, account_admin, mailbox_api)
+
+
+def admin_routes() -> list[BaseRoute]:
+    return [route for module in _ADMIN_MODULES for route in module.ROUTES]
+
+
+def background_jobs() -> list[Job]:
+    return [job for module in _ADMIN_MODULES for job in getattr(module, "JOBS", [])]
 
 
 def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> Starlette:
@@ -25,14 +42,19 @@ def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> 
     async def aws(request: Request) -> Response:
         return await handle_aws(request, services)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(run_forever(job, services)) for job in background_jobs()]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     app = Starlette(
-        routes=[
-            Route("/_poolmail/health", admin.health, methods=["GET"]),
-            Route("/_poolmail/reset", admin.reset, methods=["POST"]),
-            # Test set-ups written for moto's server reset state this way.
-            Route("/moto-api/reset", admin.reset, methods=["POST"]),
-            Route("/{path:path}", aws, methods=AWS_METHODS),
-        ],
+        routes=[*admin_routes(), Route("/{path:path}", aws, methods=AWS_METHODS)],
+        lifespan=lifespan,
     )
     app.state.services = services
     return app

@@ -87,6 +87,7 @@ async def handle_aws(request: Request, services: Services) -> Response:
             db=services.db,
             clock=services.clock,
             settings=services.settings,
+            base_url=str(request.base_url).rstrip("/"),
         )
         result = await run_in_threadpool(handler, context, call.params)
         wire = _serialize_result(call, result, request_id)

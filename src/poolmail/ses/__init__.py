@@ -1,14 +1,18 @@
-"""Amazon SES: one engine behind SES v1 (query) and SES v2 (REST-JSON)."""
+"""Amazon SES: one engine behind SES v1 (query) and SES v2 (REST-JSON).
+
+Each resource module lists the operations it serves in ``V1`` and ``V2``.
+"""
 
 from __future__ import annotations
 
 from poolmail.operations import Handler
-from poolmail.ses.identities import list_email_identities, list_identities
+from poolmail.ses import account, configuration_sets, identities, policies, sending, templates
+
+_MODULES = (identities, account, templates, configuration_sets, policies, sending)
 
 SES_OPERATIONS: dict[str, Handler] = {
-    "ListIdentities": list_identities,
+    name: handler for module in _MODULES for name, handler in module.V1.items()
 }
-
 SESV2_OPERATIONS: dict[str, Handler] = {
-    "ListEmailIdentities": list_email_identities,
+    name: handler for module in _MODULES for name, handler in module.V2.items()
 }

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from poolmail.context import RequestContext
+from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.store import Row
 
@@ -95,3 +96,7 @@ def list_email_identities(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     if token:
         result["NextToken"] = token
     return result
+
+
+V1: dict[str, Handler] = {"ListIdentities": list_identities}
+V2: dict[str, Handler] = {"ListEmailIdentities": list_email_identities}

@@ -57,6 +57,106 @@ MIGRATIONS: list[Migration] = [
             """,
         ],
     ),
+    Migration(
+        2,
+        "SES accounts, sending log, templates, configuration sets, local DNS zone, mailbox",
+        [
+            # Per account and region: sandbox or production, the production-access review.
+            """
+            CREATE TABLE ses_accounts (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region)
+            )
+            """,
+            # One row per accepted send: the rolling 24-hour quota and the per-second rate
+            # are sums over this table, taken under a named lock so replicas stay exact.
+            """
+            CREATE TABLE ses_sends (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                sent_at DOUBLE PRECISION NOT NULL,
+                recipients INTEGER NOT NULL,
+                quota_recipients INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX ses_sends_window ON ses_sends (account, region, sent_at)",
+            """
+            CREATE TABLE ses_templates (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, name)
+            )
+            """,
+            """
+            CREATE TABLE ses_configuration_sets (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, name)
+            )
+            """,
+            # Verification links mailed for email identities; the token is the secret.
+            """
+            CREATE TABLE ses_verification_links (
+                token TEXT PRIMARY KEY,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                identity TEXT NOT NULL,
+                sent_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            # poolmail's local DNS zone: records users publish for offline verification.
+            """
+            CREATE TABLE dns_records (
+                name TEXT NOT NULL,
+                type TEXT NOT NULL,
+                value TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (name, type, value)
+            )
+            """,
+            # Every message SES accepted, or refused (status 'rejected' with the error),
+            # whether it came from SES v1, v2, SMTP or Cognito.
+            """
+            CREATE TABLE messages (
+                id TEXT PRIMARY KEY,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                status TEXT NOT NULL,
+                origin TEXT NOT NULL,
+                source TEXT NOT NULL,
+                recipients TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            {
+                "sqlite": "ALTER TABLE messages ADD COLUMN raw BLOB",
+                "postgresql": "ALTER TABLE messages ADD COLUMN raw BYTEA",
+            },
+            # Message ids start with their time in hex, so (created_at, id) orders them.
+            "CREATE INDEX messages_time ON messages (created_at, id)",
+            "CREATE INDEX messages_scope ON messages (account, region, created_at)",
+            """
+            CREATE TABLE message_events (
+                message_id TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (message_id, position)
+            )
+            """,
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,1 @@
+"""The mailbox: every message SES accepted or refused, with its sending events."""
