@@ -99,8 +99,8 @@ def test_ses_lists(live: ServerProcess) -> None:
 @pytest.mark.parametrize(
     ("args", "operation"),
     [
-        (["ses", "get-send-quota"], "GetSendQuota"),
-        (["sesv2", "get-account"], "GetAccount"),
+        (["ses", "describe-active-receipt-rule-set"], "DescribeActiveReceiptRuleSet"),
+        (["sesv2", "get-deliverability-dashboard-options"], "GetDeliverabilityDashboardOptions"),
         (["cognito-idp", "list-users", "--user-pool-id", "us-east-1_abcdefghi"], "ListUsers"),
     ],
 )

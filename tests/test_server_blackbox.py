@@ -182,8 +182,12 @@ def test_ses_v1_validation_error_in_query_form(live: ServerProcess) -> None:
             lambda c: c.describe_user_pool_domain(Domain="x"),
             "DescribeUserPoolDomain",
         ),
-        ("ses", lambda c: c.get_send_quota(), "GetSendQuota"),
-        ("sesv2", lambda c: c.get_account(), "GetAccount"),
+        ("ses", lambda c: c.describe_active_receipt_rule_set(), "DescribeActiveReceiptRuleSet"),
+        (
+            "sesv2",
+            lambda c: c.get_deliverability_dashboard_options(),
+            "GetDeliverabilityDashboardOptions",
+        ),
     ],
 )
 def test_unimplemented_operations_answer_501_naming_themselves(

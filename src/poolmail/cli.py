@@ -20,6 +20,7 @@ from poolmail.config import (
     PRODUCTION_MAX_SEND_RATE,
     Settings,
 )
+from poolmail.mail.relay import parse_relay
 from poolmail.server.app import create_app
 from poolmail.store import POSTGRES_SCHEMES, open_database
 
@@ -119,6 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(
         serve,
+        "--relay",
+        "POOLMAIL_RELAY",
+        None,
+        "smtp://HOST:PORT: also hand every delivered message to this SMTP server",
+    )
+    _option(
+        serve,
+        "--smtp-port",
+        "POOLMAIL_SMTP_PORT",
+        None,
+        "accept mail over SMTP on this port, like SES's SMTP interface (default: no listener)",
+    )
+    _option(
+        serve,
         "--log-level",
         "POOLMAIL_LOG_LEVEL",
         "warning",
@@ -151,6 +166,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise UsageError("--database-url must be a postgresql:// URL")
     if args.dns_server is not None and not re.fullmatch(r"[^\s:]+:\d{1,5}", args.dns_server):
         raise UsageError(f"--dns-server must be HOST:PORT, not {args.dns_server!r}")
+    if args.relay is not None:
+        try:
+            parse_relay(args.relay)
+        except ValueError:
+            raise UsageError(f"--relay must be smtp://HOST:PORT, not {args.relay!r}") from None
+    smtp_port = None
+    if args.smtp_port is not None:
+        smtp_port = _integer(str(args.smtp_port), "--smtp-port", 1, 65535)
     return Settings(
         host=args.host,
         port=port,
@@ -164,6 +187,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         ),
         ses_max_send_rate=_integer(str(args.ses_max_send_rate), "--ses-max-send-rate", 1, 10**6),
         dns_server=args.dns_server,
+        relay=args.relay,
+        smtp_port=smtp_port,
     )
 
 

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from poolmail.clock import Clock, SystemClock
 from poolmail.config import Settings
+from poolmail.mail import smtp_listener
 from poolmail.operations import build_registry
 from poolmail.server import account_admin, admin, mailbox_api, ses_admin
 from poolmail.server.background import Job, run_forever
@@ -45,9 +46,14 @@ def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(run_forever(job, services)) for job in background_jobs()]
+        listener = None
+        if settings.smtp_port is not None:
+            listener = await smtp_listener.start(services, settings.host, settings.smtp_port)
         try:
             yield
         finally:
+            if listener is not None:
+                listener.close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,10 +1,182 @@
-"""poolmail's mailbox api endpoints (filled in by the SES issue)."""
+"""The mailbox over HTTP: LocalStack's `/_aws/ses` and poolmail's `/_poolmail/messages`."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from poolmail.mail import queries
+from poolmail.mail.queries import MessageFilter
+from poolmail.server.admin import admin_error, services_of
 from poolmail.server.background import Job
+from poolmail.ses.mime import bodies
 
-ROUTES: list[BaseRoute] = []
+MAX_LIMIT = 1000
+
+
+def _localstack_shape(message: dict[str, Any], raw: bytes | None) -> dict[str, Any]:
+    """One message as LocalStack's `/_aws/ses` lists it, so its users' tests run as is."""
+    details = message["details"]
+    destination = details.get("destination", {})
+    given = details.get("body")
+    if isinstance(given, dict):
+        text, html = given.get("text"), given.get("html")
+    else:
+        text, html = bodies(raw) if raw is not None else (None, None)
+    shaped: dict[str, Any] = {
+        "Id": message["id"],
+        "Region": message["region"],
+        "Timestamp": message["timestamp"],
+        "Source": message["source"],
+        "Destination": {
+            "ToAddresses": destination.get("to", message["recipients"]),
+            "CcAddresses": destination.get("cc", []),
+            "BccAddresses": destination.get("bcc", []),
+        },
+        "Subject": message["subject"],
+        "Body": {"text_part": text, "html_part": html},
+    }
+    if details.get("raw") and raw is not None:
+        shaped["RawData"] = raw.decode("utf-8", "replace")
+    if "template" in details:
+        shaped["Template"] = details["template"]
+        shaped["TemplateData"] = details.get("template_data")
+    return shaped
+
+
+async def localstack_messages(request: Request) -> Response:
+    services = services_of(request)
+    if request.method == "DELETE":
+        message_id = request.query_params.get("id")
+
+        def delete() -> None:
+            with services.db.transaction() as tx:
+                queries.delete_messages(tx, message_id)
+
+        await run_in_threadpool(delete)
+        return Response(status_code=204)
+
+    where = MessageFilter(
+        message_id=request.query_params.get("id") or None,
+        sender=request.query_params.get("email") or None,
+        include_rejected=False,
+        # SES's own mail (identity verification) is AWS's, not the account's: LocalStack's
+        # listing never shows it, so tests written for it expect only their own sends.
+        exclude_kinds=("ses-verification",),
+        limit=10**9,
+    )
+
+    def read() -> list[dict[str, Any]]:
+        with services.db.transaction() as tx:
+            found = queries.list_messages(tx, where)
+            found.reverse()  # LocalStack lists in sending order
+            return [
+                _localstack_shape(message, queries.raw_message(tx, message["id"]))
+                for message in found
+            ]
+
+    return JSONResponse({"messages": await run_in_threadpool(read)})
+
+
+def _number(value: str | None) -> float | None:
+    if value is None or value == "":
+        return None
+    return float(value)
+
+
+async def list_messages(request: Request) -> Response:
+    services = services_of(request)
+    query = request.query_params
+    if request.method == "DELETE":
+
+        def clear() -> int:
+            with services.db.transaction() as tx:
+                return queries.delete_messages(tx)
+
+        return JSONResponse({"deleted": await run_in_threadpool(clear)})
+    try:
+        where = MessageFilter(
+            recipient=query.get("recipient"),
+            sender=query.get("sender"),
+            since=_number(query.get("since")),
+            until=_number(query.get("until")),
+            status=query.get("status"),
+            kind=query.get("kind"),
+            account=query.get("account"),
+            region=query.get("region"),
+            limit=min(int(query.get("limit", "100")), MAX_LIMIT),
+        )
+    except ValueError:
+        return admin_error(400, "InvalidRequest", "since, until and limit must be numbers")
+
+    def read() -> list[dict[str, Any]]:
+        with services.db.transaction() as tx:
+            return queries.list_messages(tx, where)
+
+    return JSONResponse({"messages": await run_in_threadpool(read)})
+
+
+async def one_message(request: Request) -> Response:
+    services = services_of(request)
+    message_id = request.path_params["message_id"]
+
+    def act() -> dict[str, Any] | int | None:
+        with services.db.transaction() as tx:
+            if request.method == "DELETE":
+                return queries.delete_messages(tx, message_id)
+            return queries.full_message(tx, message_id)
+
+    found = await run_in_threadpool(act)
+    if not found:
+        return admin_error(404, "NotFound", f"No message {message_id}.")
+    if request.method == "DELETE":
+        return Response(status_code=204)
+    return JSONResponse(found)
+
+
+async def raw_message(request: Request) -> Response:
+    services = services_of(request)
+    message_id = request.path_params["message_id"]
+
+    def read() -> bytes | None:
+        with services.db.transaction() as tx:
+            return queries.raw_message(tx, message_id)
+
+    raw = await run_in_threadpool(read)
+    if raw is None:
+        return admin_error(404, "NotFound", f"No stored MIME message {message_id}.")
+    return Response(
+        raw,
+        media_type="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="{message_id}.eml"'},
+    )
+
+
+async def message_events(request: Request) -> Response:
+    services = services_of(request)
+    message_id = request.path_params["message_id"]
+
+    def read() -> list[dict[str, Any]] | None:
+        with services.db.transaction() as tx:
+            if not queries.list_messages(tx, MessageFilter(message_id=message_id, limit=1)):
+                return None
+            return queries.events(tx, message_id)
+
+    found = await run_in_threadpool(read)
+    if found is None:
+        return admin_error(404, "NotFound", f"No message {message_id}.")
+    return JSONResponse({"events": found})
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/_aws/ses", localstack_messages, methods=["GET", "DELETE"]),
+    Route("/_poolmail/messages", list_messages, methods=["GET", "DELETE"]),
+    Route("/_poolmail/messages/{message_id}", one_message, methods=["GET", "DELETE"]),
+    Route("/_poolmail/messages/{message_id}/raw", raw_message, methods=["GET"]),
+    Route("/_poolmail/messages/{message_id}/events", message_events, methods=["GET"]),
+]
 JOBS: list[Job] = []

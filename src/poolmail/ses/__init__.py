@@ -6,9 +6,17 @@ Each resource module lists the operations it serves in ``V1`` and ``V2``.
 from __future__ import annotations
 
 from poolmail.operations import Handler
-from poolmail.ses import account, configuration_sets, identities, policies, sending, templates
+from poolmail.ses import (
+    account,
+    configuration_sets,
+    identities,
+    policies,
+    sending,
+    sending_v2,
+    templates,
+)
 
-_MODULES = (identities, account, templates, configuration_sets, policies, sending)
+_MODULES = (identities, account, templates, configuration_sets, policies, sending, sending_v2)
 
 SES_OPERATIONS: dict[str, Handler] = {
     name: handler for module in _MODULES for name, handler in module.V1.items()

@@ -157,6 +157,91 @@ MIGRATIONS: list[Migration] = [
             """,
         ],
     ),
+    Migration(
+        3,
+        "Cognito users, app clients, domains, codes, default-sender log",
+        [
+            # Users of a pool. Attributes and the rest live in `data`; what lookups need
+            # (sub, the email and phone aliases) has columns and indexes.
+            """
+            CREATE TABLE users (
+                pool_id TEXT NOT NULL,
+                username TEXT NOT NULL,
+                sub TEXT NOT NULL,
+                status TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                email TEXT,
+                phone TEXT,
+                preferred_username TEXT,
+                created_at DOUBLE PRECISION NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (pool_id, username)
+            )
+            """,
+            "CREATE UNIQUE INDEX users_sub ON users (pool_id, sub)",
+            "CREATE INDEX users_email ON users (pool_id, email)",
+            "CREATE INDEX users_phone ON users (pool_id, phone)",
+            "CREATE INDEX users_preferred ON users (pool_id, preferred_username)",
+            "CREATE INDEX users_created ON users (pool_id, created_at, username)",
+            """
+            CREATE TABLE user_pool_clients (
+                id TEXT PRIMARY KEY,
+                pool_id TEXT NOT NULL,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX user_pool_clients_pool ON user_pool_clients (pool_id, created_at, id)",
+            """
+            CREATE TABLE user_pool_domains (
+                domain TEXT PRIMARY KEY,
+                pool_id TEXT NOT NULL,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX user_pool_domains_pool ON user_pool_domains (pool_id)",
+            # One-time codes: sign-up confirmation, forgot password, attribute verification.
+            """
+            CREATE TABLE user_codes (
+                pool_id TEXT NOT NULL,
+                username TEXT NOT NULL,
+                purpose TEXT NOT NULL,
+                code TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (pool_id, username, purpose)
+            )
+            """,
+            # Per-user attempts of rate-limited actions (resend, confirm, ...), by time.
+            """
+            CREATE TABLE user_attempts (
+                pool_id TEXT NOT NULL,
+                username TEXT NOT NULL,
+                action TEXT NOT NULL,
+                at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX user_attempts_window ON user_attempts (pool_id, username, action, at)",
+            # Mail sent by Cognito's own default sender: its daily cap is per account.
+            """
+            CREATE TABLE cognito_default_sends (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                pool_id TEXT NOT NULL,
+                sent_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX cognito_default_sends_window ON cognito_default_sends (account, sent_at)",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

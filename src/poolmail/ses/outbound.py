@@ -1,0 +1,390 @@
+"""The SES sending engine: every path that sends mail (SES v1, v2, SMTP, Cognito) ends here.
+
+It checks a message the way SES does, in SES's order — addresses, configuration set,
+sending paused, verified identities (and, in the sandbox, recipients), sending
+authorisation, quotas — then stores it in the mailbox with its events. A refusal raises
+``SendError`` with SES's text and leaves a rejected entry in the mailbox for the sending
+log; each API turns the error's kind into its own error code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from poolmail.context import RequestContext
+from poolmail.mail import mailbox
+from poolmail.mail.mailbox import Event, Origin, StoredMessage
+from poolmail.mail.relay import relay
+from poolmail.ses import configuration_sets, policies, quota, simulator
+from poolmail.ses.coverage import (
+    bare_address,
+    candidates,
+    covering_identity,
+    is_simulator,
+    verified_identities,
+)
+from poolmail.store import Transaction
+
+MAX_RECIPIENTS = 50
+
+ErrorKind = Literal[
+    "not-verified",  # MessageRejected: Email address is not verified...
+    "rejected",  # MessageRejected, other reasons
+    "invalid",  # InvalidParameterValue / BadRequestException
+    "configuration-set",  # ConfigurationSetDoesNotExist / NotFoundException
+    "paused",  # sending disabled for the account
+    "access-denied",  # delegate sending without authorisation
+    "rate",  # Maximum sending rate exceeded.
+    "daily",  # Daily message quota exceeded.
+]
+
+
+class SendError(Exception):
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(slots=True)
+class IdentityArn:
+    region: str
+    account: str
+    identity: str
+
+    @classmethod
+    def parse(cls, arn: str) -> IdentityArn:
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "ses" or not parts[5].startswith("identity/"):
+            raise SendError("invalid", f"Invalid identity ARN: {arn}")
+        return cls(parts[3], parts[4], parts[5].removeprefix("identity/"))
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """A message on its way: envelope, finished MIME bytes (built by the caller with
+    ``message_id``), and what the sending log should remember about it."""
+
+    message_id: str
+    source: str
+    to: list[str]
+    cc: list[str]
+    bcc: list[str]
+    subject: str
+    raw: bytes
+    action: str  # the ses: action authorised for delegate sending, e.g. ses:SendEmail
+    origin: Origin = "ses"
+    return_path: str | None = None
+    configuration_set: str | None = None
+    source_arn: str | None = None
+    return_path_arn: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    # Other sender addresses of a raw message (its From and Sender headers) that SES
+    # checks like the Source.
+    other_senders: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def recipients(self) -> list[str]:
+        return [*self.to, *self.cc, *self.bcc]
+
+
+def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) -> str:
+    """Check and deliver ``outgoing`` as account ``account`` in ``region``; its message id.
+
+    ``account`` and ``region`` are the sending account's: its sandbox and quotas apply.
+    """
+    now = ctx.clock.now()
+    try:
+        with ctx.db.transaction(lock=quota.lock_name(account, region)) as tx:
+            identity = _check(tx, ctx, outgoing, account, region, now.timestamp())
+            _store(tx, outgoing, account, region, now, identity)
+    except SendError as error:
+        if error.kind != "invalid":
+            _record_rejection(ctx, outgoing, account, region, now, error)
+        raise
+    if ctx.settings.relay:
+        _relay(ctx, outgoing)
+    return outgoing.message_id
+
+
+def _relay(ctx: RequestContext, outgoing: Outgoing) -> None:
+    """Hand the message to the configured SMTP server; the simulator keeps its mail."""
+    assert ctx.settings.relay is not None
+    recipients = [address for address in outgoing.recipients if not is_simulator(address)]
+    if not recipients:
+        return
+    envelope_from = bare_address(outgoing.return_path or outgoing.source)
+    failure = relay(ctx.settings.relay, envelope_from, recipients, outgoing.raw)
+    detail: dict[str, Any] = {"relay": ctx.settings.relay, "recipients": recipients}
+    if failure is not None:
+        detail["error"] = failure
+    with ctx.db.transaction() as tx:
+        row = tx.fetchone(
+            "SELECT COUNT(*) FROM message_events WHERE message_id = ?", (outgoing.message_id,)
+        )
+        position = int(row[0]) if row else 0
+        mailbox.add_events(
+            tx,
+            outgoing.message_id,
+            [Event("RelayFailed" if failure else "Relayed", ctx.clock.now().timestamp(), detail)],
+            start=position,
+        )
+
+
+def _check(
+    tx: Transaction, ctx: RequestContext, outgoing: Outgoing, account: str, region: str, now: float
+) -> str | None:
+    recipients = outgoing.recipients
+    _check_addresses(outgoing, recipients)
+    if outgoing.configuration_set and not configuration_sets.exists(
+        tx, account, region, outgoing.configuration_set
+    ):
+        raise SendError(
+            "configuration-set",
+            f"Configuration set <{outgoing.configuration_set}> does not exist.",
+        )
+    limits = quota.limits(tx, ctx.settings, account, region)
+    if not limits.sending_enabled:
+        raise SendError("paused", quota.PAUSED_MESSAGE)
+
+    owner, owner_region, identity = _sending_identity(tx, outgoing, account, region, now)
+    failed: list[str] = []
+    if identity is None:
+        # AWS quirk: a friendly-name From is listed twice, as written and as the bare address.
+        failed.append(outgoing.source)
+        if bare_address(outgoing.source) != outgoing.source.strip():
+            failed.append(bare_address(outgoing.source))
+    for address in outgoing.other_senders:
+        if bare_address(address) != bare_address(outgoing.source) and (
+            covering_identity(tx, owner, owner_region, address, now) is None
+        ):
+            failed.append(address)
+    if outgoing.return_path:
+        return_owner = account
+        if outgoing.return_path_arn:
+            return_owner = IdentityArn.parse(outgoing.return_path_arn).account
+        if covering_identity(tx, return_owner, owner_region, outgoing.return_path, now) is None:
+            failed.append(outgoing.return_path)
+    if not limits.production_access:
+        failed += [
+            address
+            for address in recipients
+            if not is_simulator(address)
+            and covering_identity(tx, account, region, address, now) is None
+        ]
+    if failed:
+        raise SendError(
+            "not-verified",
+            "Email address is not verified. The following identities failed the check in "
+            f"region {region.upper()}: {', '.join(failed)}",
+        )
+    if owner != account:
+        _authorize(tx, outgoing, account, owner, owner_region, identity, now)
+    try:
+        quota.reserve(
+            tx,
+            ctx.settings,
+            account,
+            region,
+            now,
+            recipients=len(recipients),
+            quota_recipients=sum(1 for address in recipients if not is_simulator(address)),
+        )
+    except quota.QuotaExceeded as exceeded:
+        raise SendError(exceeded.reason, exceeded.message) from None
+    return identity
+
+
+def _check_addresses(outgoing: Outgoing, recipients: list[str]) -> None:
+    if not recipients:
+        raise SendError("rejected", "There are no recipients specified.")
+    if len(recipients) > MAX_RECIPIENTS:
+        raise SendError("invalid", f"Recipient count exceeds {MAX_RECIPIENTS}.")
+    for address in [outgoing.source, *recipients]:
+        bare = bare_address(address)
+        local, at, domain = bare.rpartition("@")
+        if not at or not local or not domain or "." not in domain.strip("."):
+            # AWS quirk: SES names the address that lacks its domain this way.
+            raise SendError("invalid", f"Missing final '@domain' in address: {address}")
+
+
+def _sending_identity(
+    tx: Transaction, outgoing: Outgoing, account: str, region: str, now: float
+) -> tuple[str, str, str | None]:
+    """Owner account, region and the verified identity that covers the From address."""
+    if outgoing.source_arn is None:
+        return account, region, covering_identity(tx, account, region, outgoing.source, now)
+    # Delegate sending names the identity exactly: it must be verified and cover the From.
+    arn = IdentityArn.parse(outgoing.source_arn)
+    name = arn.identity if "@" in arn.identity else arn.identity.lower()
+    covers = name in candidates(outgoing.source)
+    verified = verified_identities(tx, arn.account, arn.region, [name], now)
+    return arn.account, arn.region, name if covers and verified else None
+
+
+def _authorize(
+    tx: Transaction,
+    outgoing: Outgoing,
+    account: str,
+    owner: str,
+    region: str,
+    identity: str | None,
+    now: float,
+) -> None:
+    resource = f"arn:aws:ses:{region}:{owner}:identity/{identity}"
+    allowed = identity is not None and policies.is_authorized(
+        tx,
+        owner_account=owner,
+        region=region,
+        identity=identity,
+        principal_account=account,
+        principal_service=None,
+        action=outgoing.action,
+        context={
+            "ses:FromAddress": bare_address(outgoing.source),
+            "ses:Recipients": outgoing.recipients,
+            "aws:SourceAccount": account,
+        },
+        now=now,
+    )
+    if not allowed:
+        raise SendError(
+            "access-denied",
+            f"User `arn:aws:iam::{account}:root' is not authorized to perform "
+            f"`{outgoing.action}' on resource `{resource}'",
+        )
+
+
+def _events(outgoing: Outgoing, now: float) -> tuple[list[Event], str]:
+    events = [Event("Send", now, {"recipients": outgoing.recipients})]
+    bounced = 0
+    for address in outgoing.recipients:
+        result = simulator.outcome(address)
+        if result in ("bounce", "suppressed"):
+            bounced += 1
+            subtype = "Suppressed" if result == "suppressed" else "General"
+            events.append(
+                Event(
+                    "Bounce",
+                    now,
+                    {"recipient": address, "bounceType": "Permanent", "bounceSubType": subtype},
+                )
+            )
+            continue
+        events.append(Event("Delivery", now, {"recipient": address}))
+        if result == "complaint":
+            events.append(Event("Complaint", now, {"recipient": address}))
+        elif result == "ooto":
+            events.append(Event("AutoReply", now, {"recipient": address}))
+    status = "bounced" if bounced == len(outgoing.recipients) else "delivered"
+    return events, status
+
+
+def _store(
+    tx: Transaction,
+    outgoing: Outgoing,
+    account: str,
+    region: str,
+    now: dt.datetime,
+    identity: str | None,
+) -> None:
+    moment = now.timestamp()
+    events, status = _events(outgoing, moment)
+    details = {
+        "kind": "ses-send",
+        **outgoing.details,
+        "destination": {"to": outgoing.to, "cc": outgoing.cc, "bcc": outgoing.bcc},
+        "identity": identity,
+        "return_path": outgoing.return_path,
+        "configuration_set": outgoing.configuration_set,
+        "source_arn": outgoing.source_arn,
+        "tags": outgoing.tags,
+    }
+    mailbox.store(
+        tx,
+        StoredMessage(
+            id=outgoing.message_id,
+            account=account,
+            region=region,
+            created_at=moment,
+            status="bounced" if status == "bounced" else "delivered",
+            origin=outgoing.origin,
+            source=outgoing.source,
+            recipients=outgoing.recipients,
+            subject=outgoing.subject,
+            raw=outgoing.raw,
+            details=details,
+            events=events,
+        ),
+    )
+    if any(event.type == "AutoReply" for event in events):
+        _store_auto_reply(tx, outgoing, account, region, now)
+
+
+def _store_auto_reply(
+    tx: Transaction, outgoing: Outgoing, account: str, region: str, now: dt.datetime
+) -> None:
+    from poolmail.ses import mime
+
+    reply_id = mailbox.new_message_id(now.timestamp())
+    subject = f"Out of the Office: {outgoing.subject}"
+    raw = mime.build(
+        mime.Headers(sender=simulator.AUTO_REPLY_SENDER, to=[bare_address(outgoing.source)]),
+        mime.Content(subject, text="I am out of the office and will reply when I return."),
+        reply_id,
+        now,
+    )
+    mailbox.store(
+        tx,
+        StoredMessage(
+            id=reply_id,
+            account=account,
+            region=region,
+            created_at=now.timestamp(),
+            status="delivered",
+            origin="ses",
+            source=simulator.AUTO_REPLY_SENDER,
+            recipients=[bare_address(outgoing.source)],
+            subject=subject,
+            raw=raw,
+            details={"kind": "ses-simulator-auto-reply", "in_reply_to": outgoing.message_id},
+            events=[Event("Delivery", now.timestamp(), {})],
+        ),
+    )
+
+
+def _record_rejection(
+    ctx: RequestContext,
+    outgoing: Outgoing,
+    account: str,
+    region: str,
+    now: dt.datetime,
+    error: SendError,
+) -> None:
+    moment = now.timestamp()
+    with ctx.db.transaction() as tx:
+        mailbox.store(
+            tx,
+            StoredMessage(
+                id=outgoing.message_id,
+                account=account,
+                region=region,
+                created_at=moment,
+                status="rejected",
+                origin=outgoing.origin,
+                source=outgoing.source,
+                recipients=outgoing.recipients,
+                subject=outgoing.subject,
+                raw=None,
+                details={
+                    "kind": "ses-send",
+                    **outgoing.details,
+                    "destination": {"to": outgoing.to, "cc": outgoing.cc, "bcc": outgoing.bcc},
+                    "error": {"kind": error.kind, "message": error.message},
+                },
+                events=[Event("Reject", moment, {"reason": error.message})],
+            ),
+        )

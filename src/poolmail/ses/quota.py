@@ -1,0 +1,181 @@
+"""An SES account's sending state as the sender sees it: sandbox or production, paused or
+not, and the quotas, enforced exactly (across replicas too) from the `ses_sends` log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from poolmail.config import SANDBOX_MAX_24_HOUR_SEND, SANDBOX_MAX_SEND_RATE, Settings
+from poolmail.store import Transaction
+
+DAY_SECONDS = 86400.0
+RATE_WINDOW_SECONDS = 1.0
+
+RATE_MESSAGE = "Maximum sending rate exceeded."
+DAILY_MESSAGE = "Daily message quota exceeded."
+
+# What the sender answers while the account's sending is switched off. The codes are the
+# modelled ones (v1 `AccountSendingPausedException`, v2 `SendingPausedException`). AWS
+# does not publish the message for a pause the owner chose (UpdateAccountSendingEnabled
+# false). When AWS pauses an account itself, it answers "Sending paused for this account.
+# For more information, please check the inbox of the email address associated with your
+# AWS account." (seen in GoodDollar/GoodServer#419); we choose its first sentence, as no
+# enforcement mail exists to point at.
+PAUSED_CODE_V1 = "AccountSendingPausedException"
+PAUSED_CODE_V2 = "SendingPausedException"
+PAUSED_MESSAGE = "Sending paused for this account."
+
+
+@dataclass(frozen=True)
+class Limits:
+    production_access: bool
+    sending_enabled: bool
+    max_24_hour_send: int
+    max_send_rate: int
+
+
+class QuotaExceeded(Exception):
+    """A send refused by a quota; ``message`` is AWS's text for ``reason``."""
+
+    def __init__(self, reason: Literal["rate", "daily"]) -> None:
+        self.reason: Literal["rate", "daily"] = reason
+        self.message = RATE_MESSAGE if reason == "rate" else DAILY_MESSAGE
+        super().__init__(self.message)
+
+
+def lock_name(account: str, region: str) -> str:
+    """The named lock under which every send of one account and region is counted, so
+    concurrent senders (threads or replicas) check and record one after the other."""
+    return f"poolmail:ses-quota:{account}:{region}"
+
+
+def new_account_data(settings: Settings) -> dict[str, Any]:
+    """The `ses_accounts.data` of an account/region seen for the first time.
+
+    Keys, in AWS's names where AWS has one: ProductionAccessEnabled, SendingEnabled,
+    Details (PutAccountDetails' members plus ReviewDetails{Status, CaseId}),
+    ReviewRequestedAt / ReviewDecidedAt (epoch seconds), and SuppressedReasons once an
+    account-level suppression setting is stored.
+    """
+    # A new account/region starts as `--ses-sandbox` says: sandboxed, as on AWS, or
+    # with production access already granted.
+    return {"ProductionAccessEnabled": not settings.ses_sandbox, "SendingEnabled": True}
+
+
+def load_account(tx: Transaction, settings: Settings, account: str, region: str) -> dict[str, Any]:
+    """The account's state in the region; its row is created the first time it is read,
+    so the state an account started with stays fixed even if the server's options
+    change later."""
+    select = "SELECT data FROM ses_accounts WHERE account = ? AND region = ?"
+    row = tx.fetchone(select, (account, region))
+    if row is None:
+        # Two first readers may race; ON CONFLICT lets the loser read the winner's row.
+        tx.execute(
+            "INSERT INTO ses_accounts (account, region, data) VALUES (?, ?, ?) "
+            "ON CONFLICT (account, region) DO NOTHING",
+            (account, region, json.dumps(new_account_data(settings))),
+        )
+        row = tx.fetchone(select, (account, region))
+        assert row is not None
+    data: dict[str, Any] = json.loads(row[0])
+    return data
+
+
+def save_account(tx: Transaction, account: str, region: str, data: dict[str, Any]) -> None:
+    """Write back a state that ``load_account`` returned (so its row exists)."""
+    tx.execute(
+        "UPDATE ses_accounts SET data = ? WHERE account = ? AND region = ?",
+        (json.dumps(data), account, region),
+    )
+
+
+def limits_of(data: dict[str, Any], settings: Settings) -> Limits:
+    production = bool(data.get("ProductionAccessEnabled"))
+    return Limits(
+        production_access=production,
+        sending_enabled=bool(data.get("SendingEnabled", True)),
+        max_24_hour_send=settings.ses_max_24_hour_send if production else SANDBOX_MAX_24_HOUR_SEND,
+        max_send_rate=settings.ses_max_send_rate if production else SANDBOX_MAX_SEND_RATE,
+    )
+
+
+def limits(tx: Transaction, settings: Settings, account: str, region: str) -> Limits:
+    """Sandbox: 200 recipients a day, 1 a second; production: the server's options."""
+    return limits_of(load_account(tx, settings, account, region), settings)
+
+
+def sending_enabled(tx: Transaction, settings: Settings, account: str, region: str) -> bool:
+    """False once the owner switched sending off (v1 UpdateAccountSendingEnabled, v2
+    PutAccountSendingAttributes): the sender must then refuse every message."""
+    return limits(tx, settings, account, region).sending_enabled
+
+
+def sent_last_24_hours(tx: Transaction, account: str, region: str, now: float) -> int:
+    """Recipients counted against the daily quota in the rolling window (now-24h, now].
+
+    Sends stamped after ``now`` count too: they come from a replica whose clock runs a
+    little ahead, and leaving them out would let clock skew exceed the quota.
+    """
+    return _sum(tx, "quota_recipients", account, region, now - DAY_SECONDS)
+
+
+def reserve(
+    tx: Transaction,
+    settings: Settings,
+    account: str,
+    region: str,
+    now: float,
+    *,
+    recipients: int,
+    quota_recipients: int,
+) -> None:
+    """Count one message against the quotas, or raise ``QuotaExceeded`` and count nothing.
+
+    ``recipients`` is every recipient (all count toward the rate); ``quota_recipients``
+    leaves out mailbox-simulator addresses, which AWS does not count toward the daily
+    quota. Call it inside ``db.transaction(lock=lock_name(account, region))`` so the
+    check and the record are one step for every replica.
+    """
+    quota = limits(tx, settings, account, region)
+    # Rows older than the daily window never count again; dropping them as we go keeps
+    # the log at one day of this account's sends.
+    tx.execute(
+        "DELETE FROM ses_sends WHERE account = ? AND region = ? AND sent_at <= ?",
+        (account, region, now - DAY_SECONDS),
+    )
+    # A message to simulator addresses only does not touch the daily quota, so it is not
+    # refused by it either (AWS documents that the simulator doesn't count toward it).
+    if quota_recipients > 0:
+        daily = sent_last_24_hours(tx, account, region, now)
+        if daily + quota_recipients > quota.max_24_hour_send:
+            raise QuotaExceeded("daily")
+    # Rate: the recipients already sent within the last second plus this message's may
+    # not exceed the maximum rate. But a message is never refused at an idle moment, even
+    # one with more recipients than the rate: otherwise a 2-recipient message could never
+    # leave a sandboxed account (rate 1). AWS spreads such a message over time rather than
+    # refusing it; refusing only on top of earlier sends is the closest instant analogue.
+    recent = _sum(tx, "recipients", account, region, now - RATE_WINDOW_SECONDS)
+    if recent > 0 and recent + recipients > quota.max_send_rate:
+        raise QuotaExceeded("rate")
+    tx.execute(
+        "INSERT INTO ses_sends (account, region, sent_at, recipients, quota_recipients) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (account, region, now, recipients, quota_recipients),
+    )
+
+
+def prune(tx: Transaction, now: float) -> int:
+    """Drop every account's sends older than the daily window; return how many."""
+    return tx.execute("DELETE FROM ses_sends WHERE sent_at <= ?", (now - DAY_SECONDS,))
+
+
+def _sum(tx: Transaction, column: str, account: str, region: str, after: float) -> int:
+    row = tx.fetchone(
+        f"SELECT COALESCE(SUM({column}), 0) FROM ses_sends "
+        "WHERE account = ? AND region = ? AND sent_at > ?",
+        (account, region, after),
+    )
+    return int(row[0]) if row is not None else 0
