@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from poolmail.context import RequestContext
 from poolmail.mail import mailbox
-from poolmail.mail.mailbox import Event, Origin, StoredMessage
+from poolmail.mail.mailbox import Event, Origin, Status, StoredMessage
 from poolmail.mail.relay import relay
-from poolmail.ses import configuration_sets, policies, quota, simulator
+from poolmail.ses import configuration_sets, mime, policies, quota, simulator
 from poolmail.ses.coverage import (
     bare_address,
     candidates,
@@ -258,7 +258,7 @@ def _authorize(
         )
 
 
-def _events(outgoing: Outgoing, now: float) -> tuple[list[Event], str]:
+def _events(outgoing: Outgoing, now: float) -> tuple[list[Event], Status]:
     events = [Event("Send", now, {"recipients": outgoing.recipients})]
     bounced = 0
     for address in outgoing.recipients:
@@ -279,8 +279,39 @@ def _events(outgoing: Outgoing, now: float) -> tuple[list[Event], str]:
             events.append(Event("Complaint", now, {"recipient": address}))
         elif result == "ooto":
             events.append(Event("AutoReply", now, {"recipient": address}))
-    status = "bounced" if bounced == len(outgoing.recipients) else "delivered"
+    status: Status = "bounced" if bounced == len(outgoing.recipients) else "delivered"
     return events, status
+
+
+def _entry(
+    outgoing: Outgoing,
+    account: str,
+    region: str,
+    moment: float,
+    status: Status,
+    events: list[Event],
+    **details: Any,
+) -> StoredMessage:
+    """The mailbox entry for ``outgoing``, accepted or refused."""
+    return StoredMessage(
+        id=outgoing.message_id,
+        account=account,
+        region=region,
+        created_at=moment,
+        status=status,
+        origin=outgoing.origin,
+        source=outgoing.source,
+        recipients=outgoing.recipients,
+        subject=outgoing.subject,
+        raw=outgoing.raw if status != "rejected" else None,
+        details={
+            "kind": "ses-send",
+            **outgoing.details,
+            "destination": {"to": outgoing.to, "cc": outgoing.cc, "bcc": outgoing.bcc},
+            **details,
+        },
+        events=events,
+    )
 
 
 def _store(
@@ -291,35 +322,21 @@ def _store(
     now: dt.datetime,
     identity: str | None,
 ) -> None:
-    moment = now.timestamp()
-    events, status = _events(outgoing, moment)
-    details = {
-        "kind": "ses-send",
-        **outgoing.details,
-        "destination": {"to": outgoing.to, "cc": outgoing.cc, "bcc": outgoing.bcc},
-        "identity": identity,
-        "return_path": outgoing.return_path,
-        "configuration_set": outgoing.configuration_set,
-        "source_arn": outgoing.source_arn,
-        "tags": outgoing.tags,
-    }
-    mailbox.store(
-        tx,
-        StoredMessage(
-            id=outgoing.message_id,
-            account=account,
-            region=region,
-            created_at=moment,
-            status="bounced" if status == "bounced" else "delivered",
-            origin=outgoing.origin,
-            source=outgoing.source,
-            recipients=outgoing.recipients,
-            subject=outgoing.subject,
-            raw=outgoing.raw,
-            details=details,
-            events=events,
-        ),
+    events, status = _events(outgoing, now.timestamp())
+    entry = _entry(
+        outgoing,
+        account,
+        region,
+        now.timestamp(),
+        status,
+        events,
+        identity=identity,
+        return_path=outgoing.return_path,
+        configuration_set=outgoing.configuration_set,
+        source_arn=outgoing.source_arn,
+        tags=outgoing.tags,
     )
+    mailbox.store(tx, entry)
     if any(event.type == "AutoReply" for event in events):
         _store_auto_reply(tx, outgoing, account, region, now)
 
@@ -327,8 +344,6 @@ def _store(
 def _store_auto_reply(
     tx: Transaction, outgoing: Outgoing, account: str, region: str, now: dt.datetime
 ) -> None:
-    from poolmail.ses import mime
-
     reply_id = mailbox.new_message_id(now.timestamp())
     subject = f"Out of the Office: {outgoing.subject}"
     raw = mime.build(
@@ -365,26 +380,9 @@ def _record_rejection(
     error: SendError,
 ) -> None:
     moment = now.timestamp()
+    events = [Event("Reject", moment, {"reason": error.message})]
+    error_detail = {"kind": error.kind, "message": error.message}
     with ctx.db.transaction() as tx:
         mailbox.store(
-            tx,
-            StoredMessage(
-                id=outgoing.message_id,
-                account=account,
-                region=region,
-                created_at=moment,
-                status="rejected",
-                origin=outgoing.origin,
-                source=outgoing.source,
-                recipients=outgoing.recipients,
-                subject=outgoing.subject,
-                raw=None,
-                details={
-                    "kind": "ses-send",
-                    **outgoing.details,
-                    "destination": {"to": outgoing.to, "cc": outgoing.cc, "bcc": outgoing.bcc},
-                    "error": {"kind": error.kind, "message": error.message},
-                },
-                events=[Event("Reject", moment, {"reason": error.message})],
-            ),
+            tx, _entry(outgoing, account, region, moment, "rejected", events, error=error_detail)
         )
