@@ -39,6 +39,9 @@ def test_serve_help_documents_every_option_and_its_env_variable() -> None:
         ("--ses-max-24-hour-send", "POOLMAIL_SES_MAX_24_HOUR_SEND"),
         ("--ses-max-send-rate", "POOLMAIL_SES_MAX_SEND_RATE"),
         ("--dns-server", "POOLMAIL_DNS_SERVER"),
+        ("--cognito-default-daily-email-limit", "POOLMAIL_COGNITO_DEFAULT_DAILY_EMAIL_LIMIT"),
+        ("--relay", "POOLMAIL_RELAY"),
+        ("--smtp-port", "POOLMAIL_SMTP_PORT"),
     ]:
         assert option in text
         assert f"env {env}" in text

@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(
         serve,
+        "--cognito-default-daily-email-limit",
+        "POOLMAIL_COGNITO_DEFAULT_DAILY_EMAIL_LIMIT",
+        "50",
+        "messages Cognito's default sender (COGNITO_DEFAULT) sends per account per 24 hours",
+    )
+    _option(
+        serve,
         "--dns-server",
         "POOLMAIL_DNS_SERVER",
         None,
@@ -186,6 +193,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
             str(args.ses_max_24_hour_send), "--ses-max-24-hour-send", 1, 10**9
         ),
         ses_max_send_rate=_integer(str(args.ses_max_send_rate), "--ses-max-send-rate", 1, 10**6),
+        cognito_default_daily_email_limit=_integer(
+            str(args.cognito_default_daily_email_limit),
+            "--cognito-default-daily-email-limit",
+            0,
+            10**9,
+        ),
         dns_server=args.dns_server,
         relay=args.relay,
         smtp_port=smtp_port,

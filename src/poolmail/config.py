@@ -40,3 +40,5 @@ class Settings:
     smtp_port: int | None = None
     # Seconds between background checks of pending domain identities.
     dns_check_interval: float = 2.0
+    # Cognito's default sender (COGNITO_DEFAULT): messages per account per 24 hours.
+    cognito_default_daily_email_limit: int = 50

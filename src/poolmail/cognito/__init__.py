@@ -1,18 +1,15 @@
-"""Cognito user pools: pools, users, the mail they send, sign-in."""
+"""Cognito user pools: pools, users, the mail they send, sign-in.
+
+Each resource module lists the operations it serves in ``OPERATIONS``.
+"""
 
 from __future__ import annotations
 
-from poolmail.cognito.user_pools import (
-    create_user_pool,
-    delete_user_pool,
-    describe_user_pool,
-    list_user_pools,
-)
+from poolmail.cognito import clients, user_pools
 from poolmail.operations import Handler
 
+_MODULES = (user_pools, clients)
+
 OPERATIONS: dict[str, Handler] = {
-    "CreateUserPool": create_user_pool,
-    "DescribeUserPool": describe_user_pool,
-    "ListUserPools": list_user_pools,
-    "DeleteUserPool": delete_user_pool,
+    name: handler for module in _MODULES for name, handler in module.OPERATIONS.items()
 }

@@ -10,6 +10,7 @@ from typing import Any
 
 from poolmail.cognito.schema import pool_schema
 from poolmail.context import RequestContext
+from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
@@ -217,3 +218,11 @@ def delete_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
             )
         tx.execute("DELETE FROM user_pools WHERE id = ?", (pool_id,))
     return {}
+
+
+OPERATIONS: dict[str, Handler] = {
+    "CreateUserPool": create_user_pool,
+    "DescribeUserPool": describe_user_pool,
+    "ListUserPools": list_user_pools,
+    "DeleteUserPool": delete_user_pool,
+}

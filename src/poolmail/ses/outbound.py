@@ -258,10 +258,12 @@ def _authorize(
         )
 
 
-def _events(outgoing: Outgoing, now: float) -> tuple[list[Event], Status]:
-    events = [Event("Send", now, {"recipients": outgoing.recipients})]
+def delivery_events(recipients: list[str], now: float) -> tuple[list[Event], Status]:
+    """The events of an accepted message, the mailbox simulator's outcomes included, and
+    its status: ``bounced`` when no recipient received it."""
+    events = [Event("Send", now, {"recipients": recipients})]
     bounced = 0
-    for address in outgoing.recipients:
+    for address in recipients:
         result = simulator.outcome(address)
         if result in ("bounce", "suppressed"):
             bounced += 1
@@ -279,7 +281,7 @@ def _events(outgoing: Outgoing, now: float) -> tuple[list[Event], Status]:
             events.append(Event("Complaint", now, {"recipient": address}))
         elif result == "ooto":
             events.append(Event("AutoReply", now, {"recipient": address}))
-    status: Status = "bounced" if bounced == len(outgoing.recipients) else "delivered"
+    status: Status = "bounced" if bounced == len(recipients) else "delivered"
     return events, status
 
 
@@ -322,7 +324,7 @@ def _store(
     now: dt.datetime,
     identity: str | None,
 ) -> None:
-    events, status = _events(outgoing, now.timestamp())
+    events, status = delivery_events(outgoing.recipients, now.timestamp())
     entry = _entry(
         outgoing,
         account,

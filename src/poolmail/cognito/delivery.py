@@ -1,0 +1,167 @@
+"""How a user pool's mail leaves: Cognito's own default sender, or the account's SES.
+
+COGNITO_DEFAULT sends from `no-reply@verificationemail.com` (or the From of a SourceArn
+identity) through Cognito's account, capped per AWS account per day. DEVELOPER sends
+through the SES engine as the pool's account, in the SES identity's region, under every
+SES rule; SES's refusal comes back as `CodeDeliveryFailureException` with SES's text.
+"""
+
+from __future__ import annotations
+
+import html as html_text
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from poolmail.context import RequestContext
+from poolmail.mail import mailbox
+from poolmail.mail.mailbox import StoredMessage, new_message_id
+from poolmail.protocol.errors import AwsError
+from poolmail.ses import mime
+from poolmail.ses.coverage import bare_address
+from poolmail.ses.outbound import IdentityArn, Outgoing, SendError, delivery_events, send
+
+DEFAULT_SENDER = "no-reply@verificationemail.com"
+DAY_SECONDS = 86400.0
+
+# AWS's text, seen in aws-amplify/amplify-cli#7412 (AWS_FACTS §2).
+DAILY_LIMIT_MESSAGE = (
+    "Exceeded daily email limit for the operation or the account. If a higher limit is "
+    "required, please configure your user pool to use your own Amazon SES configuration "
+    "for sending email."
+)
+SES_ERROR_PREFIX = (
+    "Cognito received the following error from Amazon SES when attempting to send email: "
+)
+
+
+@dataclass(slots=True)
+class CognitoEmail:
+    """One message a user pool sends: the rendered template and what it carries."""
+
+    to: str
+    subject: str
+    body: str  # the rendered template; Cognito sends it as HTML
+    kind: str  # cognito-sign-up, cognito-invitation, cognito-forgot-password, ...
+    pool_id: str
+    username: str
+    code: str | None = None  # the code or temporary password in the message
+    link: str | None = None  # the confirmation link, for link-style sign-up
+
+
+def _text_of(body: str) -> str:
+    # A plain-text alternative of the HTML body, for readers that want text.
+    return html_text.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", "\n", body)))
+
+
+def _details(email: CognitoEmail, sending_account: str) -> dict[str, Any]:
+    return {
+        "kind": email.kind,
+        "pool_id": email.pool_id,
+        "username": email.username,
+        "code": email.code,
+        "link": email.link,
+        "email_sending_account": sending_account,
+    }
+
+
+def deliver(ctx: RequestContext, pool_settings: dict[str, Any], email: CognitoEmail) -> str:
+    """Send ``email`` for the pool whose settings are given; the message id.
+
+    ``ctx`` must carry the pool's account and region. Raises ``LimitExceededException``
+    past the default sender's daily cap and ``CodeDeliveryFailureException`` when SES
+    refuses the message.
+    """
+    config = pool_settings.get("EmailConfiguration") or {}
+    if config.get("EmailSendingAccount") == "DEVELOPER":
+        return _through_ses(ctx, config, email)
+    return _through_cognito(ctx, config, email)
+
+
+def _sender(config: dict[str, Any]) -> str:
+    if config.get("From"):
+        return str(config["From"])
+    if config.get("SourceArn"):
+        identity = IdentityArn.parse(str(config["SourceArn"])).identity
+        # Not found: the From Cognito uses for a domain identity without From; an address
+        # of the domain is the plausible choice.
+        return identity if "@" in identity else f"no-reply@{identity}"
+    return DEFAULT_SENDER
+
+
+def _build(
+    config: dict[str, Any], email: CognitoEmail, message_id: str, ctx: RequestContext
+) -> bytes:
+    reply_to = [config["ReplyToEmailAddress"]] if config.get("ReplyToEmailAddress") else []
+    headers = mime.Headers(sender=_sender(config), to=[email.to], reply_to=reply_to)
+    content = mime.Content(email.subject, text=_text_of(email.body), html=email.body)
+    return mime.build(headers, content, message_id, ctx.clock.now())
+
+
+def _through_ses(ctx: RequestContext, config: dict[str, Any], email: CognitoEmail) -> str:
+    arn = IdentityArn.parse(str(config["SourceArn"]))
+    message_id = new_message_id(ctx.clock.now().timestamp())
+    outgoing = Outgoing(
+        message_id=message_id,
+        source=_sender(config),
+        to=[email.to],
+        cc=[],
+        bcc=[],
+        subject=email.subject,
+        raw=_build(config, email, message_id, ctx),
+        action="ses:SendEmail",
+        origin="cognito",
+        configuration_set=config.get("ConfigurationSet"),
+        details=_details(email, "DEVELOPER"),
+    )
+    try:
+        # Cognito's service-linked role sends as the pool's account in the identity's
+        # region: that account's sandbox and quotas apply there.
+        return send(ctx, outgoing, account=ctx.account_id, region=arn.region)
+    except SendError as error:
+        raise AwsError("CodeDeliveryFailureException", SES_ERROR_PREFIX + error.message) from None
+
+
+def _through_cognito(ctx: RequestContext, config: dict[str, Any], email: CognitoEmail) -> str:
+    now = ctx.clock.now()
+    moment = now.timestamp()
+    message_id = new_message_id(moment)
+    raw = _build(config, email, message_id, ctx)
+    limit = ctx.settings.cognito_default_daily_email_limit
+    # The cap is per AWS account (limits.md: "Email messages sent daily per AWS account"),
+    # across its pools and regions; the lock keeps it exact across replicas.
+    with ctx.db.transaction(lock=f"poolmail:cognito-default:{ctx.account_id}") as tx:
+        row = tx.fetchone(
+            "SELECT COUNT(*) FROM cognito_default_sends WHERE account = ? AND sent_at > ?",
+            (ctx.account_id, moment - DAY_SECONDS),
+        )
+        if row is not None and int(row[0]) >= limit:
+            raise AwsError("LimitExceededException", DAILY_LIMIT_MESSAGE)
+        tx.execute(
+            "INSERT INTO cognito_default_sends (account, region, pool_id, sent_at) "
+            "VALUES (?, ?, ?, ?)",
+            (ctx.account_id, ctx.region, email.pool_id, moment),
+        )
+        events, status = delivery_events([email.to], moment)
+        mailbox.store(
+            tx,
+            StoredMessage(
+                id=message_id,
+                account=ctx.account_id,
+                region=ctx.region,
+                created_at=moment,
+                status=status,
+                origin="cognito",
+                source=_sender(config),
+                recipients=[email.to],
+                subject=email.subject,
+                raw=raw,
+                details={
+                    **_details(email, "COGNITO_DEFAULT"),
+                    "destination": {"to": [email.to], "cc": [], "bcc": []},
+                    "identity": bare_address(_sender(config)),
+                },
+                events=events,
+            ),
+        )
+    return message_id
