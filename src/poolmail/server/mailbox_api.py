@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -172,7 +173,75 @@ async def message_events(request: Request) -> Response:
     return JSONResponse({"events": found})
 
 
+WAIT_LIMIT_SECONDS = 60.0
+POLL_SECONDS = 0.1
+
+
+def _filter_from(query: Any, **overrides: Any) -> MessageFilter:
+    fields = {
+        "recipient": query.get("recipient"),
+        "sender": query.get("sender"),
+        "since": _number(query.get("since")),
+        "status": query.get("status"),
+        "kind": query.get("kind"),
+        "account": query.get("account"),
+        "region": query.get("region"),
+        "limit": 1,
+    }
+    fields.update(overrides)
+    return MessageFilter(**fields)
+
+
+async def latest_message(request: Request) -> Response:
+    """The newest message matching the filters, with its bodies: the one call a test
+    needs after SignUp (`?recipient=user@example.com`)."""
+    services = services_of(request)
+    try:
+        where = _filter_from(request.query_params)
+    except ValueError:
+        return admin_error(400, "InvalidRequest", "since must be a number")
+
+    def read() -> dict[str, Any] | None:
+        with services.db.transaction() as tx:
+            found = queries.list_messages(tx, where)
+            return queries.full_message(tx, found[0]["id"]) if found else None
+
+    message = await run_in_threadpool(read)
+    if message is None:
+        return admin_error(404, "NotFound", "No message matches.")
+    return JSONResponse(message)
+
+
+async def wait_for_message(request: Request) -> Response:
+    """Long-poll: answer with the first matching message created after `since` (default:
+    the moment of the request), or 408 after `timeout` seconds (default 10, at most 60)."""
+    services = services_of(request)
+    query = request.query_params
+    try:
+        timeout = min(float(query.get("timeout", "10")), WAIT_LIMIT_SECONDS)
+        since = _number(query.get("since"))
+        where = _filter_from(query, since=since or services.clock.now().timestamp())
+    except ValueError:
+        return admin_error(400, "InvalidRequest", "since and timeout must be numbers")
+
+    def read() -> dict[str, Any] | None:
+        with services.db.transaction() as tx:
+            found = queries.list_messages(tx, where)
+            return queries.full_message(tx, found[0]["id"]) if found else None
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        message = await run_in_threadpool(read)
+        if message is not None:
+            return JSONResponse(message)
+        if asyncio.get_running_loop().time() >= deadline:
+            return admin_error(408, "Timeout", f"No matching message within {timeout:g} s.")
+        await asyncio.sleep(POLL_SECONDS)
+
+
 ROUTES: list[BaseRoute] = [
+    Route("/_poolmail/messages/latest", latest_message, methods=["GET"]),
+    Route("/_poolmail/messages/wait", wait_for_message, methods=["GET"]),
     Route("/_aws/ses", localstack_messages, methods=["GET", "DELETE"]),
     Route("/_poolmail/messages", list_messages, methods=["GET", "DELETE"]),
     Route("/_poolmail/messages/{message_id}", one_message, methods=["GET", "DELETE"]),
