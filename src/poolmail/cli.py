@@ -1,4 +1,4 @@
-"""The `poolmail` command line: `poolmail serve` (integrate and doctor come later)."""
+"""The `poolmail` command line: `serve`, `integrate` and `doctor`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from poolmail.config import (
 from poolmail.mail.relay import parse_relay
 from poolmail.server.app import create_app
 from poolmail.store import POSTGRES_SCHEMES, open_database
+from poolmail.tools.commands import add_commands, run_doctor, run_integrate
 
 
 def _option(
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         "server log level",
         choices=["critical", "error", "warning", "info", "debug"],
     )
+    add_commands(commands)
     return parser
 
 
@@ -253,4 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "integrate":
+        return run_integrate(args)
+    if args.command == "doctor":
+        return run_doctor(args)
     return 2

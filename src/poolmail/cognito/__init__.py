@@ -5,10 +5,19 @@ Each resource module lists the operations it serves in ``OPERATIONS``.
 
 from __future__ import annotations
 
-from poolmail.cognito import clients, user_pools
+from poolmail.cognito import (
+    clients,
+    domains,
+    filters,
+    invitations,
+    passwords,
+    signup,
+    user_pools,
+    users,
+)
 from poolmail.operations import Handler
 
-_MODULES = (user_pools, clients)
+_MODULES = (user_pools, clients, domains, users, filters, signup, passwords, invitations)
 
 OPERATIONS: dict[str, Handler] = {
     name: handler for module in _MODULES for name, handler in module.OPERATIONS.items()

@@ -1,13 +1,83 @@
-"""User pool app clients: the records unsigned calls (SignUp, InitiateAuth) are scoped by."""
+"""User pool app clients: the records unsigned calls (SignUp, InitiateAuth) are scoped by,
+with create, describe, update, delete and list.
+
+A client's ``data`` holds DescribeUserPoolClient's members besides the ids, name and
+creation date, which have columns.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from poolmail.cognito.user_pools import load_pool
+from poolmail.context import RequestContext
 from poolmail.operations import Handler
+from poolmail.paging import decode_token, encode_token
+from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
+
+# Real ids and secrets are lowercase base-32 numbers (digits and a-v): ids of 25 or 26
+# characters (`26cb2c60kq7nbmas7rbme9b6pp`), secrets of 51 or 52, as AWS CLI examples show.
+_BASE32 = "0123456789abcdefghijklmnopqrstuv"
+CLIENT_ID_LENGTH = 26
+
+# What DescribeUserPoolClient shows for a client created with a name only (real output,
+# 2024-11: RefreshTokenValidity 30, TokenValidityUnits {}, AllowedOAuthFlowsUserPoolClient
+# false, EnableTokenRevocation true, EnablePropagateAdditionalUserContextData false,
+# AuthSessionValidity 3). Other members are absent until set.
+DEFAULTS: dict[str, Any] = {
+    "RefreshTokenValidity": 30,
+    "TokenValidityUnits": {},
+    "AllowedOAuthFlowsUserPoolClient": False,
+    "EnableTokenRevocation": True,
+    "EnablePropagateAdditionalUserContextData": False,
+    "AuthSessionValidity": 3,
+}
+
+# Members a request sets (and UpdateUserPoolClient resets to DEFAULTS, or removes, when
+# omitted: "If you don't provide a value for an attribute, Amazon Cognito sets it to its
+# default value." [model] UpdateUserPoolClient).
+SETTABLE = (
+    "RefreshTokenValidity",
+    "AccessTokenValidity",
+    "IdTokenValidity",
+    "TokenValidityUnits",
+    "ReadAttributes",
+    "WriteAttributes",
+    "ExplicitAuthFlows",
+    "SupportedIdentityProviders",
+    "CallbackURLs",
+    "LogoutURLs",
+    "DefaultRedirectURI",
+    "AllowedOAuthFlows",
+    "AllowedOAuthScopes",
+    "AllowedOAuthFlowsUserPoolClient",
+    "AnalyticsConfiguration",
+    "PreventUserExistenceErrors",
+    "EnableTokenRevocation",
+    "EnablePropagateAdditionalUserContextData",
+    "AuthSessionValidity",
+    "RefreshTokenRotation",
+)
+
+# What a client does when the member is absent [model]: the flows engineer reads these.
+DEFAULT_AUTH_FLOWS = ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH")
+DEFAULT_PREVENT_USER_EXISTENCE_ERRORS = "LEGACY"  # "Defaults to LEGACY." [model]
+
+_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+# Member -> (its TokenValidityUnits key, default unit, allowed range in seconds): access
+# and ID tokens 5 minutes to 1 day, refresh tokens 60 minutes to 10 years [doc].
+_VALIDITY = {
+    "AccessTokenValidity": ("AccessToken", "hours", 300, 86400),
+    "IdTokenValidity": ("IdToken", "hours", 300, 86400),
+    "RefreshTokenValidity": ("RefreshToken", "days", 3600, 3650 * 86400),
+}
+# AWS's text (aws-samples/cloudfront-authorization-at-edge#144).
+INVALID_VALIDITY = "Invalid range for token validity."
 
 
 @dataclass(slots=True)
@@ -43,4 +113,181 @@ def find_client(tx: Transaction, client_id: str) -> ClientRecord | None:
     )
 
 
-OPERATIONS: dict[str, Handler] = {}
+def client_not_found(client_id: str) -> AwsError:
+    return AwsError("ResourceNotFoundException", f"User pool client {client_id} does not exist.")
+
+
+def _base32(bits: int) -> str:
+    number = secrets.randbits(bits)
+    digits = ""
+    while number:
+        number, digit = divmod(number, 32)
+        digits = _BASE32[digit] + digits
+    return digits or "0"
+
+
+def new_client_id() -> str:
+    return "".join(secrets.choice(_BASE32) for _ in range(CLIENT_ID_LENGTH))
+
+
+def new_client_secret() -> str:
+    # A 256-bit number in base 32: 52 digits, 51 when its top bit is 0, as AWS's vary.
+    return _base32(256)
+
+
+def _check_validity(settings: dict[str, Any]) -> None:
+    units = settings.get("TokenValidityUnits") or {}
+    for member, (unit_key, default_unit, low, high) in _VALIDITY.items():
+        value = settings.get(member)
+        if value is None:
+            continue
+        seconds = value * _SECONDS[units.get(unit_key, default_unit)]
+        if not low <= seconds <= high:
+            raise AwsError("InvalidParameterException", INVALID_VALIDITY)
+
+
+def _settings(params: dict[str, Any]) -> dict[str, Any]:
+    """The stored members for a create or update request: given ones, then the defaults."""
+    settings = copy.deepcopy(DEFAULTS)
+    for member in SETTABLE:
+        if params.get(member) is not None:
+            settings[member] = copy.deepcopy(params[member])
+    # "You can't set RefreshTokenValidity to 0. If you do, Amazon Cognito overrides the
+    # value with the default value of 30 days." [model]
+    if settings["RefreshTokenValidity"] == 0:
+        settings["RefreshTokenValidity"] = 30
+        settings["TokenValidityUnits"] = {
+            key: unit
+            for key, unit in settings["TokenValidityUnits"].items()
+            if key != "RefreshToken"
+        }
+    _check_validity(settings)
+    return settings
+
+
+def _describe(record: ClientRecord) -> dict[str, Any]:
+    return {
+        "UserPoolId": record.pool_id,
+        "ClientName": record.name,
+        "ClientId": record.id,
+        **record.settings,
+        "CreationDate": record.created_at,
+    }
+
+
+def _load(tx: Transaction, ctx: RequestContext, pool_id: str, client_id: str) -> ClientRecord:
+    load_pool(tx, ctx, pool_id)
+    record = find_client(tx, client_id)
+    if record is None or record.pool_id != pool_id:
+        raise client_not_found(client_id)
+    return record
+
+
+def create_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    if params.get("GenerateSecret") and params.get("ClientSecret") is not None:
+        # Not found: AWS's text; the model's own sentence says what is wrong.
+        raise AwsError(
+            "InvalidParameterException",
+            "You cannot specify both GenerateSecret as true and provide a ClientSecret value.",
+        )
+    now = ctx.clock.now().timestamp()
+    settings = _settings(params)
+    if params.get("GenerateSecret"):
+        settings["ClientSecret"] = new_client_secret()
+    elif params.get("ClientSecret") is not None:
+        settings["ClientSecret"] = params["ClientSecret"]
+    settings["LastModifiedDate"] = now
+    with ctx.db.transaction() as tx:
+        pool = load_pool(tx, ctx, params["UserPoolId"])
+        record = ClientRecord(
+            new_client_id(),
+            pool.id,
+            ctx.account_id,
+            ctx.region,
+            params["ClientName"],
+            now,
+            settings,
+        )
+        tx.execute(
+            "INSERT INTO user_pool_clients (id, pool_id, account, region, name, created_at, "
+            "data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                pool.id,
+                ctx.account_id,
+                ctx.region,
+                record.name,
+                now,
+                json.dumps(settings),
+            ),
+        )
+    return {"UserPoolClient": _describe(record)}
+
+
+def describe_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with ctx.db.transaction() as tx:
+        record = _load(tx, ctx, params["UserPoolId"], params["ClientId"])
+    return {"UserPoolClient": _describe(record)}
+
+
+def update_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with ctx.db.transaction() as tx:
+        record = _load(tx, ctx, params["UserPoolId"], params["ClientId"])
+        settings = _settings(params)
+        # The secret is the client's own, not a setting: it stays (there is no way to
+        # change it through this operation). An omitted name stays too: "ClientName" is
+        # optional here and names no default.
+        if "ClientSecret" in record.settings:
+            settings["ClientSecret"] = record.settings["ClientSecret"]
+        settings["LastModifiedDate"] = ctx.clock.now().timestamp()
+        record.settings = settings
+        record.name = params.get("ClientName") or record.name
+        tx.execute(
+            "UPDATE user_pool_clients SET name = ?, data = ? WHERE id = ?",
+            (record.name, json.dumps(settings), record.id),
+        )
+    return {"UserPoolClient": _describe(record)}
+
+
+def delete_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with ctx.db.transaction() as tx:
+        record = _load(tx, ctx, params["UserPoolId"], params["ClientId"])
+        tx.execute("DELETE FROM user_pool_clients WHERE id = ?", (record.id,))
+    return {}
+
+
+def list_user_pool_clients(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    # Not found: the page size AWS uses without MaxResults; the model's maximum (60).
+    limit = params.get("MaxResults") or 60
+    pool_id = params["UserPoolId"]
+    sql = "SELECT id, name, created_at FROM user_pool_clients WHERE pool_id = ?"
+    args: list[Any] = [pool_id]
+    if "NextToken" in params:
+        after_created, after_id = decode_token(params["NextToken"], "InvalidParameterException", 2)
+        sql += " AND (created_at > ? OR (created_at = ? AND id > ?))"
+        args += [after_created, after_created, after_id]
+    sql += " ORDER BY created_at, id LIMIT ?"
+    args.append(limit + 1)
+    with ctx.db.transaction() as tx:
+        load_pool(tx, ctx, pool_id)
+        # Every client poolmail makes is a REGULAR one; none comes from dynamic client
+        # registration, so a DCR filter finds nothing.
+        rows = [] if params.get("ClientType") == "DCR" else tx.fetchall(sql, args)
+    clients = [
+        {"ClientId": client_id, "UserPoolId": pool_id, "ClientName": name}
+        for client_id, name, _ in rows[:limit]
+    ]
+    result: dict[str, Any] = {"UserPoolClients": clients}
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        result["NextToken"] = encode_token([float(last[2]), last[0]])
+    return result
+
+
+OPERATIONS: dict[str, Handler] = {
+    "CreateUserPoolClient": create_user_pool_client,
+    "DescribeUserPoolClient": describe_user_pool_client,
+    "UpdateUserPoolClient": update_user_pool_client,
+    "DeleteUserPoolClient": delete_user_pool_client,
+    "ListUserPoolClients": list_user_pool_clients,
+}

@@ -97,9 +97,7 @@ def check(
 
 def discard(tx: Transaction, pool_id: str, username: str, purpose: str | None = None) -> None:
     if purpose is None:
-        tx.execute(
-            "DELETE FROM user_codes WHERE pool_id = ? AND username = ?", (pool_id, username)
-        )
+        tx.execute("DELETE FROM user_codes WHERE pool_id = ? AND username = ?", (pool_id, username))
         return
     tx.execute(
         "DELETE FROM user_codes WHERE pool_id = ? AND username = ? AND purpose = ?",
@@ -133,6 +131,4 @@ def count_attempt(ctx: RequestContext, pool_id: str, username: str, action: str)
 def forget_user(tx: Transaction, pool_id: str, username: str) -> None:
     """Drop a deleted user's codes and attempts."""
     discard(tx, pool_id, username)
-    tx.execute(
-        "DELETE FROM user_attempts WHERE pool_id = ? AND username = ?", (pool_id, username)
-    )
+    tx.execute("DELETE FROM user_attempts WHERE pool_id = ? AND username = ?", (pool_id, username))

@@ -30,7 +30,11 @@ def email_delivery(address: str) -> dict[str, Any]:
 
 
 def phone_delivery(number: str) -> dict[str, Any]:
-    return {"Destination": mask_phone(number), "DeliveryMedium": "SMS", "AttributeName": "phone_number"}
+    return {
+        "Destination": mask_phone(number),
+        "DeliveryMedium": "SMS",
+        "AttributeName": "phone_number",
+    }
 
 
 def simulated_delivery(username: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from poolmail.cognito import domains
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
@@ -26,7 +27,9 @@ DEFAULT_CODE_MESSAGE = "Your verification code is {####}. "
 DEFAULT_CODE_SUBJECT = "Your verification code"
 # Not found in AWS's docs: the link text Cognito mails when EmailMessageByLink is unset.
 # This is the console's default, copied widely in Terraform and CDK code.
-DEFAULT_LINK_MESSAGE = "Please click the link below to verify your email address. {##Verify Email##} "
+DEFAULT_LINK_MESSAGE = (
+    "Please click the link below to verify your email address. {##Verify Email##} "
+)
 DEFAULT_LINK_SUBJECT = "Your verification link"
 DEFAULT_INVITE_MESSAGE = "Your username is {username} and temporary password is {####}. "
 DEFAULT_INVITE_SUBJECT = "Your temporary password"
@@ -114,14 +117,7 @@ def confirmation_link(base_url: str, client_id: str, username: str, code: str) -
     return f"{base_url}{LINK_PATH}?{query}"
 
 
-def pool_domain(tx: Transaction, pool_id: str) -> str | None:
-    # The pool configuration module will offer this lookup (domains.pool_domain); until it
-    # does, the table is read here.
-    row = tx.fetchone("SELECT domain FROM user_pool_domains WHERE pool_id = ?", (pool_id,))
-    return None if row is None else str(row[0])
-
-
 def require_domain(tx: Transaction, pool_id: str) -> None:
     """Link-style verification needs a pool domain to link to, as AWS insists."""
-    if pool_domain(tx, pool_id) is None:
+    if domains.pool_domain(tx, pool_id) is None:
         raise AwsError("InvalidParameterException", NO_DOMAIN)

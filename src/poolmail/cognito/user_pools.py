@@ -1,14 +1,19 @@
-"""User pools: create, describe, list, delete, with the settings AWS fills in by default."""
+"""User pools: create, describe, list, update, delete, and their tags.
+
+Settings live in the pool's JSON ``data`` keyed by AWS member names (``pool_updates``
+builds them); ``load_pool`` is the one way other modules read a pool.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import string
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito.schema import pool_schema
+from poolmail.cognito import email_config, pool_updates
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
@@ -16,32 +21,9 @@ from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
 _ID_ALPHABET = string.ascii_letters + string.digits
-
-DEFAULT_PASSWORD_POLICY: dict[str, Any] = {
-    "MinimumLength": 8,
-    "RequireUppercase": True,
-    "RequireLowercase": True,
-    "RequireNumbers": True,
-    "RequireSymbols": True,
-    "TemporaryPasswordValidityDays": 7,
-}
-
-# Members of CreateUserPool's input that DescribeUserPool returns as they were given.
-_KEPT_AS_GIVEN = (
-    "LambdaConfig",
-    "AutoVerifiedAttributes",
-    "AliasAttributes",
-    "UsernameAttributes",
-    "SmsVerificationMessage",
-    "EmailVerificationMessage",
-    "EmailVerificationSubject",
-    "SmsAuthenticationMessage",
-    "DeviceConfiguration",
-    "SmsConfiguration",
-    "UserPoolAddOns",
-    "UsernameConfiguration",
-    "AccountRecoverySetting",
-    "UserAttributeUpdateSettings",
+_POOL_ARN = re.compile(
+    r"arn:aws(?:-cn|-us-gov)?:cognito-idp:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"userpool/(?P<pool>[\w-]+_[0-9a-zA-Z]+)"
 )
 
 
@@ -55,94 +37,6 @@ def pool_arn(region: str, account: str, pool_id: str) -> str:
 
 def not_found(pool_id: str) -> AwsError:
     return AwsError("ResourceNotFoundException", f"User pool {pool_id} does not exist.")
-
-
-def _password_policy(given: dict[str, Any] | None) -> dict[str, Any]:
-    if given is None:
-        return dict(DEFAULT_PASSWORD_POLICY)
-    # A policy given in part leaves the unnamed requirements off, as AWS does.
-    policy: dict[str, Any] = {
-        "MinimumLength": 8,
-        "RequireUppercase": False,
-        "RequireLowercase": False,
-        "RequireNumbers": False,
-        "RequireSymbols": False,
-        "TemporaryPasswordValidityDays": 7,
-    }
-    policy.update(given)
-    return policy
-
-
-def settings_from_create(params: dict[str, Any]) -> dict[str, Any]:
-    """The stored settings of a new pool: the request, with AWS's defaults filled in."""
-    policies = params.get("Policies") or {}
-    settings: dict[str, Any] = {
-        "Policies": {
-            "PasswordPolicy": _password_policy(policies.get("PasswordPolicy")),
-            "SignInPolicy": policies.get("SignInPolicy")
-            or {"AllowedFirstAuthFactors": ["PASSWORD"]},
-        },
-        "DeletionProtection": params.get("DeletionProtection", "INACTIVE"),
-        "LambdaConfig": {},
-        "SchemaAttributes": pool_schema(params.get("Schema")),
-        "VerificationMessageTemplate": params.get("VerificationMessageTemplate")
-        or {"DefaultEmailOption": "CONFIRM_WITH_CODE"},
-        "MfaConfiguration": params.get("MfaConfiguration", "OFF"),
-        "EmailConfiguration": params.get("EmailConfiguration")
-        or {"EmailSendingAccount": "COGNITO_DEFAULT"},
-        "UserPoolTags": params.get("UserPoolTags") or {},
-        "AdminCreateUserConfig": {
-            "AllowAdminCreateUserOnly": False,
-            "UnusedAccountValidityDays": 7,
-            **(params.get("AdminCreateUserConfig") or {}),
-        },
-        # Pools created since November 2024 start on the Essentials feature plan.
-        "UserPoolTier": params.get("UserPoolTier", "ESSENTIALS"),
-    }
-    for key in _KEPT_AS_GIVEN:
-        if key in params:
-            settings[key] = params[key]
-    return settings
-
-
-def create_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    now = ctx.clock.now().timestamp()
-    settings = settings_from_create(params)
-    pool_id = new_pool_id(ctx.region)
-    with ctx.db.transaction() as tx:
-        tx.execute(
-            "INSERT INTO user_pools (id, account, region, name, created_at, modified_at, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                pool_id,
-                ctx.account_id,
-                ctx.region,
-                params["PoolName"],
-                now,
-                now,
-                json.dumps(settings),
-            ),
-        )
-    return {"UserPool": _describe(pool_id, ctx, params["PoolName"], now, now, settings)}
-
-
-def _describe(
-    pool_id: str,
-    ctx: RequestContext,
-    name: str,
-    created: float,
-    modified: float,
-    settings: dict[str, Any],
-) -> dict[str, Any]:
-    return {
-        "Id": pool_id,
-        "Name": name,
-        **settings,
-        "LastModifiedDate": modified,
-        "CreationDate": created,
-        "EstimatedNumberOfUsers": 0,
-        "Arn": pool_arn(ctx.region, ctx.account_id, pool_id),
-    }
 
 
 @dataclass(slots=True)
@@ -166,13 +60,72 @@ def load_pool(tx: Transaction, ctx: RequestContext, pool_id: str) -> StoredPool:
     return StoredPool(pool_id, str(row[0]), float(row[1]), float(row[2]), json.loads(row[3]))
 
 
-def describe_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    pool_id = params["UserPoolId"]
-    with ctx.db.transaction() as tx:
-        pool = load_pool(tx, ctx, pool_id)
+def _save(tx: Transaction, pool: StoredPool) -> None:
+    tx.execute(
+        "UPDATE user_pools SET name = ?, modified_at = ?, data = ? WHERE id = ?",
+        (pool.name, pool.modified, json.dumps(pool.settings), pool.id),
+    )
+
+
+def _describe(tx: Transaction, ctx: RequestContext, pool: StoredPool) -> dict[str, Any]:
+    # domains imports this module (load_pool); importing it here keeps the cycle out of
+    # module import time.
+    from poolmail.cognito.domains import describe_members
+
+    row = tx.fetchone("SELECT COUNT(*) FROM users WHERE pool_id = ?", (pool.id,))
     return {
-        "UserPool": _describe(pool_id, ctx, pool.name, pool.created, pool.modified, pool.settings)
+        "Id": pool.id,
+        "Name": pool.name,
+        **pool.settings,
+        **describe_members(tx, pool.id),
+        "LastModifiedDate": pool.modified,
+        "CreationDate": pool.created,
+        "EstimatedNumberOfUsers": int(row[0]) if row is not None else 0,
+        "Arn": pool_arn(ctx.region, ctx.account_id, pool.id),
     }
+
+
+def _checked_email(
+    tx: Transaction, ctx: RequestContext, pool_id: str, settings: dict[str, Any]
+) -> None:
+    # Every request that carries EmailConfiguration is checked again, even a rename
+    # that resends the configuration unchanged (AWS_FACTS §1, classmethod 2025).
+    arn = pool_arn(ctx.region, ctx.account_id, pool_id)
+    settings["EmailConfiguration"] = email_config.validate(
+        tx, ctx, arn, settings["EmailConfiguration"]
+    )
+
+
+def create_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    now = ctx.clock.now().timestamp()
+    settings = pool_updates.settings_for_create(params)
+    pool = StoredPool(new_pool_id(ctx.region), params["PoolName"], now, now, settings)
+    with ctx.db.transaction() as tx:
+        if params.get("EmailConfiguration") is not None:
+            _checked_email(tx, ctx, pool.id, settings)
+        tx.execute(
+            "INSERT INTO user_pools (id, account, region, name, created_at, modified_at, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (pool.id, ctx.account_id, ctx.region, pool.name, now, now, json.dumps(settings)),
+        )
+        return {"UserPool": _describe(tx, ctx, pool)}
+
+
+def describe_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with ctx.db.transaction() as tx:
+        return {"UserPool": _describe(tx, ctx, load_pool(tx, ctx, params["UserPoolId"]))}
+
+
+def update_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with ctx.db.transaction() as tx:
+        pool = load_pool(tx, ctx, params["UserPoolId"])
+        pool.settings = pool_updates.settings_for_update(pool.settings, params)
+        if params.get("EmailConfiguration") is not None:
+            _checked_email(tx, ctx, pool.id, pool.settings)
+        pool.name = params.get("PoolName") or pool.name
+        pool.modified = ctx.clock.now().timestamp()
+        _save(tx, pool)
+    return {}
 
 
 def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -190,22 +143,25 @@ def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     args.append(limit + 1)
     with ctx.db.transaction() as tx:
         rows = tx.fetchall(sql, args)
-    pools = []
-    for pool_id, name, created, modified, data in rows[:limit]:
-        pools.append(
-            {
-                "Id": pool_id,
-                "Name": name,
-                "LambdaConfig": json.loads(data).get("LambdaConfig", {}),
-                "LastModifiedDate": float(modified),
-                "CreationDate": float(created),
-            }
-        )
+    pools = [
+        {
+            "Id": pool_id,
+            "Name": name,
+            "LambdaConfig": json.loads(data).get("LambdaConfig", {}),
+            "LastModifiedDate": float(modified),
+            "CreationDate": float(created),
+        }
+        for pool_id, name, created, modified, data in rows[:limit]
+    ]
     result: dict[str, Any] = {"UserPools": pools}
     if len(rows) > limit:
         last = rows[limit - 1]
         result["NextToken"] = encode_token([float(last[2]), last[0]])
     return result
+
+
+# Everything that belongs to one pool, removed with it.
+_POOL_TABLES = ("users", "user_pool_clients", "user_codes", "user_attempts")
 
 
 def delete_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -216,13 +172,66 @@ def delete_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
                 "InvalidParameterException",
                 "The user pool cannot be deleted because deletion protection is activated.",
             )
+        # AWS quirk: a pool with a domain is not deleted with it; the domain goes first
+        # (terraform-provider-aws#16479, rebuy-de/aws-nuke#330).
+        if tx.fetchone("SELECT 1 FROM user_pool_domains WHERE pool_id = ?", (pool_id,)):
+            raise AwsError(
+                "InvalidParameterException",
+                "User pool cannot be deleted. It has a domain configured that should be "
+                "deleted first.",
+            )
+        for table in _POOL_TABLES:
+            tx.execute(f"DELETE FROM {table} WHERE pool_id = ?", (pool_id,))
         tx.execute("DELETE FROM user_pools WHERE id = ?", (pool_id,))
     return {}
+
+
+# --- tags: UserPoolTags, also reached through the pool's ARN ------------------------------
+
+
+def _tagged_pool(tx: Transaction, ctx: RequestContext, arn: str) -> StoredPool:
+    match = _POOL_ARN.fullmatch(arn)
+    if match is None:
+        # Choice: AWS's text for an ARN that names no user pool was not found; the
+        # parameter error says what the operation expects.
+        raise AwsError("InvalidParameterException", f"Invalid resource ARN: {arn}")
+    if (match["region"], match["account"]) != (ctx.region, ctx.account_id):
+        raise not_found(match["pool"])
+    return load_pool(tx, ctx, match["pool"])
+
+
+def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with ctx.db.transaction() as tx:
+        pool = _tagged_pool(tx, ctx, params["ResourceArn"])
+        pool.settings["UserPoolTags"] = {**pool.settings.get("UserPoolTags", {}), **params["Tags"]}
+        _save(tx, pool)
+    return {}
+
+
+def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with ctx.db.transaction() as tx:
+        pool = _tagged_pool(tx, ctx, params["ResourceArn"])
+        tags = pool.settings.get("UserPoolTags", {})
+        pool.settings["UserPoolTags"] = {
+            key: value for key, value in tags.items() if key not in set(params["TagKeys"])
+        }
+        _save(tx, pool)
+    return {}
+
+
+def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with ctx.db.transaction() as tx:
+        pool = _tagged_pool(tx, ctx, params["ResourceArn"])
+    return {"Tags": dict(pool.settings.get("UserPoolTags", {}))}
 
 
 OPERATIONS: dict[str, Handler] = {
     "CreateUserPool": create_user_pool,
     "DescribeUserPool": describe_user_pool,
     "ListUserPools": list_user_pools,
+    "UpdateUserPool": update_user_pool,
     "DeleteUserPool": delete_user_pool,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListTagsForResource": list_tags_for_resource,
 }

@@ -15,7 +15,7 @@ from poolmail.clock import Clock, SystemClock
 from poolmail.config import Settings
 from poolmail.mail import smtp_listener
 from poolmail.operations import build_registry
-from poolmail.server import account_admin, admin, mailbox_api, ses_admin
+from poolmail.server import account_admin, admin, cognito_routes, mailbox_api, ses_admin
 from poolmail.server.background import Job, run_forever
 from poolmail.server.pipeline import Services, handle_aws
 from poolmail.store import Database
@@ -24,7 +24,7 @@ AWS_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
 
 # Modules with poolmail's own endpoints (ROUTES) and periodic work (JOBS).
-_ADMIN_MODULES = (admin, ses_admin, account_admin, mailbox_api)
+_ADMIN_MODULES = (admin, ses_admin, account_admin, mailbox_api, cognito_routes)
 
 
 def admin_routes() -> list[BaseRoute]:

@@ -1,0 +1,261 @@
+"""Self-registration: SignUp, ConfirmSignUp, ResendConfirmationCode, AdminConfirmSignUp,
+and the confirmation link a link-style sign-up mail carries.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from poolmail.cognito import codes, messages
+from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.delivery import CognitoEmail, deliver
+from poolmail.cognito.masking import email_delivery, simulated_delivery
+from poolmail.cognito.passwords import SIGN_UP_PREFIX, check_password, policy_of, set_password
+from poolmail.cognito.user_pools import StoredPool, load_pool
+from poolmail.cognito.users import (
+    CLIENT_USER_NOT_FOUND,
+    CONFIRMED,
+    UNCONFIRMED,
+    USER_DISABLED,
+    StoredUser,
+    check_attributes,
+    check_required,
+    check_secret_hash,
+    claim_aliases,
+    find_user,
+    hides_existence,
+    insert_user,
+    public_client,
+    require_user,
+    save_user,
+    users_lock,
+)
+from poolmail.context import RequestContext
+from poolmail.operations import Handler
+from poolmail.protocol.errors import AwsError
+from poolmail.store import Transaction
+
+_PHONE = re.compile(r"^\+[0-9]{4,15}$")
+
+
+def _taken(tx: Transaction, pool: StoredPool, column: str, value: str) -> bool:
+    row = tx.fetchone(f"SELECT 1 FROM users WHERE pool_id = ? AND {column} = ?", (pool.id, value))
+    return row is not None
+
+
+def claim_username(
+    tx: Transaction, pool: StoredPool, requested: str, attributes: dict[str, str], exists: str
+) -> tuple[str, str]:
+    """(username, sub) for a new user; UsernameExistsException with ``exists`` when taken.
+
+    UsernameAttributes pools take an email or phone number as the name, store it as that
+    attribute and give the user a UUID username equal to the sub, as Cognito does.
+    """
+    sub = str(uuid.uuid4())
+    sign_in = pool.settings.get("UsernameAttributes") or []
+    if sign_in:
+        if "@" in requested and "email" in sign_in:
+            attributes["email"] = requested
+            if _taken(tx, pool, "email", requested.lower()):
+                raise AwsError(
+                    "UsernameExistsException", "An account with the given email already exists."
+                )
+            return sub, sub
+        if _PHONE.match(requested) and "phone_number" in sign_in:
+            attributes["phone_number"] = requested
+            if _taken(tx, pool, "phone", requested):
+                raise AwsError(
+                    "UsernameExistsException",
+                    "An account with the given phone_number already exists.",
+                )
+            return sub, sub
+        expected = (
+            "either an email or a phone number"
+            if len(sign_in) > 1
+            else ("an email" if "email" in sign_in else "a phone number")
+        )
+        raise AwsError("InvalidParameterException", f"Username should be {expected}.")
+    aliases = pool.settings.get("AliasAttributes") or []
+    for attribute, kind, looks_like in (
+        ("email", "email", "@" in requested),
+        ("phone_number", "phone number", bool(_PHONE.match(requested))),
+    ):
+        if attribute in aliases and looks_like:
+            raise AwsError(
+                "InvalidParameterException",
+                f"Username cannot be of {kind} format, since user pool is configured for "
+                f"{attribute} alias.",
+            )
+    if _username_taken(tx, pool, requested):
+        raise AwsError("UsernameExistsException", exists)
+    return requested, sub
+
+
+def _username_taken(tx: Transaction, pool: StoredPool, name: str) -> bool:
+    config = pool.settings.get("UsernameConfiguration") or {}
+    if config.get("CaseSensitive", True):
+        return _taken(tx, pool, "username", name)
+    row = tx.fetchone(
+        "SELECT 1 FROM users WHERE pool_id = ? AND LOWER(username) = LOWER(?)", (pool.id, name)
+    )
+    return row is not None
+
+
+def _verification_email(
+    ctx: RequestContext, pool: StoredPool, client_id: str, user: StoredUser, code: str, kind: str
+) -> CognitoEmail:
+    address = user.attributes["email"]
+    if messages.uses_link(pool.settings):
+        link = messages.confirmation_link(ctx.base_url, client_id, user.username, code)
+        message = messages.verification_link_message(pool.settings, link)
+        return CognitoEmail(
+            address, message.subject, message.body, kind, pool.id, user.username, code, link
+        )
+    message = messages.verification_code_message(pool.settings, code)
+    return CognitoEmail(address, message.subject, message.body, kind, pool.id, user.username, code)
+
+
+def _verifies_email(pool: StoredPool, user: StoredUser) -> bool:
+    # poolmail delivers no SMS: a code goes out when the pool auto-verifies email and the
+    # user has an address.
+    auto = pool.settings.get("AutoVerifiedAttributes") or []
+    return "email" in auto and bool(user.attributes.get("email"))
+
+
+def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Create an UNCONFIRMED user and mail the verification code (or link).
+
+    The user is committed before the mail goes out. AWS (SignUp): on LimitExceeded "the
+    user is successfully created and is in an UNCONFIRMED state".
+    """
+    ctx, client = public_client(ctx, params["ClientId"])
+    check_secret_hash(client, params["Username"], params.get("SecretHash"))
+    now = ctx.clock.now().timestamp()
+    with ctx.db.transaction(lock=users_lock(client.pool_id)) as tx:
+        pool = load_pool(tx, ctx, client.pool_id)
+        if (pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
+            raise AwsError("NotAuthorizedException", "SignUp is not permitted for this user pool")
+        attributes = check_attributes(pool, params.get("UserAttributes") or [])
+        # Not found: what AWS does with a self-asserted email_verified; poolmail drops it,
+        # since only a code (or an administrator) verifies an address.
+        attributes.pop("email_verified", None)
+        attributes.pop("phone_number_verified", None)
+        username, sub = claim_username(
+            tx, pool, params["Username"], attributes, "User already exists"
+        )
+        check_required(pool, attributes)
+        check_password(policy_of(pool), params["Password"], SIGN_UP_PREFIX)
+        user = StoredUser(pool.id, username, sub, UNCONFIRMED, True, now, now, attributes)
+        set_password(user, pool, params["Password"], now, temporary=False)
+        user.status = UNCONFIRMED
+        sending = _verifies_email(pool, user)
+        if sending and messages.uses_link(pool.settings):
+            messages.require_domain(tx, pool.id)
+        if not insert_user(tx, pool, user):
+            raise AwsError("UsernameExistsException", "User already exists")
+        code = None
+        if sending:
+            code = codes.issue(tx, ctx, pool.id, username, codes.SIGN_UP, {"attribute": "email"})
+    result: dict[str, Any] = {"UserConfirmed": False, "UserSub": sub}
+    if code is not None:
+        deliver(
+            ctx,
+            pool.settings,
+            _verification_email(ctx, pool, client.id, user, code, "cognito-sign-up"),
+        )
+        result["CodeDeliveryDetails"] = email_delivery(user.attributes["email"])
+    return result
+
+
+def confirm(
+    ctx: RequestContext, client: ClientRecord, name: str, code: str, *, force_alias: bool
+) -> None:
+    """ConfirmSignUp's work, shared with the confirmation link (which carries no secret)."""
+    with ctx.db.transaction() as tx:
+        pool = load_pool(tx, ctx, client.pool_id)
+        user = find_user(tx, pool, name)
+    if user is None:
+        if hides_existence(client):
+            # Not found: AWS's answer for a missing user here; a code mismatch tells nothing.
+            raise AwsError("CodeMismatchException", codes.CODE_MISMATCH)
+        raise AwsError("UserNotFoundException", CLIENT_USER_NOT_FOUND)
+    codes.count_attempt(ctx, pool.id, user.username, "confirm-sign-up")
+    if not user.enabled:
+        raise AwsError("NotAuthorizedException", USER_DISABLED)
+    if user.status != UNCONFIRMED:
+        raise AwsError(
+            "NotAuthorizedException", f"User cannot be confirmed. Current status is {user.status}"
+        )
+    now = ctx.clock.now().timestamp()
+    with ctx.db.transaction(lock=users_lock(pool.id)) as tx:
+        stored = codes.check(tx, ctx, pool.id, user.username, codes.SIGN_UP, code)
+        current = require_user(tx, pool, user.username)
+        if stored.get("attribute") == "email" and current.attributes.get("email"):
+            current.attributes["email_verified"] = "true"
+            claim_aliases(tx, pool, current, now, force=force_alias)
+        current.status = CONFIRMED
+        codes.discard(tx, pool.id, user.username, codes.SIGN_UP)
+        save_user(tx, pool, current, now)
+
+
+def confirm_sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    ctx, client = public_client(ctx, params["ClientId"])
+    check_secret_hash(client, params["Username"], params.get("SecretHash"))
+    force = bool(params.get("ForceAliasCreation", False))
+    confirm(ctx, client, params["Username"], params["ConfirmationCode"], force_alias=force)
+    return {}
+
+
+def resend_confirmation_code(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    ctx, client = public_client(ctx, params["ClientId"])
+    check_secret_hash(client, params["Username"], params.get("SecretHash"))
+    with ctx.db.transaction() as tx:
+        pool = load_pool(tx, ctx, client.pool_id)
+        user = find_user(tx, pool, params["Username"])
+    if user is None or not user.enabled:
+        # AWS with PreventUserExistenceErrors=ENABLED: "returns CodeDeliveryDetails for a
+        # disabled user or a user that doesn't exist" (cognito-user-pool-managing-errors).
+        if hides_existence(client):
+            return {"CodeDeliveryDetails": simulated_delivery(params["Username"])}
+        if user is None:
+            raise AwsError("UserNotFoundException", CLIENT_USER_NOT_FOUND)
+        raise AwsError("NotAuthorizedException", USER_DISABLED)
+    if user.status == CONFIRMED:
+        raise AwsError("InvalidParameterException", "User is already confirmed.")
+    if not _verifies_email(pool, user):
+        raise AwsError("InvalidParameterException", "Auto verification not turned on.")
+    codes.count_attempt(ctx, pool.id, user.username, "resend-confirmation-code")
+    with ctx.db.transaction() as tx:
+        if messages.uses_link(pool.settings):
+            messages.require_domain(tx, pool.id)
+        code = codes.issue(tx, ctx, pool.id, user.username, codes.SIGN_UP, {"attribute": "email"})
+    email = _verification_email(ctx, pool, client.id, user, code, "cognito-resend-code")
+    deliver(ctx, pool.settings, email)
+    return {"CodeDeliveryDetails": email_delivery(user.attributes["email"])}
+
+
+def admin_confirm_sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    # An administrator confirms the account, not the address: email_verified stays as it is.
+    pool_id = params["UserPoolId"]
+    with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
+        pool = load_pool(tx, ctx, pool_id)
+        user = require_user(tx, pool, params["Username"])
+        if user.status != UNCONFIRMED:
+            raise AwsError(
+                "NotAuthorizedException",
+                f"User cannot be confirmed. Current status is {user.status}",
+            )
+        user.status = CONFIRMED
+        codes.discard(tx, pool_id, user.username, codes.SIGN_UP)
+        save_user(tx, pool, user, ctx.clock.now().timestamp())
+    return {}
+
+
+OPERATIONS: dict[str, Handler] = {
+    "SignUp": sign_up,
+    "ConfirmSignUp": confirm_sign_up,
+    "ResendConfirmationCode": resend_confirmation_code,
+    "AdminConfirmSignUp": admin_confirm_sign_up,
+}

@@ -1,0 +1,452 @@
+"""Users of a pool: storage, lookup by name, alias or sub, attributes, admin operations.
+
+A user's attributes and password hash live in the row's JSON `data`; the `email`, `phone`
+and `preferred_username` columns hold the values a user can be found by (sign-in names of
+UsernameAttributes pools, verified aliases of AliasAttributes pools), lower-cased where
+Cognito matches without case.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from poolmail.cognito import codes, messages
+from poolmail.cognito.clients import ClientRecord, client_not_found, find_client
+from poolmail.cognito.delivery import CognitoEmail, deliver
+from poolmail.cognito.user_pools import StoredPool, load_pool
+from poolmail.context import RequestContext
+from poolmail.operations import Handler
+from poolmail.protocol.errors import AwsError
+from poolmail.store import Transaction
+
+UNCONFIRMED = "UNCONFIRMED"
+CONFIRMED = "CONFIRMED"
+FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"
+RESET_REQUIRED = "RESET_REQUIRED"
+
+USER_NOT_FOUND = "User does not exist."
+# What public (client-id) operations say for an unknown user.
+CLIENT_USER_NOT_FOUND = "Username/client id combination not found."
+USER_DISABLED = "User is disabled."
+ALIAS_EXISTS = "An account with the email already exists."
+
+VERIFIABLE = ("email", "phone_number")
+
+_COLUMNS = "pool_id, username, sub, status, enabled, created_at, modified_at, data"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_PHONE = re.compile(r"^\+[0-9]{4,15}$")
+
+
+@dataclass(slots=True)
+class StoredUser:
+    pool_id: str
+    username: str
+    sub: str
+    status: str
+    enabled: bool
+    created: float
+    modified: float
+    attributes: dict[str, str] = field(default_factory=dict)
+    # Password hash, temporary-password expiry, attribute changes awaiting verification.
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def email_verified(self) -> bool:
+        return (
+            bool(self.attributes.get("email")) and self.attributes.get("email_verified") == "true"
+        )
+
+
+def users_lock(pool_id: str) -> str:
+    # Creating users and moving aliases check uniqueness across rows; one writer per pool
+    # at a time keeps that exact across replicas.
+    return f"poolmail:cognito-users:{pool_id}"
+
+
+def _user_of(row: tuple[Any, ...]) -> StoredUser:
+    data = json.loads(row[7])
+    return StoredUser(
+        pool_id=str(row[0]),
+        username=str(row[1]),
+        sub=str(row[2]),
+        status=str(row[3]),
+        enabled=bool(row[4]),
+        created=float(row[5]),
+        modified=float(row[6]),
+        attributes=data.pop("attributes", {}),
+        data=data,
+    )
+
+
+def _case_sensitive(pool: StoredPool) -> bool:
+    # API-made pools without UsernameConfiguration are case-sensitive, as AWS keeps them.
+    config = pool.settings.get("UsernameConfiguration") or {}
+    return bool(config.get("CaseSensitive", True))
+
+
+def find_user(tx: Transaction, pool: StoredPool, name: str) -> StoredUser | None:
+    """A user by username, then by sign-in alias, then by sub, as admin operations
+    accept "the username or any of their alias attributes" or the sub."""
+    select = f"SELECT {_COLUMNS} FROM users WHERE pool_id = ? AND "
+    if _case_sensitive(pool):
+        row = tx.fetchone(select + "username = ?", (pool.id, name))
+    else:
+        row = tx.fetchone(select + "LOWER(username) = LOWER(?)", (pool.id, name))
+    if row is None:
+        for column, value in (
+            ("email", name.lower()),
+            ("phone", name),
+            ("preferred_username", name.lower()),
+            ("sub", name),
+        ):
+            row = tx.fetchone(select + f"{column} = ?", (pool.id, value))
+            if row is not None:
+                break
+    return None if row is None else _user_of(row)
+
+
+def pool_users(tx: Transaction, pool_id: str) -> list[StoredUser]:
+    rows = tx.fetchall(
+        f"SELECT {_COLUMNS} FROM users WHERE pool_id = ? ORDER BY created_at, username",
+        (pool_id,),
+    )
+    return [_user_of(row) for row in rows]
+
+
+def require_user(tx: Transaction, pool: StoredPool, name: str) -> StoredUser:
+    user = find_user(tx, pool, name)
+    if user is None:
+        raise AwsError("UserNotFoundException", USER_NOT_FOUND)
+    return user
+
+
+def _alias_values(settings: dict[str, Any], attributes: dict[str, str]) -> list[str | None]:
+    """The (email, phone, preferred_username) a user can be found by, in column form."""
+    sign_in = settings.get("UsernameAttributes") or []
+    aliases = settings.get("AliasAttributes") or []
+    values: list[str | None] = []
+    for name, lower in (("email", True), ("phone_number", False)):
+        value = attributes.get(name)
+        verified = attributes.get(f"{name}_verified") == "true"
+        usable = value and (name in sign_in or (name in aliases and verified))
+        values.append((value.lower() if lower else value) if usable and value else None)
+    preferred = attributes.get("preferred_username")
+    values.append(preferred.lower() if preferred and "preferred_username" in aliases else None)
+    return values
+
+
+def insert_user(tx: Transaction, pool: StoredPool, user: StoredUser) -> bool:
+    email, phone, preferred = _alias_values(pool.settings, user.attributes)
+    changed = tx.execute(
+        "INSERT INTO users (pool_id, username, sub, status, enabled, email, phone, "
+        "preferred_username, created_at, modified_at, data) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (
+            user.pool_id,
+            user.username,
+            user.sub,
+            user.status,
+            int(user.enabled),
+            email,
+            phone,
+            preferred,
+            user.created,
+            user.modified,
+            json.dumps({**user.data, "attributes": user.attributes}),
+        ),
+    )
+    return changed == 1
+
+
+def save_user(tx: Transaction, pool: StoredPool, user: StoredUser, now: float) -> None:
+    user.modified = now
+    email, phone, preferred = _alias_values(pool.settings, user.attributes)
+    tx.execute(
+        "UPDATE users SET status = ?, enabled = ?, email = ?, phone = ?, "
+        "preferred_username = ?, modified_at = ?, data = ? WHERE pool_id = ? AND username = ?",
+        (
+            user.status,
+            int(user.enabled),
+            email,
+            phone,
+            preferred,
+            user.modified,
+            json.dumps({**user.data, "attributes": user.attributes}),
+            user.pool_id,
+            user.username,
+        ),
+    )
+
+
+def claim_aliases(
+    tx: Transaction, pool: StoredPool, user: StoredUser, now: float, *, force: bool
+) -> None:
+    """Make sure no other user holds one of this user's aliases.
+
+    AWS: AliasExistsException, unless ForceAliasCreation moves the alias to this user; the
+    previous holder keeps the attribute, unverified (API_AdminCreateUser ForceAliasCreation).
+    """
+    email, phone, preferred = _alias_values(pool.settings, user.attributes)
+    for column, value, attribute in (
+        ("email", email, "email"),
+        ("phone", phone, "phone_number"),
+        ("preferred_username", preferred, "preferred_username"),
+    ):
+        if value is None:
+            continue
+        rows = tx.fetchall(
+            f"SELECT {_COLUMNS} FROM users WHERE pool_id = ? AND {column} = ? AND username <> ?",
+            (pool.id, value, user.username),
+        )
+        for row in rows:
+            holder = _user_of(row)
+            if not force or attribute == "preferred_username":
+                noun = "email" if attribute == "email" else attribute
+                raise AwsError(
+                    "AliasExistsException", f"An account with the {noun} already exists."
+                )
+            holder.attributes[f"{attribute}_verified"] = "false"
+            save_user(tx, pool, holder, now)
+
+
+# ---- attributes -------------------------------------------------------------------------
+
+
+def _schema(pool: StoredPool) -> dict[str, dict[str, Any]]:
+    return {entry["Name"]: entry for entry in pool.settings.get("SchemaAttributes") or []}
+
+
+def check_attributes(
+    pool: StoredPool,
+    given: list[dict[str, Any]],
+    *,
+    updating: bool = False,
+    naming: bool = False,
+) -> dict[str, str]:
+    """The request's attribute list as a dict, checked against the pool's schema.
+
+    AWS's texts: SignUp and AdminCreateUser say `Attributes did not conform to the schema:
+    custom:nope: Attribute does not exist in the schema.`; the update operations name the
+    attribute `user.<name>` (both seen in public error reports, with the trailing newline).
+    ``naming`` checks names only (AdminDeleteUserAttributes).
+    """
+    updating = updating or naming
+    schema = _schema(pool)
+    attributes: dict[str, str] = {}
+    for entry in given:
+        name, value = str(entry["Name"]), str(entry.get("Value", ""))
+        label = f"user.{name}" if updating else name
+        known = schema.get(name) or schema.get(f"dev:{name}")
+        if known is None:
+            prefix = "" if updating else "Attributes did not conform to the schema: "
+            raise AwsError(
+                "InvalidParameterException",
+                f"{prefix}{label}: Attribute does not exist in the schema.\n",
+            )
+        if name == "sub" or (updating and not known.get("Mutable", True)):
+            raise AwsError("InvalidParameterException", f"{label}: Attribute cannot be updated.\n")
+        if naming:
+            continue
+        if name == "email" and not _EMAIL.match(value):
+            raise AwsError("InvalidParameterException", "Invalid email address format.")
+        if name == "phone_number" and not _PHONE.match(value):
+            raise AwsError("InvalidParameterException", "Invalid phone number format.")
+        if name in ("email_verified", "phone_number_verified"):
+            value = value.lower()
+        attributes[name] = value
+    return attributes
+
+
+def check_required(pool: StoredPool, attributes: dict[str, str]) -> None:
+    missing = [
+        name
+        for name, entry in _schema(pool).items()
+        if entry.get("Required") and name != "sub" and not attributes.get(name)
+    ]
+    if missing:
+        detail = "".join(f"{name}: The attribute is required\n" for name in missing)
+        raise AwsError(
+            "InvalidParameterException", f"Attributes did not conform to the schema: {detail}"
+        )
+
+
+def attribute_list(user: StoredUser, names: list[str] | None = None) -> list[dict[str, str]]:
+    # AWS lists sub first, then the attributes in the order they were set.
+    pairs = [("sub", user.sub), *user.attributes.items()]
+    return [
+        {"Name": name, "Value": value} for name, value in pairs if names is None or name in names
+    ]
+
+
+def user_type(user: StoredUser, names: list[str] | None = None) -> dict[str, Any]:
+    """A user as UserType (AdminCreateUser, ListUsers)."""
+    return {
+        "Username": user.username,
+        "Attributes": attribute_list(user, names),
+        "UserCreateDate": user.created,
+        "UserLastModifiedDate": user.modified,
+        "Enabled": user.enabled,
+        "UserStatus": user.status,
+    }
+
+
+# ---- public callers ---------------------------------------------------------------------
+
+
+def public_client(ctx: RequestContext, client_id: str) -> tuple[RequestContext, ClientRecord]:
+    """The app client a public operation names, and the context of its pool's account and
+    region: such calls arrive unsigned and carry nothing else to scope them."""
+    with ctx.db.transaction() as tx:
+        client = find_client(tx, client_id)
+    if client is None:
+        raise client_not_found(client_id)
+    return dataclasses.replace(ctx, account_id=client.account, region=client.region), client
+
+
+def check_secret_hash(client: ClientRecord, username: str, given: str | None) -> None:
+    """SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id)), required of
+    clients that have a secret (cognito signing-up docs, "Computing secret hash values")."""
+    secret = client.settings.get("ClientSecret")
+    if not secret:
+        return
+    digest = hmac.new(
+        str(secret).encode(), (username + client.id).encode(), hashlib.sha256
+    ).digest()
+    expected = base64.b64encode(digest).decode()
+    if given is None or not hmac.compare_digest(expected, given):
+        raise AwsError(
+            "NotAuthorizedException", f"Unable to verify secret hash for client {client.id}"
+        )
+
+
+def hides_existence(client: ClientRecord) -> bool:
+    return client.settings.get("PreventUserExistenceErrors") == "ENABLED"
+
+
+# ---- admin operations -------------------------------------------------------------------
+
+
+def admin_get_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with ctx.db.transaction() as tx:
+        user = require_user(tx, load_pool(tx, ctx, params["UserPoolId"]), params["Username"])
+    return {
+        "Username": user.username,
+        "UserAttributes": attribute_list(user),
+        "UserCreateDate": user.created,
+        "UserLastModifiedDate": user.modified,
+        "Enabled": user.enabled,
+        "UserStatus": user.status,
+    }
+
+
+def admin_delete_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    pool_id = params["UserPoolId"]
+    with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
+        user = require_user(tx, load_pool(tx, ctx, pool_id), params["Username"])
+        tx.execute("DELETE FROM users WHERE pool_id = ? AND username = ?", (pool_id, user.username))
+        codes.forget_user(tx, pool_id, user.username)
+    return {}
+
+
+def _set_enabled(ctx: RequestContext, params: dict[str, Any], enabled: bool) -> dict[str, Any]:
+    pool_id = params["UserPoolId"]
+    with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
+        pool = load_pool(tx, ctx, pool_id)
+        user = require_user(tx, pool, params["Username"])
+        user.enabled = enabled
+        save_user(tx, pool, user, ctx.clock.now().timestamp())
+    return {}
+
+
+def admin_disable_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return _set_enabled(ctx, params, False)
+
+
+def admin_enable_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return _set_enabled(ctx, params, True)
+
+
+def admin_delete_user_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    pool_id = params["UserPoolId"]
+    with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
+        pool = load_pool(tx, ctx, pool_id)
+        user = require_user(tx, pool, params["Username"])
+        names: list[str] = params["UserAttributeNames"]
+        check_attributes(pool, [{"Name": name, "Value": ""} for name in names], naming=True)
+        for name in names:
+            user.attributes.pop(name, None)
+            if name in VERIFIABLE:
+                # Without the address, nothing is verified any more.
+                user.attributes.pop(f"{name}_verified", None)
+        save_user(tx, pool, user, ctx.clock.now().timestamp())
+    return {}
+
+
+def admin_update_user_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Set attributes; a new email of a pool that auto-verifies email gets a code.
+
+    A changed email or phone number is unverified unless the request sets its `_verified`
+    attribute itself. With `UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate`
+    naming email, the old address stays in place and the new one waits in `data.pending`
+    until it is verified, as AWS documents for that setting. The change is stored before
+    the mail goes out, so a refused delivery leaves it in place.
+    """
+    pool_id = params["UserPoolId"]
+    now = ctx.clock.now().timestamp()
+    with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
+        pool = load_pool(tx, ctx, pool_id)
+        user = require_user(tx, pool, params["Username"])
+        changes = check_attributes(pool, params["UserAttributes"], updating=True)
+        for name in VERIFIABLE:
+            changed = name in changes and changes[name] != user.attributes.get(name)
+            if changed and f"{name}_verified" not in changes:
+                changes[f"{name}_verified"] = "false"
+        new_email = changes.get("email")
+        send_code = (
+            new_email is not None
+            and new_email != user.attributes.get("email")
+            and "email" in (pool.settings.get("AutoVerifiedAttributes") or [])
+            and changes.get("email_verified") != "true"
+        )
+        update_settings = pool.settings.get("UserAttributeUpdateSettings") or {}
+        if send_code and "email" in (
+            update_settings.get("AttributesRequireVerificationBeforeUpdate") or []
+        ):
+            user.data.setdefault("pending", {})["email"] = changes.pop("email")
+            changes.pop("email_verified", None)
+        user.attributes.update(changes)
+        claim_aliases(tx, pool, user, now, force=False)
+        code = None
+        if send_code and new_email is not None:
+            data = {"email": new_email}
+            code = codes.issue(tx, ctx, pool_id, user.username, codes.VERIFY_EMAIL, data)
+        save_user(tx, pool, user, now)
+    if code is not None and new_email is not None:
+        message = messages.verification_code_message(pool.settings, code)
+        email = CognitoEmail(
+            new_email,
+            message.subject,
+            message.body,
+            "cognito-attribute-verification",
+            pool_id,
+            user.username,
+            code=code,
+        )
+        deliver(ctx, pool.settings, email)
+    return {}
+
+
+OPERATIONS: dict[str, Handler] = {
+    "AdminGetUser": admin_get_user,
+    "AdminDeleteUser": admin_delete_user,
+    "AdminDisableUser": admin_disable_user,
+    "AdminEnableUser": admin_enable_user,
+    "AdminDeleteUserAttributes": admin_delete_user_attributes,
+    "AdminUpdateUserAttributes": admin_update_user_attributes,
+}
