@@ -10,6 +10,7 @@ from tests.cognito.test_signup import (
     code_for,
     email_pool,
     error_of,
+    idp,
     latest_mail,
     make_client,
     make_pool,
@@ -27,9 +28,7 @@ def confirmed_user(live: ServerProcess, name: str, **pool: object) -> tuple[str,
     pool_id, client_id = email_pool(live, **pool)
     sign_up(live, client_id, name, f"{name}@example.com")
     code = code_for(live, f"{name}@example.com")
-    live.client("cognito-idp").confirm_sign_up(
-        ClientId=client_id, Username=name, ConfirmationCode=code
-    )
+    idp(live).confirm_sign_up(ClientId=client_id, Username=name, ConfirmationCode=code)
     return pool_id, client_id
 
 
@@ -49,7 +48,7 @@ def test_sign_up_refuses_passwords_outside_the_policy(
     pool_id = make_pool(live)
     client_id = make_client(live, pool_id)
     with pytest.raises(ClientError) as excinfo:
-        live.client("cognito-idp").sign_up(ClientId=client_id, Username="u", Password=password)
+        idp(live).sign_up(ClientId=client_id, Username="u", Password=password)
     assert error_of(excinfo) == (
         "InvalidPasswordException",
         f"Password did not conform with policy: {reason}",
@@ -60,7 +59,7 @@ def test_a_pools_own_policy_applies(live: ServerProcess) -> None:
     policy = {"MinimumLength": 6, "RequireNumbers": True}
     pool_id = make_pool(live, Policies={"PasswordPolicy": policy})
     client_id = make_client(live, pool_id)
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     cognito.sign_up(ClientId=client_id, Username="plain", Password="abcde1")
     with pytest.raises(ClientError) as excinfo:
         cognito.sign_up(ClientId=client_id, Username="plain2", Password="abcdef")
@@ -80,7 +79,7 @@ def test_a_pools_own_policy_applies(live: ServerProcess) -> None:
 
 def test_forgot_password_mails_a_code_valid_for_an_hour(live: ServerProcess) -> None:
     pool_id, client_id = confirmed_user(live, "paula")
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     answer = cognito.forgot_password(ClientId=client_id, Username="paula")
     assert answer["CodeDeliveryDetails"] == {
         "Destination": "p***@e***",
@@ -126,7 +125,7 @@ def test_forgot_password_mails_a_code_valid_for_an_hour(live: ServerProcess) -> 
 def test_forgot_password_needs_a_verified_email(live: ServerProcess) -> None:
     _, client_id = email_pool(live)
     sign_up(live, client_id, "quinn", "quinn@example.com")
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     with pytest.raises(ClientError) as excinfo:
         cognito.forgot_password(ClientId=client_id, Username="quinn")
     assert error_of(excinfo) == (
@@ -149,7 +148,7 @@ def test_forgot_password_needs_a_verified_email(live: ServerProcess) -> None:
 
 def test_prevent_user_existence_errors_simulates_delivery(live: ServerProcess) -> None:
     pool_id, _ = confirmed_user(live, "rita")
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     client_id = make_client(live, pool_id, PreventUserExistenceErrors="ENABLED")
     before = len(messages(live))
     answer = cognito.forgot_password(ClientId=client_id, Username="ghost@example.org")
@@ -176,7 +175,7 @@ def test_prevent_user_existence_errors_simulates_delivery(live: ServerProcess) -
 
 def test_confirm_forgot_password_is_limited_to_ten_attempts_an_hour(live: ServerProcess) -> None:
     _, client_id = confirmed_user(live, "sam")
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     cognito.forgot_password(ClientId=client_id, Username="sam")
     code = code_for(live, "sam@example.com")
     wrong = "000000" if code != "000000" else "111111"
@@ -198,7 +197,7 @@ def test_confirm_forgot_password_is_limited_to_ten_attempts_an_hour(live: Server
 
 def test_admin_reset_user_password(live: ServerProcess) -> None:
     pool_id, client_id = confirmed_user(live, "tara")
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     assert cognito.admin_reset_user_password(UserPoolId=pool_id, Username="tara")[
         "ResponseMetadata"
     ]
@@ -220,7 +219,7 @@ def test_admin_reset_user_password(live: ServerProcess) -> None:
 def test_admin_set_user_password(live: ServerProcess) -> None:
     pool_id, client_id = email_pool(live)
     sign_up(live, client_id, "uma", "uma@example.com")
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     cognito.admin_set_user_password(UserPoolId=pool_id, Username="uma", Password=PASSWORD)
     assert user_of(live, pool_id, "uma")["UserStatus"] == "FORCE_CHANGE_PASSWORD"
     cognito.admin_set_user_password(

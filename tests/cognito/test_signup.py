@@ -4,13 +4,15 @@ the confirmation link, and the errors AWS answers with."""
 from __future__ import annotations
 
 import base64
-import html
 import hashlib
 import hmac
+import html
 from typing import Any
 
+import boto3
 import httpx
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.ses.helpers import advance, messages
@@ -22,14 +24,27 @@ PASSWORD = "Passw0rd!"
 # ---- helpers shared by the Cognito user tests ---------------------------------------------
 
 
+def idp(server: ServerProcess, *, validate: bool = True) -> Any:
+    """A Cognito client that never retries: botocore retries LimitExceededException, which
+    would turn a refused SignUp into a second one (and UsernameExistsException)."""
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDPOOLMAILTEST",
+        aws_secret_access_key="secret",
+        config=Config(parameter_validation=validate, retries={"total_max_attempts": 1}),
+    )
+
+
 def make_pool(server: ServerProcess, **settings: Any) -> str:
-    cognito = server.client("cognito-idp")
+    cognito = idp(server)
     pool: dict[str, Any] = cognito.create_user_pool(PoolName="users", **settings)["UserPool"]
     return str(pool["Id"])
 
 
 def make_client(server: ServerProcess, pool_id: str, **settings: Any) -> str:
-    cognito = server.client("cognito-idp")
+    cognito = idp(server)
     client = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="app", **settings)
     return str(client["UserPoolClient"]["ClientId"])
 
@@ -44,7 +59,7 @@ def sign_up(
     server: ServerProcess, client_id: str, username: str, email: str | None, **extra: Any
 ) -> dict[str, Any]:
     attributes = [{"Name": "email", "Value": email}] if email else []
-    answer: dict[str, Any] = server.client("cognito-idp").sign_up(
+    answer: dict[str, Any] = idp(server).sign_up(
         ClientId=client_id, Username=username, Password=PASSWORD, UserAttributes=attributes, **extra
     )
     return answer
@@ -61,9 +76,7 @@ def code_for(server: ServerProcess, recipient: str) -> str:
 
 
 def user_of(server: ServerProcess, pool_id: str, username: str) -> dict[str, Any]:
-    user: dict[str, Any] = server.client("cognito-idp").admin_get_user(
-        UserPoolId=pool_id, Username=username
-    )
+    user: dict[str, Any] = idp(server).admin_get_user(UserPoolId=pool_id, Username=username)
     user["attributes"] = {item["Name"]: item["Value"] for item in user["UserAttributes"]}
     return user
 
@@ -97,7 +110,7 @@ def test_sign_up_mails_a_code_and_confirm_verifies_the_email(live: ServerProcess
     assert user["UserStatus"] == "UNCONFIRMED"
     assert user["attributes"]["sub"] == answer["UserSub"]
 
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=code)
     user = user_of(live, pool_id, "alice")
     assert user["UserStatus"] == "CONFIRMED"
@@ -114,7 +127,7 @@ def test_wrong_and_expired_codes(live: ServerProcess) -> None:
     _, client_id = email_pool(live)
     sign_up(live, client_id, "bob", "bob@example.com")
     code = code_for(live, "bob@example.com")
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     wrong = "000000" if code != "000000" else "111111"
     with pytest.raises(ClientError) as excinfo:
         cognito.confirm_sign_up(ClientId=client_id, Username="bob", ConfirmationCode=wrong)
@@ -135,7 +148,7 @@ def test_resend_replaces_the_code(live: ServerProcess) -> None:
     pool_id, client_id = email_pool(live)
     sign_up(live, client_id, "carol", "carol@example.com")
     first = code_for(live, "carol@example.com")
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     answer = cognito.resend_confirmation_code(ClientId=client_id, Username="carol")
     assert answer["CodeDeliveryDetails"]["Destination"] == "c***@e***"
     mail = latest_mail(live, "carol@example.com")
@@ -155,7 +168,7 @@ def test_resend_replaces_the_code(live: ServerProcess) -> None:
 def test_resend_is_limited_to_five_an_hour(live: ServerProcess) -> None:
     _, client_id = email_pool(live)
     sign_up(live, client_id, "dave", "dave@example.com")
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     for _ in range(5):
         cognito.resend_confirmation_code(ClientId=client_id, Username="dave")
     with pytest.raises(ClientError) as excinfo:
@@ -173,7 +186,7 @@ def test_confirm_is_limited_to_fifteen_attempts_an_hour(live: ServerProcess) -> 
     sign_up(live, client_id, "erin", "erin@example.com")
     code = code_for(live, "erin@example.com")
     wrong = "000000" if code != "000000" else "111111"
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     for _ in range(15):
         with pytest.raises(ClientError) as excinfo:
             cognito.confirm_sign_up(ClientId=client_id, Username="erin", ConfirmationCode=wrong)
@@ -190,7 +203,7 @@ def test_without_auto_verification_no_mail_and_unconfirmed(live: ServerProcess) 
     assert "CodeDeliveryDetails" not in answer
     assert messages(live, recipient="frank@example.com") == []
     assert user_of(live, pool_id, "frank")["UserStatus"] == "UNCONFIRMED"
-    live.client("cognito-idp").admin_confirm_sign_up(UserPoolId=pool_id, Username="frank")
+    idp(live).admin_confirm_sign_up(UserPoolId=pool_id, Username="frank")
     user = user_of(live, pool_id, "frank")
     assert user["UserStatus"] == "CONFIRMED"
     assert "email_verified" not in user["attributes"]
@@ -199,7 +212,7 @@ def test_without_auto_verification_no_mail_and_unconfirmed(live: ServerProcess) 
 def test_sign_up_errors(live: ServerProcess) -> None:
     pool_id, client_id = email_pool(live)
     sign_up(live, client_id, "gina", "gina@example.com")
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     with pytest.raises(ClientError) as excinfo:
         sign_up(live, client_id, "gina", "other@example.com")
     assert error_of(excinfo) == ("UsernameExistsException", "User already exists")
@@ -247,7 +260,7 @@ def test_email_as_username_pool_stores_a_uuid_username(live: ServerProcess) -> N
     assert user["Username"] == answer["UserSub"]
     assert user["attributes"]["email"] == "Jane@Example.com"
     code = code_for(live, "Jane@Example.com")
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     cognito.confirm_sign_up(ClientId=client_id, Username="Jane@Example.com", ConfirmationCode=code)
     assert user_of(live, pool_id, answer["UserSub"])["UserStatus"] == "CONFIRMED"
     with pytest.raises(ClientError) as excinfo:
@@ -276,7 +289,7 @@ def test_usernames_are_case_sensitive_unless_configured(live: ServerProcess) -> 
 
 def test_secret_hash_is_required_of_clients_with_a_secret(live: ServerProcess) -> None:
     pool_id = make_pool(live, AutoVerifiedAttributes=["email"])
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     client = cognito.create_user_pool_client(
         UserPoolId=pool_id, ClientName="server", GenerateSecret=True
     )["UserPoolClient"]
@@ -295,7 +308,7 @@ def test_secret_hash_is_required_of_clients_with_a_secret(live: ServerProcess) -
 
 def test_confirm_with_an_email_alias_already_taken(live: ServerProcess) -> None:
     pool_id, client_id = email_pool(live, AliasAttributes=["email"])
-    cognito = live.client("cognito-idp")
+    cognito = idp(live)
     for name in ("mia", "max"):
         sign_up(live, client_id, name, "shared@example.com")
         code = code_for(live, "shared@example.com")
@@ -344,7 +357,7 @@ def test_link_style_needs_a_pool_domain(live: ServerProcess) -> None:
 
 def test_link_style_sign_up_is_confirmed_by_opening_the_link(live: ServerProcess) -> None:
     pool_id, client_id = email_pool(live, VerificationMessageTemplate=LINK_TEMPLATE)
-    live.client("cognito-idp").create_user_pool_domain(Domain="shop-link-test", UserPoolId=pool_id)
+    idp(live).create_user_pool_domain(Domain="shop-link-test", UserPoolId=pool_id)
     sign_up(live, client_id, "<olga>", "olga@example.com")
     mail = latest_mail(live, "olga@example.com")
     assert mail["subject"] == "Confirm your shop account"

@@ -66,7 +66,10 @@ def test_a_new_pool_shows_awss_defaults(live: ServerProcess) -> None:
         "EstimatedNumberOfUsers": 0,
         "EmailConfiguration": {"EmailSendingAccount": "COGNITO_DEFAULT"},
         "UserPoolTags": {},
-        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": False, "UnusedAccountValidityDays": 7},
+        "AdminCreateUserConfig": {
+            "AllowAdminCreateUserOnly": False,
+            "UnusedAccountValidityDays": 7,
+        },
         "Arn": f"arn:aws:cognito-idp:us-east-1:{ACCOUNT}:userpool/{pool['Id']}",
         "UserPoolTier": "ESSENTIALS",
     }
@@ -205,7 +208,7 @@ def test_the_models_pattern_answers_first(live: ServerProcess) -> None:
 def test_template_rules_as_data() -> None:
     check_template({"DefaultEmailOption": "CONFIRM_WITH_CODE"}, {})
     check_template({"DefaultEmailOption": "CONFIRM_WITH_LINK", "EmailMessageByLink": "{##a##}"}, {})
-    with pytest.raises(AwsError, match="The message is invalid."):
+    with pytest.raises(AwsError, match=r"The message is invalid\."):
         check_template({"EmailMessage": "no code"}, {})
     template, legacy = mirrored({"SmsVerificationMessage": "x {####}"}, {"EmailSubject": "S"})
     assert template == {"EmailSubject": "S", "SmsMessage": "x {####}"}
@@ -238,9 +241,7 @@ def test_tags_of_an_unknown_pool(live: ServerProcess) -> None:
         400,
     )
     with pytest.raises(ClientError) as excinfo:
-        cognito.tag_resource(
-            ResourceArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:topic", Tags={"a": "b"}
-        )
+        cognito.tag_resource(ResourceArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:topic", Tags={"a": "b"})
     assert error_of(excinfo)[0] == "InvalidParameterException"
 
 
