@@ -101,7 +101,10 @@ def test_ses_lists(live: ServerProcess) -> None:
     [
         (["ses", "describe-active-receipt-rule-set"], "DescribeActiveReceiptRuleSet"),
         (["sesv2", "get-deliverability-dashboard-options"], "GetDeliverabilityDashboardOptions"),
-        (["cognito-idp", "list-users", "--user-pool-id", "us-east-1_abcdefghi"], "ListUsers"),
+        (
+            ["cognito-idp", "get-ui-customization", "--user-pool-id", "us-east-1_abcdefghi"],
+            "GetUICustomization",
+        ),
     ],
 )
 def test_unimplemented_operation_names_itself(

@@ -179,8 +179,8 @@ def test_ses_v1_validation_error_in_query_form(live: ServerProcess) -> None:
     [
         (
             "cognito-idp",
-            lambda c: c.describe_user_pool_domain(Domain="x"),
-            "DescribeUserPoolDomain",
+            lambda c: c.get_ui_customization(UserPoolId="us-east-1_abcdefghi"),
+            "GetUICustomization",
         ),
         ("ses", lambda c: c.describe_active_receipt_rule_set(), "DescribeActiveReceiptRuleSet"),
         (

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from tests.ses.helpers import advance, messages
 from tests.support.server import ServerProcess
+from tests.test_awscli import aws, ok
 
 PASSWORD = "Passw0rd!"
 
@@ -382,3 +383,49 @@ def test_link_style_sign_up_is_confirmed_by_opening_the_link(live: ServerProcess
     again = httpx.get(link)
     assert again.status_code == 400
     assert "Current status is CONFIRMED" in again.text
+
+
+def test_sign_up_and_confirm_with_the_aws_cli(live: ServerProcess) -> None:
+    pool_id, client_id = email_pool(live)
+    answer = ok(
+        aws(
+            live,
+            "cognito-idp",
+            "sign-up",
+            "--client-id",
+            client_id,
+            "--username",
+            "cli-user",
+            "--password",
+            PASSWORD,
+            "--user-attributes",
+            "Name=email,Value=cli@example.com",
+        )
+    )
+    assert answer["CodeDeliveryDetails"]["Destination"] == "c***@e***"
+    code = code_for(live, "cli@example.com")
+    ok(
+        aws(
+            live,
+            "cognito-idp",
+            "confirm-sign-up",
+            "--client-id",
+            client_id,
+            "--username",
+            "cli-user",
+            "--confirmation-code",
+            code,
+        )
+    )
+    user = ok(
+        aws(
+            live,
+            "cognito-idp",
+            "admin-get-user",
+            "--user-pool-id",
+            pool_id,
+            "--username",
+            "cli-user",
+        )
+    )
+    assert user["UserStatus"] == "CONFIRMED"

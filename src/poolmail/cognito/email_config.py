@@ -120,7 +120,9 @@ def validate(
     if sending_account == COGNITO_DEFAULT and not _cognito_may_send(tx, ctx, source, pool_arn, now):
         raise AwsError("InvalidEmailRoleAccessPolicyException", NOT_ALLOWED)
     # DEVELOPER needs no identity policy: Cognito sends through the service-linked role
-    # AWSServiceRoleForAmazonCognitoIdpEmailService (AWS_FACTS §8).
+    # AWSServiceRoleForAmazonCognitoIdpEmailService (AWS_FACTS §8). Nor does the sending
+    # account limit the message templates, whatever the model says: see
+    # templates.check_template (aws-cdk#7597).
     return stored
 
 

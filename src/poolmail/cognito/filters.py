@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import StoredUser, pool_users, user_type
+from poolmail.cognito.users import StoredUser, case_sensitive, pool_users, user_type
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
@@ -100,8 +100,7 @@ def _position(user: StoredUser, query: Filter | None) -> list[Any]:
 def search(pool: StoredPool, users: list[StoredUser], query: Filter | None) -> list[StoredUser]:
     if query is None:
         return users
-    config = pool.settings.get("UsernameConfiguration") or {}
-    matches = matcher(query, bool(config.get("CaseSensitive", True)))
+    matches = matcher(query, case_sensitive(pool))
     found = [user for user in users if matches(user)]
     return sorted(found, key=lambda user: _position(user, query))
 

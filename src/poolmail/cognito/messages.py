@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from poolmail.cognito import domains
+from poolmail.cognito.delivery import CognitoEmail
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
@@ -82,6 +83,14 @@ def verification_code_message(settings: dict[str, Any], code: str) -> Message:
         or DEFAULT_CODE_SUBJECT
     )
     return Message(str(subject), _fill_code(str(body), code))
+
+
+def code_email(
+    settings: dict[str, Any], to: str, kind: str, pool_id: str, username: str, code: str
+) -> CognitoEmail:
+    """A code-style verification mail to ``to``, ready for ``delivery.deliver``."""
+    message = verification_code_message(settings, code)
+    return CognitoEmail(to, message.subject, message.body, kind, pool_id, username, code=code)
 
 
 def verification_link_message(settings: dict[str, Any], link: str) -> Message:

@@ -11,7 +11,7 @@ import string
 from typing import Any
 
 from poolmail.cognito import codes, messages
-from poolmail.cognito.delivery import CognitoEmail, deliver
+from poolmail.cognito.delivery import deliver
 from poolmail.cognito.masking import email_delivery, simulated_delivery
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
@@ -142,16 +142,8 @@ def _send_reset_code(
 ) -> None:
     # Forgot-password mail uses the verification template, code style even in link-style
     # pools: the user types the code into ConfirmForgotPassword.
-    message = messages.verification_code_message(pool.settings, code)
-    email = CognitoEmail(
-        user.attributes["email"],
-        message.subject,
-        message.body,
-        kind,
-        pool.id,
-        user.username,
-        code=code,
-    )
+    address = user.attributes["email"]
+    email = messages.code_email(pool.settings, address, kind, pool.id, user.username, code)
     deliver(ctx, pool.settings, email)
 
 

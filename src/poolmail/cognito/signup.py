@@ -20,8 +20,8 @@ from poolmail.cognito.users import (
     UNCONFIRMED,
     USER_DISABLED,
     StoredUser,
+    case_sensitive,
     check_attributes,
-    check_required,
     check_secret_hash,
     claim_aliases,
     find_user,
@@ -93,9 +93,22 @@ def claim_username(
     return requested, sub
 
 
+def check_required(pool: StoredPool, attributes: dict[str, str]) -> None:
+    # AWS's text joins one `<name>: The attribute is required` line per missing attribute.
+    missing = [
+        entry["Name"]
+        for entry in pool.settings.get("SchemaAttributes") or []
+        if entry.get("Required") and entry["Name"] != "sub" and not attributes.get(entry["Name"])
+    ]
+    if missing:
+        detail = "".join(f"{name}: The attribute is required\n" for name in missing)
+        raise AwsError(
+            "InvalidParameterException", f"Attributes did not conform to the schema: {detail}"
+        )
+
+
 def _username_taken(tx: Transaction, pool: StoredPool, name: str) -> bool:
-    config = pool.settings.get("UsernameConfiguration") or {}
-    if config.get("CaseSensitive", True):
+    if case_sensitive(pool):
         return _taken(tx, pool, "username", name)
     row = tx.fetchone(
         "SELECT 1 FROM users WHERE pool_id = ? AND LOWER(username) = LOWER(?)", (pool.id, name)

@@ -71,10 +71,10 @@ RULES: tuple[Rule, ...] = (
     # The legacy code message sent with link-style verification: CDK's fix for this error
     # was to stop sending it (aws-cdk#6811, #6705, fixed by #6938).
     Rule(LINK, "EmailVerificationMessage", _present, INVALID, "[obs] aws-cdk#6811, #6938"),
-    Rule(LINK, "EmailMessageByLink", _missing, INVALID, "brief: LINK needs a by-link message"),
+    Rule(LINK, "EmailMessageByLink", _missing, INVALID, "choice: link style with no link text"),
     Rule(LINK, "EmailMessageByLink", _code_instead_of_link, EMPTY, "[obs] tf-provider-aws#3770"),
     Rule(None, "EmailMessageByLink", _no_link_text, INVALID, "[obs] aws-cli#8280"),
-    Rule(CODE, "EmailMessage", _no_code, INVALID, "[model] pattern; reached only by legacy"),
+    Rule(CODE, "EmailMessage", _no_code, INVALID, "[model] pattern, caught earlier"),
 )
 
 

@@ -1,9 +1,8 @@
 """Users of a pool: storage, lookup by name, alias or sub, attributes, admin operations.
 
-A user's attributes and password hash live in the row's JSON `data`; the `email`, `phone`
-and `preferred_username` columns hold the values a user can be found by (sign-in names of
-UsernameAttributes pools, verified aliases of AliasAttributes pools), lower-cased where
-Cognito matches without case.
+Attributes and the password hash live in the row's JSON `data`; the `email`, `phone` and
+`preferred_username` columns hold what a user can be found by (sign-in names, verified
+aliases), lower-cased where Cognito matches without case.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from typing import Any
 
 from poolmail.cognito import codes, messages
 from poolmail.cognito.clients import ClientRecord, client_not_found, find_client
-from poolmail.cognito.delivery import CognitoEmail, deliver
+from poolmail.cognito.delivery import deliver
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
@@ -35,7 +34,6 @@ USER_NOT_FOUND = "User does not exist."
 # What public (client-id) operations say for an unknown user.
 CLIENT_USER_NOT_FOUND = "Username/client id combination not found."
 USER_DISABLED = "User is disabled."
-ALIAS_EXISTS = "An account with the email already exists."
 
 VERIFIABLE = ("email", "phone_number")
 
@@ -70,21 +68,15 @@ def users_lock(pool_id: str) -> str:
 
 
 def _user_of(row: tuple[Any, ...]) -> StoredUser:
+    pool_id, username, sub, status, enabled, created, modified = row[:7]
     data = json.loads(row[7])
+    attributes = data.pop("attributes", {})
     return StoredUser(
-        pool_id=str(row[0]),
-        username=str(row[1]),
-        sub=str(row[2]),
-        status=str(row[3]),
-        enabled=bool(row[4]),
-        created=float(row[5]),
-        modified=float(row[6]),
-        attributes=data.pop("attributes", {}),
-        data=data,
+        pool_id, username, sub, status, bool(enabled), created, modified, attributes, data
     )
 
 
-def _case_sensitive(pool: StoredPool) -> bool:
+def case_sensitive(pool: StoredPool) -> bool:
     # API-made pools without UsernameConfiguration are case-sensitive, as AWS keeps them.
     config = pool.settings.get("UsernameConfiguration") or {}
     return bool(config.get("CaseSensitive", True))
@@ -94,7 +86,7 @@ def find_user(tx: Transaction, pool: StoredPool, name: str) -> StoredUser | None
     """A user by username, then by sign-in alias, then by sub, as admin operations
     accept "the username or any of their alias attributes" or the sub."""
     select = f"SELECT {_COLUMNS} FROM users WHERE pool_id = ? AND "
-    if _case_sensitive(pool):
+    if case_sensitive(pool):
         row = tx.fetchone(select + "username = ?", (pool.id, name))
     else:
         row = tx.fetchone(select + "LOWER(username) = LOWER(?)", (pool.id, name))
@@ -141,46 +133,30 @@ def _alias_values(settings: dict[str, Any], attributes: dict[str, str]) -> list[
     return values
 
 
-def insert_user(tx: Transaction, pool: StoredPool, user: StoredUser) -> bool:
+def _stored_values(pool: StoredPool, user: StoredUser) -> tuple[Any, ...]:
+    # (status, enabled, email, phone, preferred_username, modified_at, data): what a
+    # save writes, in column order.
     email, phone, preferred = _alias_values(pool.settings, user.attributes)
+    data = json.dumps({**user.data, "attributes": user.attributes})
+    return (user.status, int(user.enabled), email, phone, preferred, user.modified, data)
+
+
+def insert_user(tx: Transaction, pool: StoredPool, user: StoredUser) -> bool:
     changed = tx.execute(
-        "INSERT INTO users (pool_id, username, sub, status, enabled, email, phone, "
-        "preferred_username, created_at, modified_at, data) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (
-            user.pool_id,
-            user.username,
-            user.sub,
-            user.status,
-            int(user.enabled),
-            email,
-            phone,
-            preferred,
-            user.created,
-            user.modified,
-            json.dumps({**user.data, "attributes": user.attributes}),
-        ),
+        "INSERT INTO users (status, enabled, email, phone, preferred_username, modified_at, "
+        "data, pool_id, username, sub, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (*_stored_values(pool, user), user.pool_id, user.username, user.sub, user.created),
     )
     return changed == 1
 
 
 def save_user(tx: Transaction, pool: StoredPool, user: StoredUser, now: float) -> None:
     user.modified = now
-    email, phone, preferred = _alias_values(pool.settings, user.attributes)
     tx.execute(
         "UPDATE users SET status = ?, enabled = ?, email = ?, phone = ?, "
         "preferred_username = ?, modified_at = ?, data = ? WHERE pool_id = ? AND username = ?",
-        (
-            user.status,
-            int(user.enabled),
-            email,
-            phone,
-            preferred,
-            user.modified,
-            json.dumps({**user.data, "attributes": user.attributes}),
-            user.pool_id,
-            user.username,
-        ),
+        (*_stored_values(pool, user), user.pool_id, user.username),
     )
 
 
@@ -263,19 +239,6 @@ def check_attributes(
     return attributes
 
 
-def check_required(pool: StoredPool, attributes: dict[str, str]) -> None:
-    missing = [
-        name
-        for name, entry in _schema(pool).items()
-        if entry.get("Required") and name != "sub" and not attributes.get(name)
-    ]
-    if missing:
-        detail = "".join(f"{name}: The attribute is required\n" for name in missing)
-        raise AwsError(
-            "InvalidParameterException", f"Attributes did not conform to the schema: {detail}"
-        )
-
-
 def attribute_list(user: StoredUser, names: list[str] | None = None) -> list[dict[str, str]]:
     # AWS lists sub first, then the attributes in the order they were set.
     pairs = [("sub", user.sub), *user.attributes.items()]
@@ -312,13 +275,11 @@ def public_client(ctx: RequestContext, client_id: str) -> tuple[RequestContext, 
 def check_secret_hash(client: ClientRecord, username: str, given: str | None) -> None:
     """SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id)), required of
     clients that have a secret (cognito signing-up docs, "Computing secret hash values")."""
-    secret = client.settings.get("ClientSecret")
+    secret = str(client.settings.get("ClientSecret") or "")
     if not secret:
         return
-    digest = hmac.new(
-        str(secret).encode(), (username + client.id).encode(), hashlib.sha256
-    ).digest()
-    expected = base64.b64encode(digest).decode()
+    digest = hmac.new(secret.encode(), (username + client.id).encode(), hashlib.sha256)
+    expected = base64.b64encode(digest.digest()).decode()
     if given is None or not hmac.compare_digest(expected, given):
         raise AwsError(
             "NotAuthorizedException", f"Unable to verify secret hash for client {client.id}"
@@ -326,7 +287,7 @@ def check_secret_hash(client: ClientRecord, username: str, given: str | None) ->
 
 
 def hides_existence(client: ClientRecord) -> bool:
-    return client.settings.get("PreventUserExistenceErrors") == "ENABLED"
+    return bool(client.settings.get("PreventUserExistenceErrors") == "ENABLED")
 
 
 # ---- admin operations -------------------------------------------------------------------
@@ -335,14 +296,9 @@ def hides_existence(client: ClientRecord) -> bool:
 def admin_get_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.db.transaction() as tx:
         user = require_user(tx, load_pool(tx, ctx, params["UserPoolId"]), params["Username"])
-    return {
-        "Username": user.username,
-        "UserAttributes": attribute_list(user),
-        "UserCreateDate": user.created,
-        "UserLastModifiedDate": user.modified,
-        "Enabled": user.enabled,
-        "UserStatus": user.status,
-    }
+    shaped = user_type(user)
+    shaped["UserAttributes"] = shaped.pop("Attributes")
+    return shaped
 
 
 def admin_delete_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -414,30 +370,21 @@ def admin_update_user_attributes(ctx: RequestContext, params: dict[str, Any]) ->
             and "email" in (pool.settings.get("AutoVerifiedAttributes") or [])
             and changes.get("email_verified") != "true"
         )
-        update_settings = pool.settings.get("UserAttributeUpdateSettings") or {}
-        if send_code and "email" in (
-            update_settings.get("AttributesRequireVerificationBeforeUpdate") or []
-        ):
+        held = (pool.settings.get("UserAttributeUpdateSettings") or {}).get(
+            "AttributesRequireVerificationBeforeUpdate"
+        )
+        if send_code and "email" in (held or []):
             user.data.setdefault("pending", {})["email"] = changes.pop("email")
             changes.pop("email_verified", None)
         user.attributes.update(changes)
         claim_aliases(tx, pool, user, now, force=False)
-        code = None
+        save_user(tx, pool, user, now)
         if send_code and new_email is not None:
             data = {"email": new_email}
             code = codes.issue(tx, ctx, pool_id, user.username, codes.VERIFY_EMAIL, data)
-        save_user(tx, pool, user, now)
-    if code is not None and new_email is not None:
-        message = messages.verification_code_message(pool.settings, code)
-        email = CognitoEmail(
-            new_email,
-            message.subject,
-            message.body,
-            "cognito-attribute-verification",
-            pool_id,
-            user.username,
-            code=code,
-        )
+    if send_code and new_email is not None:
+        kind = "cognito-attribute-verification"
+        email = messages.code_email(pool.settings, new_email, kind, pool_id, user.username, code)
         deliver(ctx, pool.settings, email)
     return {}
 

@@ -9,9 +9,11 @@ the recent rejections with their causes.
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlencode
+from urllib.request import urlopen
 
-import httpx
 from botocore.exceptions import ClientError
 
 from poolmail.cognito.ses_regions import allowed_ses_regions
@@ -303,11 +305,12 @@ class Doctor:
         """poolmail's own API when the endpoint is poolmail; None elsewhere (real AWS)."""
         if not self.endpoint:
             return None
+        url = f"{self.endpoint.rstrip('/')}{path}?{urlencode(params)}"
         try:
-            answer = httpx.get(f"{self.endpoint.rstrip('/')}{path}", params=params, timeout=5)
-        except httpx.HTTPError:
+            with urlopen(url, timeout=5) as answer:
+                return json.loads(answer.read())
+        except (OSError, ValueError):
             return None
-        return answer.json() if answer.status_code == 200 else None
 
     def _default_sends_today(self, account: str) -> int | None:
         clock = self._poolmail("/_poolmail/clock", {})
