@@ -366,11 +366,12 @@ def test_link_style_sign_up_is_confirmed_by_opening_the_link(live: ServerProcess
     assert link.startswith(f"{live.url}/confirmUser?client_id={client_id}&user_name=%3Colga%3E")
     full = httpx.get(f"{live.url}/_poolmail/messages/{mail['id']}").json()
     assert f'<b><a href="{html.escape(link)}">Verify Your Email</a></b>' in full["html"]
-    bad = httpx.get(
-        link.replace(
-            mail["details"]["code"], "999999" if mail["details"]["code"] != "999999" else "111111"
-        )
+    code = mail["details"]["code"]
+    wrong = link.replace(
+        f"confirmation_code={code}", f"confirmation_code={(int(code) + 1) % 10**6:06d}"
     )
+    # AWS's docs show the link with and without a slash before the query.
+    bad = httpx.get(wrong.replace("/confirmUser?", "/confirmUser/?"))
     assert bad.status_code == 400
     assert "Invalid verification code provided, please try again." in bad.text
     page = httpx.get(link)
@@ -383,6 +384,9 @@ def test_link_style_sign_up_is_confirmed_by_opening_the_link(live: ServerProcess
     again = httpx.get(link)
     assert again.status_code == 400
     assert "Current status is CONFIRMED" in again.text
+    incomplete = httpx.get(f"{live.url}/confirmUser", params={"client_id": client_id})
+    assert incomplete.status_code == 400
+    assert "Invalid confirmation link" in incomplete.text
 
 
 def test_sign_up_and_confirm_with_the_aws_cli(live: ServerProcess) -> None:

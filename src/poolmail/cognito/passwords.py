@@ -34,7 +34,8 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
 
-# AWS words the policy error differently per operation (each seen in public error reports):
+# AWS quirk: the policy error is worded differently per operation (each form seen in
+# public error reports and client error tables):
 # SignUp "Password did not conform with policy: ...", the admin operations "Password did
 # not conform with password policy: ...", ConfirmForgotPassword (like ChangePassword)
 # "Password does not conform to policy: ...".

@@ -126,8 +126,7 @@ def _verification_email(
         return CognitoEmail(
             address, message.subject, message.body, kind, pool.id, user.username, code, link
         )
-    message = messages.verification_code_message(pool.settings, code)
-    return CognitoEmail(address, message.subject, message.body, kind, pool.id, user.username, code)
+    return messages.code_email(pool.settings, address, kind, pool.id, user.username, code)
 
 
 def _verifies_email(pool: StoredPool, user: StoredUser) -> bool:

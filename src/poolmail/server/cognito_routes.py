@@ -78,5 +78,9 @@ async def confirm_user(request: Request) -> HTMLResponse:
     )
 
 
-ROUTES: list[BaseRoute] = [Route(messages.LINK_PATH, confirm_user, methods=["GET"])]
+# AWS's docs show the link both as `/confirmUser?...` and `/confirmUser/?...`.
+ROUTES: list[BaseRoute] = [
+    Route(messages.LINK_PATH, confirm_user, methods=["GET"]),
+    Route(messages.LINK_PATH + "/", confirm_user, methods=["GET"]),
+]
 JOBS: list[Job] = []
