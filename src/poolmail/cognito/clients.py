@@ -16,7 +16,7 @@ from typing import Any
 from poolmail.cognito.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
-from poolmail.paging import decode_token, encode_token
+from poolmail.paging import keyset_page
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
@@ -260,27 +260,28 @@ def list_user_pool_clients(ctx: RequestContext, params: dict[str, Any]) -> dict[
     # Not found: the page size AWS uses without MaxResults; the model's maximum (60).
     limit = params.get("MaxResults") or 60
     pool_id = params["UserPoolId"]
-    sql = "SELECT id, name, created_at FROM user_pool_clients WHERE pool_id = ?"
-    args: list[Any] = [pool_id]
-    if "NextToken" in params:
-        after_created, after_id = decode_token(params["NextToken"], "InvalidParameterException", 2)
-        sql += " AND (created_at > ? OR (created_at = ? AND id > ?))"
-        args += [after_created, after_created, after_id]
-    sql += " ORDER BY created_at, id LIMIT ?"
-    args.append(limit + 1)
     with ctx.db.transaction() as tx:
         load_pool(tx, ctx, pool_id)
-        # Every client poolmail makes is a REGULAR one; none comes from dynamic client
-        # registration, so a DCR filter finds nothing.
-        rows = [] if params.get("ClientType") == "DCR" else tx.fetchall(sql, args)
+        rows, token = keyset_page(
+            tx,
+            "SELECT id, created_at, name FROM user_pool_clients WHERE pool_id = ?",
+            [pool_id],
+            key="id",
+            token=params.get("NextToken"),
+            token_error="InvalidParameterException",
+            limit=limit,
+        )
+    # Every client poolmail makes is a REGULAR one; none comes from dynamic client
+    # registration, so a DCR filter finds nothing.
+    if params.get("ClientType") == "DCR":
+        rows, token = [], None
     clients = [
         {"ClientId": client_id, "UserPoolId": pool_id, "ClientName": name}
-        for client_id, name, _ in rows[:limit]
+        for client_id, _, name in rows
     ]
     result: dict[str, Any] = {"UserPoolClients": clients}
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        result["NextToken"] = encode_token([float(last[2]), last[0]])
+    if token:
+        result["NextToken"] = token
     return result
 
 

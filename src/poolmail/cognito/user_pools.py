@@ -16,7 +16,7 @@ from typing import Any
 from poolmail.cognito import email_config, pool_updates
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
-from poolmail.paging import decode_token, encode_token
+from poolmail.paging import keyset_page
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
@@ -130,19 +130,17 @@ def update_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
 
 def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     limit = params["MaxResults"]
-    sql = (
-        "SELECT id, name, created_at, modified_at, data FROM user_pools "
-        "WHERE account = ? AND region = ?"
-    )
-    args: list[Any] = [ctx.account_id, ctx.region]
-    if "NextToken" in params:
-        after_created, after_id = decode_token(params["NextToken"], "InvalidParameterException", 2)
-        sql += " AND (created_at > ? OR (created_at = ? AND id > ?))"
-        args += [after_created, after_created, after_id]
-    sql += " ORDER BY created_at, id LIMIT ?"
-    args.append(limit + 1)
     with ctx.db.transaction() as tx:
-        rows = tx.fetchall(sql, args)
+        rows, token = keyset_page(
+            tx,
+            "SELECT id, created_at, name, modified_at, data FROM user_pools "
+            "WHERE account = ? AND region = ?",
+            [ctx.account_id, ctx.region],
+            key="id",
+            token=params.get("NextToken"),
+            token_error="InvalidParameterException",
+            limit=limit,
+        )
     pools = [
         {
             "Id": pool_id,
@@ -151,12 +149,11 @@ def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
             "LastModifiedDate": float(modified),
             "CreationDate": float(created),
         }
-        for pool_id, name, created, modified, data in rows[:limit]
+        for pool_id, created, name, modified, data in rows
     ]
     result: dict[str, Any] = {"UserPools": pools}
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        result["NextToken"] = encode_token([float(last[2]), last[0]])
+    if token:
+        result["NextToken"] = token
     return result
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
-from poolmail.paging import decode_token, encode_token
+from poolmail.paging import keyset_page
 from poolmail.protocol.errors import AwsError
 from poolmail.ses import handlebars
 from poolmail.store import Transaction
@@ -206,21 +206,17 @@ def _delete(ctx: RequestContext, name: str) -> int:
 def _page(
     ctx: RequestContext, limit: int, token: str | None, token_error: str
 ) -> tuple[list[tuple[str, float]], str | None]:
-    sql = "SELECT name, created_at FROM ses_templates WHERE account = ? AND region = ?"
-    args: list[Any] = [ctx.account_id, ctx.region]
-    if token is not None:
-        after_created, after_name = decode_token(token, token_error, 2)
-        sql += " AND (created_at > ? OR (created_at = ? AND name > ?))"
-        args += [after_created, after_created, after_name]
-    sql += " ORDER BY created_at, name LIMIT ?"
-    args.append(limit + 1)
     with ctx.db.transaction() as tx:
-        rows = [(str(name), float(created)) for name, created in tx.fetchall(sql, args)]
-    next_token = None
-    if len(rows) > limit:
-        name, created = rows[limit - 1]
-        next_token = encode_token([created, name])
-    return rows[:limit], next_token
+        rows, next_token = keyset_page(
+            tx,
+            "SELECT name, created_at FROM ses_templates WHERE account = ? AND region = ?",
+            [ctx.account_id, ctx.region],
+            key="name",
+            token=token,
+            token_error=token_error,
+            limit=limit,
+        )
+    return [(str(name), float(created)) for name, created in rows], next_token
 
 
 def _mime(subject: str, text: str | None, html: str | None) -> str:
