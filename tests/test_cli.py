@@ -42,6 +42,8 @@ def test_serve_help_documents_every_option_and_its_env_variable() -> None:
         ("--cognito-default-daily-email-limit", "POOLMAIL_COGNITO_DEFAULT_DAILY_EMAIL_LIMIT"),
         ("--relay", "POOLMAIL_RELAY"),
         ("--smtp-port", "POOLMAIL_SMTP_PORT"),
+        ("--verify-signatures", "POOLMAIL_VERIFY_SIGNATURES"),
+        ("--credentials", "POOLMAIL_CREDENTIALS"),
     ]:
         assert option in text
         assert f"env {env}" in text
@@ -87,6 +89,8 @@ def test_memory_data_dir_keeps_nothing(tmp_path: Path) -> None:
         (["--ses-max-send-rate", "fast"], "--ses-max-send-rate fast is not a whole number"),
         (["--dns-server", "localhost"], "--dns-server must be HOST:PORT"),
         (["--ses-sandbox", "maybe"], "invalid choice"),
+        (["--verify-signatures"], "--verify-signatures needs --credentials KEY_ID:SECRET"),
+        (["--credentials", "nosecret"], "--credentials wants KEY_ID:SECRET"),
     ],
 )
 def test_bad_options_are_usage_errors(args: list[str], message: str) -> None:

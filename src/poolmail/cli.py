@@ -140,6 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
         None,
         "accept mail over SMTP on this port, like SES's SMTP interface (default: no listener)",
     )
+    serve.add_argument(
+        "--verify-signatures",
+        action="store_true",
+        default=os.environ.get("POOLMAIL_VERIFY_SIGNATURES", "") in ("1", "true", "on"),
+        help="check SigV4 signatures against --credentials, as AWS does; Cognito's public "
+        "operations may still come unsigned (env POOLMAIL_VERIFY_SIGNATURES=1; default off)",
+    )
+    _option(
+        serve,
+        "--credentials",
+        "POOLMAIL_CREDENTIALS",
+        None,
+        "access keys the server accepts with --verify-signatures: KEY_ID:SECRET[,KEY_ID:SECRET...]",
+    )
     _option(
         serve,
         "--log-level",
@@ -180,6 +194,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
             parse_relay(args.relay)
         except ValueError:
             raise UsageError(f"--relay must be smtp://HOST:PORT, not {args.relay!r}") from None
+    credentials = _credentials(args.credentials)
+    if args.verify_signatures and not credentials:
+        raise UsageError("--verify-signatures needs --credentials KEY_ID:SECRET")
     smtp_port = None
     if args.smtp_port is not None:
         smtp_port = _integer(str(args.smtp_port), "--smtp-port", 1, 65535)
@@ -204,7 +221,21 @@ def settings_from(args: argparse.Namespace) -> Settings:
         dns_server=args.dns_server,
         relay=args.relay,
         smtp_port=smtp_port,
+        verify_signatures=args.verify_signatures,
+        credentials=credentials,
     )
+
+
+def _credentials(text: str | None) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for entry in (text or "").split(","):
+        if not entry.strip():
+            continue
+        key, colon, secret = entry.strip().partition(":")
+        if not colon or not key or not secret:
+            raise UsageError(f"--credentials wants KEY_ID:SECRET, not {entry.strip()!r}")
+        pairs[key] = secret
+    return pairs
 
 
 class _Server(uvicorn.Server):

@@ -5,7 +5,7 @@ Defaults are those of a new AWS account; every looser behaviour is an explicit o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -40,5 +40,8 @@ class Settings:
     smtp_port: int | None = None
     # Seconds between background checks of pending domain identities.
     dns_check_interval: float = 2.0
+    # Check SigV4 signatures against these access keys (id -> secret access key).
+    verify_signatures: bool = False
+    credentials: dict[str, str] = field(default_factory=dict)
     # Cognito's default sender (COGNITO_DEFAULT): messages per account per 24 hours.
     cognito_default_daily_email_limit: int = 50

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from poolmail.protocol.errors import AwsError, internal_error, not_implemented
 from poolmail.protocol.models import COGNITO_IDP, SES, SESV2, operation_model, service_model
 from poolmail.protocol.validate import validate_input
 from poolmail.protocol.wire import WireResponse
+from poolmail.server import sigv4
 from poolmail.server.identity import Caller, identify_caller
 from poolmail.store import Database
 
@@ -73,6 +75,8 @@ async def handle_aws(request: Request, services: Services) -> Response:
         return _unknown_service(request, request_id)
     try:
         call = _parse(service, request, body, form)
+        if services.settings.verify_signatures:
+            _authenticate(request, body, call, services.settings)
         validate_input(service, call.operation.input_shape, call.params)
         handler = services.registry[service].get(call.operation.name)
         if handler is None:
@@ -98,6 +102,30 @@ async def handle_aws(request: Request, services: Services) -> Response:
         wire = _serialize_error(service, internal_error(service), request_id)
     headers = {**wire.headers, "x-amzn-RequestId": request_id}
     return Response(wire.body, status_code=wire.status, headers=headers)
+
+
+def _authenticate(request: Request, body: bytes, call: Call, settings: Settings) -> None:
+    """With --verify-signatures: every request must carry a valid SigV4 signature of a
+    configured key, except Cognito's public operations sent unsigned (the model marks
+    them `noAuth`), which browsers call without credentials."""
+    public = call.operation.auth_type == "none" or "smithy.api#noAuth" in (
+        call.operation.metadata.get("auth") or []
+    )
+    if public and "authorization" not in request.headers:
+        return
+    raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    host = request.headers.get("host", request.url.netloc)
+    url = f"{request.url.scheme}://{host}{raw_path}" + (f"?{query}" if query else "")
+    protocol = service_model(call.service).metadata["protocol"]
+    sigv4.verify(
+        sigv4.SignedRequest(request.method, url, request.headers, body),
+        settings.credentials,
+        protocol,
+        # Signatures are checked against the wall clock, not the test clock: a test that
+        # jumps a day ahead still signs its requests with the real time.
+        dt.datetime.now(dt.UTC),
+    )
 
 
 def _region(service: str, caller: Caller, params: dict[str, Any], settings: Settings) -> str:
