@@ -92,5 +92,5 @@ class ServerProcess:
             region_name=region,
             aws_access_key_id=access_key,
             aws_secret_access_key="secret",
-            config=Config(parameter_validation=validate, retries={"max_attempts": 1}),
+            config=Config(parameter_validation=validate, retries={"total_max_attempts": 1}),
         )

@@ -57,10 +57,13 @@ def issue(
     """A fresh code for ``purpose``; any earlier one of the same purpose stops working."""
     code = new_code()
     now = ctx.clock.now().timestamp()
-    discard(tx, pool_id, username, purpose)
+    # One statement replaces the earlier code: two requests issuing codes for one user at
+    # once (on two replicas, say) must not collide on the key.
     tx.execute(
         "INSERT INTO user_codes (pool_id, username, purpose, code, created_at, expires_at, "
-        "data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "data) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pool_id, username, purpose) DO UPDATE "
+        "SET code = excluded.code, created_at = excluded.created_at, "
+        "expires_at = excluded.expires_at, data = excluded.data",
         (pool_id, username, purpose, code, now, now + VALIDITY[purpose], json.dumps(data or {})),
     )
     return code
