@@ -10,12 +10,21 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from poolmail.clock import Clock, SystemClock
 from poolmail.config import Settings
 from poolmail.mail import smtp_listener
 from poolmail.operations import build_registry
-from poolmail.server import account_admin, admin, cognito_routes, mailbox_api, ses_admin
+from poolmail.server import (
+    account_admin,
+    admin,
+    cognito_routes,
+    console_routes,
+    mailbox_api,
+    oidc_routes,
+    ses_admin,
+)
 from poolmail.server.background import Job, run_forever
 from poolmail.server.pipeline import Services, handle_aws
 from poolmail.store import Database
@@ -24,7 +33,15 @@ AWS_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
 
 # Modules with poolmail's own endpoints (ROUTES) and periodic work (JOBS).
-_ADMIN_MODULES = (admin, ses_admin, account_admin, mailbox_api, cognito_routes)
+_ADMIN_MODULES = (
+    admin,
+    ses_admin,
+    account_admin,
+    mailbox_api,
+    cognito_routes,
+    console_routes,
+    oidc_routes,
+)
 
 
 def admin_routes() -> list[BaseRoute]:
@@ -62,5 +79,13 @@ def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> 
         routes=[*admin_routes(), Route("/{path:path}", aws, methods=AWS_METHODS)],
         lifespan=lifespan,
     )
+
+    async def unrouted(scope: Scope, receive: Receive, send: Send) -> None:
+        # Paths the catch-all pattern cannot match (a percent-encoded newline in an SES
+        # v2 label, say) still get an AWS-shaped answer rather than Starlette's 404 text.
+        response = await aws(Request(scope, receive))
+        await response(scope, receive, send)
+
+    app.router.default = unrouted
     app.state.services = services
     return app

@@ -31,6 +31,8 @@ from poolmail.store import Database
 log = logging.getLogger("poolmail.server")
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+# SES v2 takes raw messages of up to 40 MB, base64-encoded in JSON: about 54 MB on the wire.
+MAX_BODY_BYTES = 64 * 2**20
 SES_SIGNING_NAMES = ("ses", "email")
 
 
@@ -67,7 +69,18 @@ def identify_service(request: Request, caller: Caller, form: Mapping[str, str]) 
 
 async def handle_aws(request: Request, services: Services) -> Response:
     request_id = str(uuid.uuid4())
-    body = await request.body()
+    body = await read_body(request, MAX_BODY_BYTES)
+    if body is None:
+        # Refused before parsing anything: a body past the limit is never read whole.
+        wire = json_rpc.serialize_error(
+            COGNITO_IDP,
+            AwsError(
+                "RequestEntityTooLargeException",
+                f"The request body exceeds the {MAX_BODY_BYTES // 2**20} MiB poolmail accepts.",
+                status=413,
+            ),
+        )
+        return Response(wire.body, status_code=413, headers={**wire.headers, "Connection": "close"})
     caller = identify_caller(request.headers, request.query_params, services.settings.account_id)
     form = _form(request, body)
     service = identify_service(request, caller, form)
@@ -102,6 +115,21 @@ async def handle_aws(request: Request, services: Services) -> Response:
         wire = _serialize_error(service, internal_error(service), request_id)
     headers = {**wire.headers, "x-amzn-RequestId": request_id}
     return Response(wire.body, status_code=wire.status, headers=headers)
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None once it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _authenticate(request: Request, body: bytes, call: Call, settings: Settings) -> None:

@@ -221,12 +221,14 @@ def _page(
 
 
 def list_identities(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    # AWS quirk: MaxItems is documented up to 1000; an absent value lists that many.
-    limit = params.get("MaxItems") or 1000
+    # AWS quirk: "Possible values are 1-1000 inclusive" [model]; absent lists that many.
+    limit = params.get("MaxItems")
+    if limit is not None and not 1 <= limit <= 1000:
+        raise AwsError("InvalidParameterValue", "MaxItems must be between 1 and 1000.")
     rows, token = _page(
         ctx,
         kind=params.get("IdentityType"),
-        limit=min(limit, 1000),
+        limit=limit or 1000,
         token=params.get("NextToken"),
         token_error="InvalidParameterValue",
     )
@@ -433,10 +435,14 @@ def list_email_identities(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         status = V2_STATUS[effective_status(row.kind, row.data, now)]
         return row if wanted_status in (None, status) else None
 
+    size = params.get("PageSize")
+    if size is not None and not 0 <= size <= 1000:
+        # AWS quirk: "has to be at least 0, and can be no more than 1000" [model].
+        raise AwsError("BadRequestException", "PageSize must be between 0 and 1000.")
     rows, token = _page(
         ctx,
         kind=_V2_KINDS[v2_kind] if v2_kind else None,
-        limit=params.get("PageSize") or 1000,
+        limit=size or 1000,
         token=params.get("NextToken"),
         token_error="BadRequestException",
         select=select,
