@@ -44,6 +44,7 @@ def test_serve_help_documents_every_option_and_its_env_variable() -> None:
         ("--smtp-port", "POOLMAIL_SMTP_PORT"),
         ("--verify-signatures", "POOLMAIL_VERIFY_SIGNATURES"),
         ("--credentials", "POOLMAIL_CREDENTIALS"),
+        ("--admin-token", "POOLMAIL_ADMIN_TOKEN"),
     ]:
         assert option in text
         assert f"env {env}" in text

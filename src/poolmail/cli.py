@@ -21,6 +21,7 @@ from poolmail.config import (
     Settings,
 )
 from poolmail.mail.relay import parse_relay
+from poolmail.server.admin_guard import AdminGuard
 from poolmail.server.app import create_app
 from poolmail.store import POSTGRES_SCHEMES, open_database
 from poolmail.tools.commands import add_commands, run_doctor, run_integrate
@@ -156,6 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(
         serve,
+        "--admin-token",
+        "POOLMAIL_ADMIN_TOKEN",
+        None,
+        "let clients beyond loopback use poolmail's admin API and console with this token "
+        "(X-Poolmail-Token header, Bearer authorization or the poolmail_token cookie); "
+        "without it they answer loopback clients only",
+    )
+    _option(
+        serve,
         "--log-level",
         "POOLMAIL_LOG_LEVEL",
         "warning",
@@ -223,6 +233,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         smtp_port=smtp_port,
         verify_signatures=args.verify_signatures,
         credentials=credentials,
+        admin_token=args.admin_token or None,
     )
 
 
@@ -268,7 +279,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         app = create_app(settings, db)
         config = uvicorn.Config(
-            app,
+            AdminGuard(app, settings.admin_token),
             host=settings.host,
             port=settings.port,
             log_level=args.log_level,

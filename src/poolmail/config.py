@@ -40,6 +40,8 @@ class Settings:
     smtp_port: int | None = None
     # Seconds between background checks of pending domain identities.
     dns_check_interval: float = 2.0
+    # Without it, the admin API and console answer loopback clients only.
+    admin_token: str | None = None
     # Check SigV4 signatures against these access keys (id -> secret access key).
     verify_signatures: bool = False
     credentials: dict[str, str] = field(default_factory=dict)
