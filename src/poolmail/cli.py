@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+import ctypes
 import os
 import re
 import socket
@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from poolmail.config import (
     DEFAULT_ACCOUNT_ID,
@@ -269,25 +270,54 @@ class _Server(uvicorn.Server):
         print(f"poolmail ready on http://{shown}:{port}", flush=True)
 
 
+def server_config(app: ASGIApp, settings: Settings, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="auto",
+        http="auto",
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+        lifespan="on",
+    )
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+
+
+def _return_large_blocks() -> None:
+    """Have glibc hand every freed block of 128 KiB or more back to the system.
+
+    By default it raises that threshold after the first large free, so big blocks freed
+    by worker threads stay in each thread's arena: sixteen threads hashing passwords
+    (scrypt takes 16 MiB at a time) kept 250 MB resident for the life of the server.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # a libc without mallopt (musl)
+        return
+    mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+
+
 def serve(args: argparse.Namespace) -> int:
     try:
         settings = settings_from(args)
     except UsageError as problem:
         print(f"poolmail: {problem}", file=sys.stderr)
         return 2
+    _return_large_blocks()
     db = open_database(data_dir=settings.data_dir, database_url=settings.database_url)
     try:
         app = create_app(settings, db)
-        config = uvicorn.Config(
-            AdminGuard(app, settings.admin_token),
-            host=settings.host,
-            port=settings.port,
-            log_level=args.log_level,
-            access_log=False,
-            server_header=False,
-            lifespan="on",
-        )
-        asyncio.run(_Server(config).serve())
+        # Server.run, not asyncio.run(serve()): only run() installs the loop the config
+        # names, and "auto" means uvloop with httptools wherever they are installed
+        # (uvicorn[standard]); the default asyncio loop costs a third of the throughput.
+        guarded = AdminGuard(app, settings.admin_token)
+        _Server(server_config(guarded, settings, args.log_level)).run()
     finally:
         db.close()
     return 0

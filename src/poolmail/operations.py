@@ -16,6 +16,22 @@ from poolmail.protocol.models import service_model
 
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
 
+# Handlers that do only short, local work: statements on the store and bounded
+# computation, no network I/O, no password hashing. On a store whose statements are local
+# (SQLite, Database.local), the pipeline runs them on the event loop itself: for work this
+# small the hop to a worker thread and back costs more than the work.
+_LOCAL_ONLY: set[Handler] = set()
+
+
+def local_only(handler: Handler) -> Handler:
+    """Mark ``handler`` as short and local (see above)."""
+    _LOCAL_ONLY.add(handler)
+    return handler
+
+
+def is_local_only(handler: Handler) -> bool:
+    return handler in _LOCAL_ONLY
+
 
 def check_registry(service: str, operations: Mapping[str, Handler]) -> None:
     known = set(service_model(service).operation_names)

@@ -323,7 +323,13 @@ def test_estimated_users_and_the_delete_cascade(db: Database) -> None:
     clients.create_user_pool_client(ctx, {"UserPoolId": pool_id, "ClientName": "web"})
     described = user_pools.describe_user_pool(ctx, {"UserPoolId": pool_id})["UserPool"]
     assert described["EstimatedNumberOfUsers"] == 2
+    # The figure is kept up to date as users come and go (not counted on each describe).
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM users WHERE pool_id = ? AND username = ?", (pool_id, "ben"))
+    described = user_pools.describe_user_pool(ctx, {"UserPoolId": pool_id})["UserPool"]
+    assert described["EstimatedNumberOfUsers"] == 1
     user_pools.delete_user_pool(ctx, {"UserPoolId": pool_id})
+    assert count(db, "user_pool_sizes", pool_id) == 0
     for table in ("users", "user_codes", "user_pool_clients"):
         assert count(db, table, pool_id) == 0, table
     assert count(db, "users", other_id) == 1

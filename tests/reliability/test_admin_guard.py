@@ -4,6 +4,7 @@ AWS APIs and the links mailed to users stay open."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -34,7 +35,10 @@ def status_of(guard: AdminGuard, path: str, client: tuple[str, int], **headers: 
         "client": client,
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
     }
-    asyncio.run(guard(scope, receive, send))
+    # In a thread of its own: Playwright's sync API may leave a loop running in this one.
+    worker = threading.Thread(target=lambda: asyncio.run(guard(scope, receive, send)))
+    worker.start()
+    worker.join(timeout=10)
     status: int = sent[0]["status"]
     return status
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,22 +53,31 @@ def operations() -> list[tuple[str, str]]:
 
 
 class AsgiClient:
-    """A synchronous face on httpx's ASGI transport, on one event loop of its own."""
+    """A synchronous face on httpx's ASGI transport. Its event loop runs in a thread of its
+    own, so it works whatever the calling thread's loop is doing (Playwright's sync API
+    leaves one running in the main thread)."""
 
     def __init__(self, app: Any) -> None:
         self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://poolmail.test"
         )
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self.loop.run_until_complete(self.client.request(method, url, **kwargs))
+        future = asyncio.run_coroutine_threadsafe(
+            self.client.request(method, url, **kwargs), self.loop
+        )
+        return future.result(timeout=60)
 
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("POST", url, **kwargs)
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.client.aclose())
+        asyncio.run_coroutine_threadsafe(self.client.aclose(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
         self.loop.close()
 
 

@@ -206,6 +206,40 @@ def test_old_sends_are_pruned(db: Database) -> None:
         assert tx.fetchall("SELECT account, sent_at FROM ses_sends") == [(ACCOUNT, T0 + 86400)]
 
 
+def test_the_running_total_always_equals_the_log(db: Database) -> None:
+    # The daily figure is a running total of the log's rows: after sends, windows that
+    # slide past them, a prune and reads in between, it still says what summing the log
+    # over the window says, and what the log holds.
+    settings = Settings(ses_sandbox=False, ses_max_24_hour_send=10**6, ses_max_send_rate=10**6)
+
+    def summed(now: float) -> int:
+        with db.transaction(readonly=True) as tx:
+            row = tx.fetchone(
+                "SELECT COALESCE(SUM(quota_recipients), 0) FROM ses_sends "
+                "WHERE account = ? AND region = ? AND sent_at > ?",
+                (ACCOUNT, REGION, now - quota.DAY_SECONDS),
+            )
+        assert row is not None
+        return int(row[0])
+
+    moments = [T0 + offset for offset in (0, 10, 3600, 50_000, 86_405, 90_000, 200_000)]
+    for index, moment in enumerate(moments):
+        assert (
+            reserve(db, settings, moment, recipients=index + 2, quota_recipients=index + 1) is None
+        )
+        assert sent(db, moment) == summed(moment)
+        # A read a day later, before any send or prune drops the old rows.
+        with db.transaction(readonly=True) as tx:
+            later = quota.sent_last_24_hours(tx, ACCOUNT, REGION, moment + 86_400)
+        assert later == summed(moment + 86_400)
+    with db.transaction() as tx:
+        assert quota.prune(tx, T0 + 300_000) == 1
+        rows = tx.fetchone("SELECT COALESCE(SUM(quota_recipients), 0) FROM ses_sends")
+        total = tx.fetchone("SELECT quota_recipients FROM ses_send_totals")
+    assert rows is not None and total is not None and rows[0] == total[0] == 0
+    assert sent(db, T0 + 300_000) == 0
+
+
 @pytest.mark.parametrize("replicas", [1, 2])
 def test_concurrent_senders_never_exceed_the_daily_quota(opener: Opener, replicas: int) -> None:
     settings = Settings(ses_sandbox=False, ses_max_24_hour_send=37, ses_max_send_rate=10**6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -177,6 +178,96 @@ def test_transactions_do_not_nest(db: Database) -> None:
         assert tx.fetchone("SELECT 1") == (1,)
 
 
+# Read-only transactions
+
+
+def test_a_readonly_transaction_reads_what_was_committed(db: Database) -> None:
+    with db.transaction() as tx:
+        tx.execute(INSERT_POOL, POOL)
+    with db.transaction(readonly=True) as tx:
+        assert tx.fetchall("SELECT id FROM user_pools") == [(POOL[0],)]
+        assert tx.fetchone("SELECT name FROM user_pools WHERE id = ?", (POOL[0],)) == ("alpha",)
+
+
+def test_a_readonly_transaction_refuses_to_write_and_leaves_no_trace(db: Database) -> None:
+    with (
+        pytest.raises(RuntimeError, match="rolled back"),
+        db.transaction(readonly=True) as tx,
+        pytest.raises(Exception, match=r"(?i)read.?only"),
+    ):
+        tx.execute(INSERT_POOL, POOL)
+    assert pool_ids(db) == []
+    # The connection goes back to writing transactions as it was.
+    with db.transaction() as tx:
+        tx.execute(INSERT_POOL, POOL)
+    assert pool_ids(db) == [POOL[0]]
+
+
+def test_a_readonly_transaction_takes_no_lock_and_does_not_nest(db: Database) -> None:
+    with pytest.raises(ValueError, match="no lock"), db.transaction(lock="x", readonly=True):
+        pass
+    with (
+        db.transaction(readonly=True),
+        pytest.raises(RuntimeError, match="already"),
+        db.transaction(readonly=True),
+    ):
+        pass
+
+
+def test_readers_see_a_snapshot_while_a_writer_holds_its_lock(persistent_backend: Backend) -> None:
+    db = persistent_backend.open()
+    with db.transaction() as tx:
+        tx.execute(INSERT_POOL, POOL)
+    writing = threading.Event()
+    release = threading.Event()
+
+    def writer() -> None:
+        with db.transaction(lock="pools") as tx:
+            tx.execute("UPDATE user_pools SET name = ?", ("beta",))
+            writing.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert writing.wait(10)
+        started = time.monotonic()
+        with db.transaction(readonly=True) as tx:
+            # The writer's change is not committed: the reader sees the row as it was,
+            # at once, instead of waiting for the writer.
+            assert tx.fetchone("SELECT name FROM user_pools") == ("alpha",)
+        assert time.monotonic() - started < 1.0
+    finally:
+        release.set()
+        thread.join()
+    with db.transaction(readonly=True) as tx:
+        assert tx.fetchone("SELECT name FROM user_pools") == ("beta",)
+
+
+def test_quiet_says_whether_a_transaction_would_wait(db: Database) -> None:
+    if not db.local:
+        assert not db.quiet()
+        return
+    assert db.quiet()
+    entered, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with db.transaction() as tx:
+            tx.execute(INSERT_POOL, POOL)
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert entered.wait(10)
+        assert not db.quiet()
+    finally:
+        release.set()
+        thread.join()
+    assert db.quiet()
+
+
 def test_execute_returns_the_rowcount(db: Database) -> None:
     with db.transaction() as tx:
         for index, region in enumerate(["us-east-1", "us-east-1", "eu-west-1"]):
@@ -264,6 +355,37 @@ def test_read_then_write_under_a_lock_is_exact(db: Database) -> None:
         for future in [executor.submit(increment, db, 25) for _ in range(8)]:
             future.result()
     assert counter(db) == 200
+
+
+def test_concurrent_transactions_each_commit_or_roll_back_alone(
+    persistent_backend: Backend,
+) -> None:
+    # Many writers at once (SQLite commits them in groups): each one's writes are kept or
+    # dropped by its own outcome alone, and everything acknowledged is there after reopening.
+    db = persistent_backend.open()
+
+    def write(worker: int) -> set[str]:
+        kept: set[str] = set()
+        for n in range(25):
+            pool_id = f"w{worker}-{n}"
+            try:
+                with db.transaction() as tx:
+                    tx.execute(INSERT_POOL, (pool_id, "1", "r", "n", 0.0, "{}"))
+                    if n % 5 == 1:
+                        raise ZeroDivisionError
+                    if n % 5 == 2:
+                        with contextlib.suppress(Exception):
+                            tx.execute(INSERT_POOL, (pool_id, "1", "r", "n", 0.0, "{}"))
+            except (ZeroDivisionError, RuntimeError):
+                continue
+            kept.add(pool_id)
+        return kept
+
+    with ThreadPoolExecutor(8) as executor:
+        expected = set().union(*executor.map(write, range(8)))
+    assert len(expected) == 8 * 15
+    assert set(pool_ids(db)) == expected
+    assert set(pool_ids(persistent_backend.open())) == expected
 
 
 def test_replicas_sharing_a_database_keep_an_exact_counter(persistent_backend: Backend) -> None:

@@ -6,18 +6,35 @@ Each resource module lists the operations it serves in ``OPERATIONS``.
 from __future__ import annotations
 
 from poolmail.cognito import (
+    auth,
     clients,
     domains,
     filters,
+    groups,
     invitations,
     passwords,
+    self_service,
+    sessions,
     signup,
     user_pools,
     users,
 )
 from poolmail.operations import Handler
 
-_MODULES = (user_pools, clients, domains, users, filters, signup, passwords, invitations)
+_MODULES = (
+    user_pools,
+    clients,
+    domains,
+    users,
+    filters,
+    signup,
+    passwords,
+    invitations,
+    auth,
+    sessions,
+    groups,
+    self_service,
+)
 
 OPERATIONS: dict[str, Handler] = {
     name: handler for module in _MODULES for name, handler in module.OPERATIONS.items()

@@ -15,7 +15,7 @@ from typing import Any
 
 from poolmail.cognito.user_pools import load_pool
 from poolmail.context import RequestContext
-from poolmail.operations import Handler
+from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
@@ -224,8 +224,9 @@ def create_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
     return {"UserPoolClient": _describe(record)}
 
 
+@local_only
 def describe_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         record = _load(tx, ctx, params["UserPoolId"], params["ClientId"])
     return {"UserPoolClient": _describe(record)}
 
@@ -256,11 +257,12 @@ def delete_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
     return {}
 
 
+@local_only
 def list_user_pool_clients(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     # Not found: the page size AWS uses without MaxResults; the model's maximum (60).
     limit = params.get("MaxResults") or 60
     pool_id = params["UserPoolId"]
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         load_pool(tx, ctx, pool_id)
         rows, token = keyset_page(
             tx,

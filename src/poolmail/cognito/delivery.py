@@ -130,19 +130,58 @@ def _through_cognito(ctx: RequestContext, config: dict[str, Any], email: Cognito
     limit = ctx.settings.cognito_default_daily_email_limit
     # The cap is per AWS account (limits.md: "Email messages sent daily per AWS account"),
     # across its pools and regions; the lock keeps it exact across replicas.
-    with ctx.db.transaction(lock=f"poolmail:cognito-default:{ctx.account_id}") as tx:
-        row = tx.fetchone(
-            "SELECT COUNT(*) FROM cognito_default_sends WHERE account = ? AND sent_at > ?",
-            (ctx.account_id, moment - DAY_SECONDS),
-        )
-        if row is not None and int(row[0]) >= limit:
-            raise AwsError("LimitExceededException", DAILY_LIMIT_MESSAGE)
-        tx.execute(
-            "INSERT INTO cognito_default_sends (account, region, pool_id, sent_at) "
-            "VALUES (?, ?, ?, ?)",
-            (ctx.account_id, ctx.region, email.pool_id, moment),
-        )
-        events, status = delivery_events([email.to], moment)
+    try:
+        with ctx.db.transaction(lock=f"poolmail:cognito-default:{ctx.account_id}") as tx:
+            row = tx.fetchone(
+                "SELECT COUNT(*) FROM cognito_default_sends WHERE account = ? AND sent_at > ?",
+                (ctx.account_id, moment - DAY_SECONDS),
+            )
+            if row is not None and int(row[0]) >= limit:
+                raise AwsError("LimitExceededException", DAILY_LIMIT_MESSAGE)
+            tx.execute(
+                "INSERT INTO cognito_default_sends (account, region, pool_id, sent_at) "
+                "VALUES (?, ?, ?, ?)",
+                (ctx.account_id, ctx.region, email.pool_id, moment),
+            )
+            events, status = delivery_events([email.to], moment)
+            mailbox.store(
+                tx,
+                StoredMessage(
+                    id=message_id,
+                    account=ctx.account_id,
+                    region=ctx.region,
+                    created_at=moment,
+                    status=status,
+                    origin="cognito",
+                    source=_sender(config),
+                    recipients=[email.to],
+                    subject=email.subject,
+                    raw=raw,
+                    details={
+                        **_details(email, "COGNITO_DEFAULT"),
+                        "destination": {"to": [email.to], "cc": [], "bcc": []},
+                        "identity": bare_address(_sender(config)),
+                    },
+                    events=events,
+                ),
+            )
+    except AwsError:
+        _record_cap_refusal(ctx, config, email, message_id, moment)
+        raise
+    return message_id
+
+
+def _record_cap_refusal(
+    ctx: RequestContext,
+    config: dict[str, Any],
+    email: CognitoEmail,
+    message_id: str,
+    moment: float,
+) -> None:
+    # Kept as a refused message (no MIME, no code anybody received), so the console's
+    # sending log and `poolmail doctor` can show why the mail never came.
+    error = {"kind": "cognito-daily-cap", "message": DAILY_LIMIT_MESSAGE}
+    with ctx.db.transaction() as tx:
         mailbox.store(
             tx,
             StoredMessage(
@@ -150,18 +189,13 @@ def _through_cognito(ctx: RequestContext, config: dict[str, Any], email: Cognito
                 account=ctx.account_id,
                 region=ctx.region,
                 created_at=moment,
-                status=status,
+                status="rejected",
                 origin="cognito",
                 source=_sender(config),
                 recipients=[email.to],
                 subject=email.subject,
-                raw=raw,
-                details={
-                    **_details(email, "COGNITO_DEFAULT"),
-                    "destination": {"to": [email.to], "cc": [], "bcc": []},
-                    "identity": bare_address(_sender(config)),
-                },
-                events=events,
+                raw=None,
+                details={**_details(email, "COGNITO_DEFAULT"), "error": error},
+                events=[mailbox.Event("Reject", moment, {"reason": DAILY_LIMIT_MESSAGE})],
             ),
         )
-    return message_id

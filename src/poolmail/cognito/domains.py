@@ -14,7 +14,7 @@ from typing import Any
 
 from poolmail.cognito.user_pools import load_pool
 from poolmail.context import RequestContext
-from poolmail.operations import Handler
+from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
@@ -138,9 +138,10 @@ def create_user_pool_domain(ctx: RequestContext, params: dict[str, Any]) -> dict
     return result
 
 
+@local_only
 def describe_user_pool_domain(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     host = _host(params["Domain"], ctx.region)
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         row = tx.fetchone(
             "SELECT pool_id, account, data FROM user_pool_domains "
             "WHERE domain = ? AND account = ? AND region = ?",

@@ -10,7 +10,7 @@ import secrets
 import string
 from typing import Any
 
-from poolmail.cognito import codes, messages
+from poolmail.cognito import codes, messages, srp
 from poolmail.cognito.delivery import deliver
 from poolmail.cognito.masking import email_delivery, simulated_delivery
 from poolmail.cognito.user_pools import StoredPool, load_pool
@@ -60,7 +60,8 @@ DEFAULT_POLICY: dict[str, Any] = {
     "RequireSymbols": True,
     "TemporaryPasswordValidityDays": 7,
 }
-_ITERATIONS = 20_000  # enough for an emulator's throwaway passwords, fast for tests
+# scrypt, memory-hard: 16 MiB per hash (n=2**14, r=8), about 50 ms.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
 
 def policy_of(pool: StoredPool) -> dict[str, Any]:
@@ -97,16 +98,35 @@ def check_password(policy: dict[str, Any], password: str, prefix: str) -> None:
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, _ITERATIONS)
-    return f"pbkdf2_sha256${_ITERATIONS}${salt.hex()}${digest.hex()}"
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
 def verify_password(stored: str | None, password: str) -> bool:
     if not stored:
         return False
-    _, rounds, salt, expected = stored.split("$")
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(rounds))
+    scheme, *fields = stored.split("$")
+    if scheme == "scrypt":
+        n, r, p, salt, expected = fields
+        digest = hashlib.scrypt(
+            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
+        )
+    else:  # pbkdf2_sha256, as users stored before scrypt have it
+        rounds, salt, expected = fields
+        digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(rounds))
     return hmac.compare_digest(digest.hex(), expected)
+
+
+def temporary_validity_days(pool: StoredPool) -> int:
+    """TemporaryPasswordValidityDays, or the legacy UnusedAccountValidityDays when only that
+    was changed from its default (AWS: setting the first retires the second)."""
+    days = int(policy_of(pool).get("TemporaryPasswordValidityDays") or 7)
+    legacy = (pool.settings.get("AdminCreateUserConfig") or {}).get("UnusedAccountValidityDays")
+    if days == 7 and legacy:
+        return int(legacy)
+    return days
 
 
 def temporary_password(policy: dict[str, Any]) -> str:
@@ -129,8 +149,14 @@ def set_password(
     user: StoredUser, pool: StoredPool, password: str, now: float, *, temporary: bool
 ) -> None:
     user.data["password"] = hash_password(password)
+    # The SRP verifier lets USER_SRP_AUTH sign in without the password ever being sent.
+    salt = srp.new_salt()
+    user.data["srp"] = {
+        "salt": salt,
+        "verifier": srp.make_verifier(user.pool_id, user.username, password, salt),
+    }
     if temporary:
-        days = int(policy_of(pool).get("TemporaryPasswordValidityDays", 7))
+        days = temporary_validity_days(pool)
         user.data["temporary_password_expires_at"] = now + days * 86400
         user.status = FORCE_CHANGE_PASSWORD
     else:

@@ -110,8 +110,10 @@ def check_required(pool: StoredPool, attributes: dict[str, str]) -> None:
 def _username_taken(tx: Transaction, pool: StoredPool, name: str) -> bool:
     if case_sensitive(pool):
         return _taken(tx, pool, "username", name)
+    # `sub`, not a constant: SQLite would otherwise prefer scanning the covering
+    # users_created index over the users_username_lower one.
     row = tx.fetchone(
-        "SELECT 1 FROM users WHERE pool_id = ? AND LOWER(username) = LOWER(?)", (pool.id, name)
+        "SELECT sub FROM users WHERE pool_id = ? AND LOWER(username) = LOWER(?)", (pool.id, name)
     )
     return row is not None
 

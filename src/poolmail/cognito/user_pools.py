@@ -15,7 +15,7 @@ from typing import Any
 
 from poolmail.cognito import email_config, pool_updates
 from poolmail.context import RequestContext
-from poolmail.operations import Handler
+from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
@@ -72,7 +72,7 @@ def _describe(tx: Transaction, ctx: RequestContext, pool: StoredPool) -> dict[st
     # module import time.
     from poolmail.cognito.domains import describe_members
 
-    row = tx.fetchone("SELECT COUNT(*) FROM users WHERE pool_id = ?", (pool.id,))
+    row = tx.fetchone("SELECT users FROM user_pool_sizes WHERE pool_id = ?", (pool.id,))
     return {
         "Id": pool.id,
         "Name": pool.name,
@@ -111,8 +111,9 @@ def create_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
         return {"UserPool": _describe(tx, ctx, pool)}
 
 
+@local_only
 def describe_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         return {"UserPool": _describe(tx, ctx, load_pool(tx, ctx, params["UserPoolId"]))}
 
 
@@ -128,9 +129,10 @@ def update_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     return {}
 
 
+@local_only
 def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     limit = params["MaxResults"]
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         rows, token = keyset_page(
             tx,
             "SELECT id, created_at, name, modified_at, data FROM user_pools "
@@ -158,7 +160,18 @@ def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 
 
 # Everything that belongs to one pool, removed with it.
-_POOL_TABLES = ("users", "user_pool_clients", "user_codes", "user_attempts")
+_POOL_TABLES = (
+    "users",
+    "user_pool_clients",
+    "user_codes",
+    "user_attempts",
+    "cognito_signing_keys",
+    "cognito_auth_sessions",
+    "cognito_refresh_tokens",
+    "cognito_groups",
+    "cognito_group_members",
+    "user_pool_sizes",  # after `users`, whose deletion counts down to zero
+)
 
 
 def delete_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -216,8 +229,9 @@ def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
     return {}
 
 
+@local_only
 def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         pool = _tagged_pool(tx, ctx, params["ResourceArn"])
     return {"Tags": dict(pool.settings.get("UserPoolTags", {}))}
 

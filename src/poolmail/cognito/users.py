@@ -345,7 +345,15 @@ def admin_delete_user_attributes(ctx: RequestContext, params: dict[str, Any]) ->
 
 
 def admin_update_user_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Set attributes; a new email of a pool that auto-verifies email gets a code.
+    update_attributes(ctx, params["UserPoolId"], params["Username"], params["UserAttributes"])
+    return {}
+
+
+def update_attributes(
+    ctx: RequestContext, pool_id: str, username: str, given: list[dict[str, Any]]
+) -> str | None:
+    """Set attributes; a new email of a pool that auto-verifies email gets a code. Returns
+    the address the code went to, if one did (UpdateUserAttributes reports it).
 
     A changed email or phone number is unverified unless the request sets its `_verified`
     attribute itself. With `UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate`
@@ -353,12 +361,11 @@ def admin_update_user_attributes(ctx: RequestContext, params: dict[str, Any]) ->
     until it is verified, as AWS documents for that setting. The change is stored before
     the mail goes out, so a refused delivery leaves it in place.
     """
-    pool_id = params["UserPoolId"]
     now = ctx.clock.now().timestamp()
     with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
         pool = load_pool(tx, ctx, pool_id)
-        user = require_user(tx, pool, params["Username"])
-        changes = check_attributes(pool, params["UserAttributes"], updating=True)
+        user = require_user(tx, pool, username)
+        changes = check_attributes(pool, given, updating=True)
         for name in VERIFIABLE:
             changed = name in changes and changes[name] != user.attributes.get(name)
             if changed and f"{name}_verified" not in changes:
@@ -386,7 +393,8 @@ def admin_update_user_attributes(ctx: RequestContext, params: dict[str, Any]) ->
         kind = "cognito-attribute-verification"
         email = messages.code_email(pool.settings, new_email, kind, pool_id, user.username, code)
         deliver(ctx, pool.settings, email)
-    return {}
+        return new_email
+    return None
 
 
 OPERATIONS: dict[str, Handler] = {

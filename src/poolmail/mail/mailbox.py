@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from poolmail.mail import localstack
 from poolmail.store import Transaction
 
 Status = Literal["delivered", "bounced", "rejected"]
@@ -50,7 +51,8 @@ class StoredMessage:
 def store(tx: Transaction, message: StoredMessage) -> None:
     tx.execute(
         "INSERT INTO messages (id, account, region, created_at, status, origin, source, "
-        "recipients, subject, data, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "recipients, subject, data, raw, kind, listing) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             message.id,
             message.account,
@@ -63,9 +65,32 @@ def store(tx: Transaction, message: StoredMessage) -> None:
             message.subject,
             json.dumps(message.details),
             message.raw,
+            kind_of(message.details),
+            localstack.stored_entry(
+                message_id=message.id,
+                region=message.region,
+                created_at=message.created_at,
+                source=message.source,
+                recipients=message.recipients,
+                subject=message.subject,
+                details=message.details,
+                raw=message.raw,
+            ),
         ),
     )
+    # The recipient index behind the mailbox's `recipient` filter (queries.list_messages).
+    for recipient in dict.fromkeys(address.lower() for address in message.recipients):
+        tx.execute(
+            "INSERT INTO message_recipients (recipient, created_at, message_id) VALUES (?, ?, ?)",
+            (recipient, message.created_at, message.id),
+        )
     add_events(tx, message.id, message.events, start=0)
+
+
+def kind_of(details: dict[str, Any]) -> str:
+    """What a message is (``ses-send``, ``cognito-sign-up``, ...): its details say, and a
+    message that does not say is an SES send."""
+    return str(details.get("kind", "ses-send"))
 
 
 def add_events(tx: Transaction, message_id: str, events: Sequence[Event], start: int) -> None:

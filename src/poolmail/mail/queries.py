@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from poolmail.mail import localstack
+from poolmail.mail.mailbox import kind_of
 from poolmail.ses.mime import bodies
 from poolmail.store import Row, Transaction
 
@@ -29,49 +30,82 @@ class MessageFilter:
     limit: int = 100
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_messages(tx: Transaction, where: MessageFilter) -> list[dict[str, Any]]:
-    """Matching messages, newest first, as summaries."""
+    """Matching messages, newest first, as summaries.
+
+    Every filter runs in SQL, before the limit. A recipient filter starts from the
+    recipient index (exact address, any case), so it costs the same with a hundred
+    messages stored as with a million.
+    """
+    return [summary(row) for row in tx.fetchall(*_select(where, _COLUMNS))]
+
+
+def localstack_listing(tx: Transaction, where: MessageFilter) -> list[str]:
+    """Matching messages as LocalStack's `/_aws/ses` entries (JSON texts), oldest first, as
+    LocalStack lists them. Stored entries are used as they are; the others (raw sends, and
+    messages stored before entries were) are made here."""
+    entries: list[str] = []
+    for row in reversed(tx.fetchall(*_select(where, "listing, " + _COLUMNS))):
+        if row[0] is not None:
+            entries.append(str(row[0]))
+            continue
+        message = summary(row[1:])
+        details = message["details"]
+        raw = raw_message(tx, message["id"]) if localstack.needs_raw(details) else None
+        entry = localstack.shape(
+            message_id=message["id"],
+            region=message["region"],
+            created_at=message["created_at"],
+            source=message["source"],
+            recipients=message["recipients"],
+            subject=message["subject"],
+            details=details,
+            raw=raw,
+        )
+        entries.append(localstack.to_json(entry))
+    return entries
+
+
+def _select(where: MessageFilter, columns: str) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     args: list[Any] = []
     for column, value in (
-        ("id", where.message_id),
-        ("status", where.status),
-        ("account", where.account),
-        ("region", where.region),
+        ("m.id", where.message_id),
+        ("m.status", where.status),
+        ("m.account", where.account),
+        ("m.region", where.region),
+        ("m.source", where.sender),
+        ("m.kind", where.kind),
     ):
         if value is not None:
             clauses.append(f"{column} = ?")
             args.append(value)
-    if where.sender is not None:
-        clauses.append("source = ?")
-        args.append(where.sender)
-    if where.recipient is not None:
-        # Recipients are a JSON list; match one element exactly, quotes included.
-        clauses.append("recipients LIKE ? ESCAPE '\\'")
-        args.append(f'%"{_like_escape(where.recipient)}"%')
     if where.since is not None:
-        clauses.append("created_at >= ?")
+        clauses.append("m.created_at >= ?")
         args.append(where.since)
     if where.until is not None:
-        clauses.append("created_at <= ?")
+        clauses.append("m.created_at <= ?")
         args.append(where.until)
     if not where.include_rejected:
-        clauses.append("status <> 'rejected'")
-    sql = f"SELECT {_COLUMNS} FROM messages"
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
-    sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-    args.append(where.limit)
-    summaries = [summary(row) for row in tx.fetchall(sql, args)]
-    if where.kind is not None:
-        summaries = [item for item in summaries if item["kind"] == where.kind]
+        clauses.append("m.status <> 'rejected'")
     if where.exclude_kinds:
-        summaries = [item for item in summaries if item["kind"] not in where.exclude_kinds]
-    return summaries
+        clauses.append(f"m.kind NOT IN ({', '.join('?' for _ in where.exclude_kinds)})")
+        args.extend(where.exclude_kinds)
+    selected = ", ".join(f"m.{column}" for column in columns.split(", "))
+    if where.recipient is not None:
+        sql = (
+            f"SELECT {selected} FROM message_recipients r "
+            "JOIN messages m ON m.id = r.message_id WHERE r.recipient = ?"
+        )
+        args.insert(0, where.recipient.lower())
+        order = " ORDER BY r.created_at DESC, r.message_id DESC LIMIT ?"
+    else:
+        sql = f"SELECT {selected} FROM messages m"
+        order = " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
+    if clauses:
+        sql += (" AND " if where.recipient is not None else " WHERE ") + " AND ".join(clauses)
+    args.append(where.limit)
+    return sql + order, args
 
 
 def summary(row: Row) -> dict[str, Any]:
@@ -85,7 +119,7 @@ def summary(row: Row) -> dict[str, Any]:
         "created_at": float(created),
         "status": status,
         "origin": origin,
-        "kind": details.get("kind", "ses-send"),
+        "kind": kind_of(details),
         "source": source,
         "recipients": json.loads(recipients),
         "subject": subject,
@@ -93,9 +127,7 @@ def summary(row: Row) -> dict[str, Any]:
     }
 
 
-def iso(epoch: float) -> str:
-    moment = dt.datetime.fromtimestamp(epoch, dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+iso = localstack.iso
 
 
 def raw_message(tx: Transaction, message_id: str) -> bytes | None:
@@ -129,6 +161,8 @@ def full_message(tx: Transaction, message_id: str) -> dict[str, Any] | None:
 def delete_messages(tx: Transaction, message_id: str | None = None) -> int:
     if message_id is None:
         tx.execute("DELETE FROM message_events")
+        tx.execute("DELETE FROM message_recipients")
         return tx.execute("DELETE FROM messages")
     tx.execute("DELETE FROM message_events WHERE message_id = ?", (message_id,))
+    tx.execute("DELETE FROM message_recipients WHERE message_id = ?", (message_id,))
     return tx.execute("DELETE FROM messages WHERE id = ?", (message_id,))

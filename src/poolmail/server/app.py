@@ -14,7 +14,6 @@ from starlette.types import Receive, Scope, Send
 
 from poolmail.clock import Clock, SystemClock
 from poolmail.config import Settings
-from poolmail.mail import smtp_listener
 from poolmail.operations import build_registry
 from poolmail.server import (
     account_admin,
@@ -65,6 +64,9 @@ def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> 
         tasks = [asyncio.create_task(run_forever(job, services)) for job in background_jobs()]
         listener = None
         if settings.smtp_port is not None:
+            # Imported only when asked for: aiosmtpd is a fair share of start-up time.
+            from poolmail.mail import smtp_listener
+
             listener = await smtp_listener.start(services, settings.host, settings.smtp_port)
         try:
             yield
@@ -76,7 +78,15 @@ def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> 
             await asyncio.gather(*tasks, return_exceptions=True)
 
     app = Starlette(
-        routes=[*admin_routes(), Route("/{path:path}", aws, methods=AWS_METHODS)],
+        routes=[
+            # The AWS APIs' own paths first: Starlette tries routes in order, and trying
+            # fifty admin patterns before the catch-all cost as much as a database read.
+            # No admin route takes POST / or anything under /v2/email/.
+            Route("/", aws, methods=["POST"]),
+            Route("/v2/email/{path:path}", aws, methods=AWS_METHODS),
+            *admin_routes(),
+            Route("/{path:path}", aws, methods=AWS_METHODS),
+        ],
         lifespan=lifespan,
     )
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from poolmail.config import Settings
 from poolmail.context import RequestContext
-from poolmail.operations import Handler
+from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
 from poolmail.ses import quota
 from poolmail.store import Transaction
@@ -41,6 +42,7 @@ REVIEW_CONFLICT_MESSAGE = (
 )
 
 Decision = Literal["GRANTED", "DENIED"]
+T = TypeVar("T")
 
 
 def _now(ctx: RequestContext) -> float:
@@ -60,22 +62,32 @@ def _send_quota(tx: Transaction, ctx: RequestContext, data: dict[str, Any]) -> d
 # SES v1
 
 
+def _reading_account(ctx: RequestContext, read: Callable[[Transaction, dict[str, Any]], T]) -> T:
+    """``read(tx, account_state)`` in a read-only transaction; only the first look at an
+    account and region writes, creating its row (``quota.load_account``)."""
+    with ctx.db.transaction(readonly=True) as tx:
+        data = quota.find_account(tx, ctx.account_id, ctx.region)
+        if data is not None:
+            return read(tx, data)
+    with ctx.db.transaction() as tx:
+        return read(tx, quota.load_account(tx, ctx.settings, ctx.account_id, ctx.region))
+
+
+@local_only
 def get_send_quota(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    with ctx.db.transaction() as tx:
-        data = quota.load_account(tx, ctx.settings, ctx.account_id, ctx.region)
-        return _send_quota(tx, ctx, data)
+    return _reading_account(ctx, lambda tx, data: _send_quota(tx, ctx, data))
 
 
+@local_only
 def get_send_statistics(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         points = send_statistics(tx, ctx.account_id, ctx.region, _now(ctx))
     return {"SendDataPoints": points}
 
 
 def get_account_sending_enabled(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    with ctx.db.transaction() as tx:
-        enabled = quota.sending_enabled(tx, ctx.settings, ctx.account_id, ctx.region)
-    return {"Enabled": enabled}
+    data = _reading_account(ctx, lambda tx, data: data)
+    return {"Enabled": quota.limits_of(data, ctx.settings).sending_enabled}
 
 
 def update_account_sending_enabled(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -88,10 +100,9 @@ def update_account_sending_enabled(ctx: RequestContext, params: dict[str, Any]) 
 # SES v2
 
 
+@local_only
 def get_account(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    with ctx.db.transaction() as tx:
-        data = quota.load_account(tx, ctx.settings, ctx.account_id, ctx.region)
-        send_quota = _send_quota(tx, ctx, data)
+    data, send_quota = _reading_account(ctx, lambda tx, data: (data, _send_quota(tx, ctx, data)))
     result: dict[str, Any] = {
         "DedicatedIpAutoWarmupEnabled": False,
         "EnforcementStatus": "HEALTHY",

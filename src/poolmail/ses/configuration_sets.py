@@ -113,7 +113,7 @@ def _delete(ctx: RequestContext, name: str, v2: bool) -> None:
 
 
 def _get(ctx: RequestContext, name: str, v2: bool) -> dict[str, Any]:
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         data = _load(tx, ctx.account_id, ctx.region, name)
     if data is None:
         raise _missing(name, v2)
@@ -130,7 +130,7 @@ def _page(
         sql += " AND (created_at > ? OR (created_at = ? AND name > ?))"
         args += [after_created, after_created, after_name]
     sql += " ORDER BY created_at, name"
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         rows = [(str(name), float(created)) for name, created in tx.fetchall(sql, args)]
     if contains:
         # Filtered here rather than with LIKE: `_` and `%` are ordinary name characters.

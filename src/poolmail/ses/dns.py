@@ -12,10 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any, Protocol
-
-import dns.exception
-import dns.resolver
+from typing import TYPE_CHECKING, Any, Protocol
 
 from poolmail.ses.coverage import effective_status
 from poolmail.ses.verification import (
@@ -27,6 +24,9 @@ from poolmail.ses.verification import (
     update_data,
 )
 from poolmail.store import Database, Transaction
+
+if TYPE_CHECKING:  # dnspython is imported when a lookup first needs it
+    import dns.resolver
 
 log = logging.getLogger("poolmail.dns")
 
@@ -143,6 +143,8 @@ class NetworkResolver:
         self._resolver: dns.resolver.Resolver | None = None
 
     def _build(self) -> dns.resolver.Resolver:
+        import dns.resolver
+
         if self._server is None:
             resolver = dns.resolver.Resolver()
         else:
@@ -155,6 +157,8 @@ class NetworkResolver:
         return resolver
 
     def _answer(self, name: str, kind: str) -> Sequence[object]:
+        import dns.exception
+
         with self._lock:
             if time.monotonic() < self._resting_until:
                 return []

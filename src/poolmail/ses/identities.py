@@ -130,7 +130,7 @@ def _rows(ctx: RequestContext, names: Iterable[str]) -> dict[str, IdentityRow]:
         return {}
     stored = sorted(set(wanted.values()))
     marks = ", ".join("?" for _ in stored)
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         rows = tx.fetchall(
             "SELECT identity, kind, created_at, data FROM ses_identities "
             f"WHERE account = ? AND region = ? AND identity IN ({marks})",
@@ -240,7 +240,7 @@ def list_identities(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 
 def list_verified_email_addresses(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     now = _now(ctx)
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         rows = tx.fetchall(
             "SELECT identity, data FROM ses_identities "
             "WHERE account = ? AND region = ? AND kind = ? ORDER BY created_at, identity",
@@ -387,7 +387,7 @@ def create_email_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 def get_email_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     given = params["EmailIdentity"]
     now = _now(ctx)
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         stored = load(tx, ctx.account_id, ctx.region, normalize_identity(given)[0])
     if stored is None:
         raise _not_found(given)

@@ -192,6 +192,7 @@ def _check(
             now,
             recipients=len(recipients),
             quota_recipients=sum(1 for address in recipients if not is_simulator(address)),
+            quota=limits,
         )
     except quota.QuotaExceeded as exceeded:
         raise SendError(exceeded.reason, exceeded.message) from None

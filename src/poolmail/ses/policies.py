@@ -175,7 +175,7 @@ def _delete(ctx: RequestContext, given: str, name: str, *, v2: bool) -> None:
 
 
 def _policies(ctx: RequestContext, given: str, *, v2: bool) -> dict[str, str]:
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         row = _row(tx, ctx, given, v2, verified=False)
     return dict(row.data.get("Policies") or {})
 

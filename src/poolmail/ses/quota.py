@@ -1,5 +1,6 @@
 """An SES account's sending state as the sender sees it: sandbox or production, paused or
-not, and the quotas, enforced exactly (across replicas too) from the `ses_sends` log.
+not, and the quotas, enforced exactly (across replicas too) from the `ses_sends` log
+and its running total.
 """
 
 from __future__ import annotations
@@ -65,6 +66,17 @@ def new_account_data(settings: Settings) -> dict[str, Any]:
     return {"ProductionAccessEnabled": not settings.ses_sandbox, "SendingEnabled": True}
 
 
+def find_account(tx: Transaction, account: str, region: str) -> dict[str, Any] | None:
+    """The account's state in the region, or None before anything has looked at it."""
+    row = tx.fetchone(
+        "SELECT data FROM ses_accounts WHERE account = ? AND region = ?", (account, region)
+    )
+    if row is None:
+        return None
+    data: dict[str, Any] = json.loads(row[0])
+    return data
+
+
 def load_account(tx: Transaction, settings: Settings, account: str, region: str) -> dict[str, Any]:
     """The account's state in the region; its row is created the first time it is read,
     so the state an account started with stays fixed even if the server's options
@@ -118,8 +130,18 @@ def sent_last_24_hours(tx: Transaction, account: str, region: str, now: float) -
 
     Sends stamped after ``now`` count too: they come from a replica whose clock runs a
     little ahead, and leaving them out would let clock skew exceed the quota.
+
+    The running total covers every row of the log; rows that aged out of the window but
+    are not deleted yet (no send since, no prune) are taken off here, so the figure is
+    exact in a read-only transaction too.
     """
-    return _sum(tx, "quota_recipients", account, region, now - DAY_SECONDS)
+    row = tx.fetchone(
+        "SELECT COALESCE(SUM(quota_recipients), 0) FROM ses_sends "
+        "WHERE account = ? AND region = ? AND sent_at <= ?",
+        (account, region, now - DAY_SECONDS),
+    )
+    expired = int(row[0]) if row is not None else 0
+    return _total(tx, account, region) - expired
 
 
 def reserve(
@@ -131,25 +153,29 @@ def reserve(
     *,
     recipients: int,
     quota_recipients: int,
+    quota: Limits | None = None,
 ) -> None:
     """Count one message against the quotas, or raise ``QuotaExceeded`` and count nothing.
 
     ``recipients`` is every recipient (all count toward the rate); ``quota_recipients``
     leaves out mailbox-simulator addresses, which AWS does not count toward the daily
     quota. Call it inside ``db.transaction(lock=lock_name(account, region))`` so the
-    check and the record are one step for every replica.
+    check and the record are one step for every replica. ``quota`` spares reading the
+    account's limits again when the caller has them.
+
+    The cost does not grow with the day's volume: the daily figure is a running total
+    (`ses_send_totals`, the sum of this account's `ses_sends` rows), and the rate reads
+    only the last second of the log from its covering index.
     """
-    quota = limits(tx, settings, account, region)
+    if quota is None:
+        quota = limits(tx, settings, account, region)
     # Rows older than the daily window never count again; dropping them as we go keeps
-    # the log at one day of this account's sends.
-    tx.execute(
-        "DELETE FROM ses_sends WHERE account = ? AND region = ? AND sent_at <= ?",
-        (account, region, now - DAY_SECONDS),
-    )
+    # the log at one day of this account's sends, and the total equal to the day's sum.
+    _drop_expired(tx, account, region, now)
     # A message to simulator addresses only does not touch the daily quota, so it is not
     # refused by it either (AWS documents that the simulator doesn't count toward it).
     if quota_recipients > 0:
-        daily = sent_last_24_hours(tx, account, region, now)
+        daily = _total(tx, account, region)
         if daily + quota_recipients > quota.max_24_hour_send:
             raise QuotaExceeded("daily")
     # Rate: the recipients already sent within the last second plus this message's may
@@ -157,7 +183,12 @@ def reserve(
     # one with more recipients than the rate: otherwise a 2-recipient message could never
     # leave a sandboxed account (rate 1). AWS spreads such a message over time rather than
     # refusing it; refusing only on top of earlier sends is the closest instant analogue.
-    recent = _sum(tx, "recipients", account, region, now - RATE_WINDOW_SECONDS)
+    row = tx.fetchone(
+        "SELECT COALESCE(SUM(recipients), 0) FROM ses_sends "
+        "WHERE account = ? AND region = ? AND sent_at > ?",
+        (account, region, now - RATE_WINDOW_SECONDS),
+    )
+    recent = int(row[0]) if row is not None else 0
     if recent > 0 and recent + recipients > quota.max_send_rate:
         raise QuotaExceeded("rate")
     tx.execute(
@@ -165,17 +196,48 @@ def reserve(
         "VALUES (?, ?, ?, ?, ?)",
         (account, region, now, recipients, quota_recipients),
     )
+    _add_to_total(tx, account, region, quota_recipients)
 
 
 def prune(tx: Transaction, now: float) -> int:
     """Drop every account's sends older than the daily window; return how many."""
-    return tx.execute("DELETE FROM ses_sends WHERE sent_at <= ?", (now - DAY_SECONDS,))
+    rows = tx.fetchall(
+        "DELETE FROM ses_sends WHERE sent_at <= ? RETURNING account, region, quota_recipients",
+        (now - DAY_SECONDS,),
+    )
+    dropped: dict[tuple[str, str], int] = {}
+    for account, region, counted in rows:
+        dropped[(account, region)] = dropped.get((account, region), 0) + int(counted)
+    for (account, region), counted in dropped.items():
+        _add_to_total(tx, account, region, -counted)
+    return len(rows)
 
 
-def _sum(tx: Transaction, column: str, account: str, region: str, after: float) -> int:
+def _drop_expired(tx: Transaction, account: str, region: str, now: float) -> None:
+    rows = tx.fetchall(
+        "DELETE FROM ses_sends WHERE account = ? AND region = ? AND sent_at <= ? "
+        "RETURNING quota_recipients",
+        (account, region, now - DAY_SECONDS),
+    )
+    if rows:
+        _add_to_total(tx, account, region, -sum(int(counted) for (counted,) in rows))
+
+
+def _total(tx: Transaction, account: str, region: str) -> int:
     row = tx.fetchone(
-        f"SELECT COALESCE(SUM({column}), 0) FROM ses_sends "
-        "WHERE account = ? AND region = ? AND sent_at > ?",
-        (account, region, after),
+        "SELECT quota_recipients FROM ses_send_totals WHERE account = ? AND region = ?",
+        (account, region),
     )
     return int(row[0]) if row is not None else 0
+
+
+def _add_to_total(tx: Transaction, account: str, region: str, change: int) -> None:
+    """Every insert into or delete from `ses_sends` moves the total by its recipients."""
+    if change == 0:
+        return
+    tx.execute(
+        "INSERT INTO ses_send_totals (account, region, quota_recipients) VALUES (?, ?, ?) "
+        "ON CONFLICT (account, region) DO UPDATE "
+        "SET quota_recipients = ses_send_totals.quota_recipients + excluded.quota_recipients",
+        (account, region, change),
+    )

@@ -11,7 +11,7 @@ from typing import Any
 
 from poolmail.context import RequestContext
 from poolmail.mail.mailbox import new_message_id
-from poolmail.operations import Handler
+from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
 from poolmail.ses import mime, templates
 from poolmail.ses.outbound import ErrorKind, Outgoing, SendError, send
@@ -38,8 +38,13 @@ def deliver(ctx: RequestContext, outgoing: Outgoing, errors: Mapping[ErrorKind, 
     try:
         return send(ctx, outgoing, account=ctx.account_id, region=ctx.region)
     except SendError as error:
-        code, status = errors[error.kind]
-        raise AwsError(code, error.message, status=status) from None
+        raise refusal(error, errors) from None
+
+
+def refusal(error: SendError, errors: Mapping[ErrorKind, Any]) -> AwsError:
+    """SES's refusal as the calling API answers it."""
+    code, status = errors[error.kind]
+    return AwsError(code, error.message, status=status)
 
 
 def tags_of(tags: list[dict[str, str]] | None, invalid: str) -> dict[str, str]:
@@ -78,12 +83,18 @@ def simple_outgoing(
     extra_headers: dict[str, str],
     action: str,
     kind: str,
+    errors: Mapping[ErrorKind, Any],
 ) -> Outgoing:
     message_id = new_message_id(ctx.clock.now().timestamp())
     to = destination.get("ToAddresses", [])
     cc = destination.get("CcAddresses", [])
     headers = mime.Headers(sender=source, to=to, cc=cc, reply_to=reply_to, extra=extra_headers)
-    raw = mime.build(headers, content, message_id, ctx.clock.now())
+    try:
+        raw = mime.build(headers, content, message_id, ctx.clock.now())
+    except ValueError as error:
+        # A header value with a line break (the email package refuses to write it). Not
+        # found: AWS's text for this refusal; the email package's says what is wrong.
+        raise refusal(SendError("invalid", str(error)), errors) from None
     return Outgoing(
         message_id=message_id,
         source=source,
@@ -102,6 +113,7 @@ def simple_outgoing(
     )
 
 
+@local_only
 def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     message = params["Message"]
     body = message["Body"]
@@ -119,11 +131,13 @@ def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         extra_headers={},
         action="ses:SendEmail",
         kind="ses-send",
+        errors=_V1_ERRORS,
     )
     _v1_options(outgoing, params)
     return {"MessageId": deliver(ctx, outgoing, _V1_ERRORS)}
 
 
+@local_only
 def send_templated_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.db.transaction() as tx:
         subject, text, html = templates.render(
@@ -138,6 +152,7 @@ def send_templated_email(ctx: RequestContext, params: dict[str, Any]) -> dict[st
         extra_headers={},
         action="ses:SendTemplatedEmail",
         kind="ses-send",
+        errors=_V1_ERRORS,
     )
     outgoing.details["template"] = params["Template"]
     outgoing.details["template_data"] = params["TemplateData"]
@@ -203,6 +218,7 @@ def raw_outgoing(
     return outgoing
 
 
+@local_only
 def send_raw_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     outgoing = raw_outgoing(
         ctx,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from poolmail.context import RequestContext
-from poolmail.operations import Handler
+from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
 from poolmail.ses import mime, templates
 from poolmail.ses.outbound import ErrorKind
@@ -74,6 +74,7 @@ def _v2_headers(headers: list[dict[str, str]] | None) -> dict[str, str]:
     return {header["Name"]: header["Value"] for header in headers or []}
 
 
+@local_only
 def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     content = params["Content"]
     destination = params.get("Destination", {})
@@ -127,6 +128,7 @@ def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             extra_headers=headers,
             action="ses:SendEmail",
             kind="ses-send",
+            errors=V2_ERRORS,
         )
         if attachments:
             outgoing.raw = _attach(outgoing.raw, attachments)

@@ -188,7 +188,7 @@ def _update(
 
 
 def _get(ctx: RequestContext, name: str) -> dict[str, Any]:
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         stored = _load(tx, ctx.account_id, ctx.region, name)
     if stored is None:
         raise _missing(name)

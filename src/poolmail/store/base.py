@@ -31,13 +31,27 @@ class Database(Protocol):
     """A store of poolmail state: SQLite embedded, or PostgreSQL shared by replicas."""
 
     dialect: Dialect
+    # True when statements are local work that never waits on the network (SQLite):
+    # short transactions may then run on the event loop itself, when the store is quiet.
+    local: bool
 
-    def transaction(self, *, lock: str | None = None) -> AbstractContextManager[Transaction]:
+    def transaction(
+        self, *, lock: str | None = None, readonly: bool = False
+    ) -> AbstractContextManager[Transaction]:
         """Open a transaction; commit on normal exit, roll back on an exception.
 
         ``lock`` names a critical section (a quota counter, say) that concurrent
         transactions, in this process or another replica, enter one at a time.
+        ``readonly`` opens a transaction that only reads: it sees one consistent snapshot,
+        takes no write lock (so it neither waits for writers nor holds them up), and any
+        statement that writes fails. ``lock`` and ``readonly`` do not go together.
         """
+        ...
+
+    def quiet(self) -> bool:
+        """True when no transaction of this process holds a lock right now, so one started
+        at once would not wait behind another (a hint: it may change the next moment).
+        Always False for a store that is not ``local``."""
         ...
 
     def reset(self) -> None:

@@ -242,6 +242,167 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX cognito_default_sends_window ON cognito_default_sends (account, sent_at)",
         ],
     ),
+    Migration(
+        4,
+        "Cognito sign-in: signing keys, challenge sessions, refresh tokens, groups",
+        [
+            # Each pool's RSA keys (one for ID tokens, one for access tokens, as Cognito's
+            # JWKS has two); a rotation adds a new active pair and keeps the old ones listed.
+            """
+            CREATE TABLE cognito_signing_keys (
+                pool_id TEXT NOT NULL,
+                kid TEXT NOT NULL,
+                token_use TEXT NOT NULL,
+                active INTEGER NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                private_key TEXT NOT NULL,
+                PRIMARY KEY (pool_id, kid)
+            )
+            """,
+            # Sign-ins halfway through a challenge (the SRP secret block, a Session):
+            # keyed by a hash of the opaque string the client holds.
+            """
+            CREATE TABLE cognito_auth_sessions (
+                id TEXT PRIMARY KEY,
+                pool_id TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                username TEXT NOT NULL,
+                challenge TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX cognito_auth_sessions_expiry ON cognito_auth_sessions (expires_at)",
+            # One row per sign-in: its refresh token (by hash) and the origin_jti its access
+            # and ID tokens carry, so revoking the row revokes all of them.
+            """
+            CREATE TABLE cognito_refresh_tokens (
+                token_hash TEXT PRIMARY KEY,
+                origin_jti TEXT NOT NULL,
+                pool_id TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                sub TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                revoked_at DOUBLE PRECISION,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX cognito_refresh_tokens_origin ON cognito_refresh_tokens "
+            "(origin_jti)",
+            "CREATE INDEX cognito_refresh_tokens_user ON cognito_refresh_tokens (pool_id, sub)",
+            """
+            CREATE TABLE cognito_groups (
+                pool_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (pool_id, name)
+            )
+            """,
+            "CREATE INDEX cognito_groups_created ON cognito_groups (pool_id, created_at, name)",
+            # Members by sub, not username: a user deleted and created again under the same
+            # name gets a new sub and none of the old memberships.
+            """
+            CREATE TABLE cognito_group_members (
+                pool_id TEXT NOT NULL,
+                group_name TEXT NOT NULL,
+                sub TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (pool_id, group_name, sub)
+            )
+            """,
+            "CREATE INDEX cognito_group_members_user ON cognito_group_members (pool_id, sub)",
+        ],
+    ),
+    Migration(
+        5,
+        "Lookups that stay fast as state grows: recipients, kinds, senders, quota totals",
+        [
+            # Each message's recipients (lower-cased), so "the newest message to X" is an
+            # index range instead of a LIKE over every message's JSON list.
+            """
+            CREATE TABLE message_recipients (
+                recipient TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                message_id TEXT NOT NULL,
+                PRIMARY KEY (recipient, created_at, message_id)
+            )
+            """,
+            "CREATE INDEX message_recipients_message ON message_recipients (message_id)",
+            {
+                "sqlite": "INSERT OR IGNORE INTO message_recipients "
+                "(recipient, created_at, message_id) "
+                "SELECT DISTINCT LOWER(j.value), m.created_at, m.id "
+                "FROM messages m, json_each(m.recipients) j",
+                "postgresql": "INSERT INTO message_recipients (recipient, created_at, message_id) "
+                "SELECT DISTINCT LOWER(j.value), m.created_at, m.id FROM messages m "
+                "CROSS JOIN LATERAL jsonb_array_elements_text(m.recipients::jsonb) AS j(value) "
+                "ON CONFLICT DO NOTHING",
+            },
+            # The message's kind (details.kind) as a column, so kind filters (and the
+            # listing's exclusion of SES's own mail) run before LIMIT, in the index.
+            "ALTER TABLE messages ADD COLUMN kind TEXT",
+            {
+                "sqlite": "UPDATE messages SET kind = "
+                "COALESCE(json_extract(data, '$.kind'), 'ses-send')",
+                "postgresql": "UPDATE messages SET kind = "
+                "COALESCE(data::jsonb->>'kind', 'ses-send')",
+            },
+            "CREATE INDEX messages_kind ON messages (kind, created_at, id)",
+            # Each message's entry in LocalStack's `/_aws/ses` listing, as JSON text: a
+            # message never changes, so neither does its entry (NULL: made when listed).
+            "ALTER TABLE messages ADD COLUMN listing TEXT",
+            "CREATE INDEX messages_source ON messages (source, created_at, id)",
+            # Case-insensitive pools look users up by LOWER(username).
+            "CREATE INDEX users_username_lower ON users (pool_id, LOWER(username))",
+            # Each pool's number of users (DescribeUserPool's EstimatedNumberOfUsers), kept
+            # by triggers on `users`, so describing a pool does not count its users.
+            """
+            CREATE TABLE user_pool_sizes (
+                pool_id TEXT PRIMARY KEY,
+                users BIGINT NOT NULL
+            )
+            """,
+            "INSERT INTO user_pool_sizes (pool_id, users) "
+            "SELECT pool_id, COUNT(*) FROM users GROUP BY pool_id",
+            {
+                "sqlite": "CREATE TRIGGER users_counted_in AFTER INSERT ON users BEGIN "
+                "INSERT INTO user_pool_sizes (pool_id, users) VALUES (NEW.pool_id, 1) "
+                "ON CONFLICT (pool_id) DO UPDATE SET users = users + 1; END",
+                "postgresql": "CREATE FUNCTION poolmail_count_users() RETURNS trigger "
+                "LANGUAGE plpgsql AS $$ BEGIN "
+                "IF TG_OP = 'INSERT' THEN "
+                "INSERT INTO user_pool_sizes (pool_id, users) VALUES (NEW.pool_id, 1) "
+                "ON CONFLICT (pool_id) DO UPDATE SET users = user_pool_sizes.users + 1; "
+                "ELSE UPDATE user_pool_sizes SET users = users - 1 WHERE pool_id = OLD.pool_id; "
+                "END IF; RETURN NULL; END $$",
+            },
+            {
+                "sqlite": "CREATE TRIGGER users_counted_out AFTER DELETE ON users BEGIN "
+                "UPDATE user_pool_sizes SET users = users - 1 WHERE pool_id = OLD.pool_id; END",
+                "postgresql": "CREATE TRIGGER users_counted AFTER INSERT OR DELETE ON users "
+                "FOR EACH ROW EXECUTE FUNCTION poolmail_count_users()",
+            },
+            # Recipients counted against each account's daily SES quota: the sum of its
+            # `ses_sends` rows, kept beside them so a send reads one row, not a day's log.
+            """
+            CREATE TABLE ses_send_totals (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                quota_recipients BIGINT NOT NULL,
+                PRIMARY KEY (account, region)
+            )
+            """,
+            "INSERT INTO ses_send_totals (account, region, quota_recipients) "
+            "SELECT account, region, SUM(quota_recipients) FROM ses_sends GROUP BY account, region",
+            # The per-second rate sums `recipients` over the last second from the index.
+            "CREATE INDEX ses_sends_recent ON ses_sends (account, region, sent_at, recipients)",
+            "DROP INDEX ses_sends_window",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

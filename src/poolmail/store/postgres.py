@@ -6,6 +6,7 @@ transaction-scoped advisory lock, so replicas enter the critical section one at 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
@@ -79,6 +80,7 @@ class PostgresDatabase:
     """A pool of connections to the PostgreSQL database at ``url``."""
 
     dialect: Dialect = "postgresql"
+    local = False  # every statement is a round trip to the server
 
     def __init__(self, url: str) -> None:
         # One direct connection first: libpq's own reason (refused, bad password, no
@@ -103,13 +105,21 @@ class PostgresDatabase:
             raise
 
     @contextmanager
-    def transaction(self, *, lock: str | None = None) -> Iterator[Transaction]:
+    def transaction(
+        self, *, lock: str | None = None, readonly: bool = False
+    ) -> Iterator[Transaction]:
+        if lock is not None and readonly:
+            raise ValueError("a read-only transaction takes no lock")
         # Nesting would work here but deadlock on SQLite; refuse it on both alike.
         if getattr(self._thread, "in_transaction", False):
             raise RuntimeError("this thread already has a transaction open; nest none")
         self._thread.in_transaction = True
         try:
-            with self._pool.connection() as connection, connection.transaction():
+            with (
+                self._pool.connection() as connection,
+                _access(connection, readonly),
+                connection.transaction(),
+            ):
                 tx = PostgresTransaction(connection)
                 if lock is not None:
                     # Released by COMMIT or ROLLBACK, never left behind by a lost client.
@@ -124,6 +134,9 @@ class PostgresDatabase:
         finally:
             self._thread.in_transaction = False
 
+    def quiet(self) -> bool:
+        return False  # not local: its transactions always run on worker threads
+
     def reset(self) -> None:
         with self.transaction() as tx:
             tables = tx.fetchall(
@@ -137,6 +150,22 @@ class PostgresDatabase:
 
     def close(self) -> None:
         self._pool.close()
+
+
+@contextmanager
+def _access(connection: psycopg.Connection[Row], readonly: bool) -> Iterator[None]:
+    """With ``readonly``, the transaction opens as BEGIN READ ONLY (no extra round trip);
+    the pooled connection is handed back as it was lent."""
+    if not readonly:
+        yield
+        return
+    connection.read_only = True
+    try:
+        yield
+    finally:
+        # A connection broken meanwhile refuses the change; the pool discards it anyway.
+        with contextlib.suppress(psycopg.Error):
+            connection.read_only = None
 
 
 def _quote(identifier: str) -> str:

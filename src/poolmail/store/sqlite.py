@@ -1,16 +1,24 @@
 """SQLite storage: one database file (WAL, fully synced) or a throwaway in-memory database.
 
-Every transaction starts with BEGIN IMMEDIATE, taking SQLite's single write lock up front,
-so transactions on one file run one at a time, across threads and processes alike.
+Every writing transaction holds SQLite's single write lock (BEGIN IMMEDIATE), so writers
+on one file run one at a time, across threads and processes alike. In this process they
+share one connection and commit in groups: each transaction runs alone in a SAVEPOINT of
+an open SQLite transaction, and whoever finishes first COMMITs for everyone who finished
+meanwhile; nobody returns before the COMMIT that holds their writes is synced. One fsync
+then covers many concurrent writers instead of one each, and a transaction's atomicity,
+isolation (they still run one after the other) and durability stay as they were. A
+read-only transaction (BEGIN DEFERRED on a connection opened read-only) reads a WAL
+snapshot of what was committed, and waits for nobody.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, cast
 
 from poolmail.store.base import Dialect, Row, Transaction
 
@@ -58,6 +66,7 @@ class SqliteDatabase:
     def __init__(self, path: str) -> None:
         self._path = path
         self._memory = path == MEMORY
+        self.local = True  # see Database.local
         self._closed = False
         self._pool_lock = threading.Lock()  # guards _idle, _opened and _closed
         self._idle: list[sqlite3.Connection] = []
@@ -70,38 +79,137 @@ class SqliteDatabase:
         self._gate: AbstractContextManager[Any] = (
             threading.Lock() if self._memory else nullcontext()
         )
+        # Group commit (file databases): writers take turns on one connection under
+        # _writer; _batch numbers the open SQLite transaction, _durable the last one
+        # committed; _committing lets one writer at a time COMMIT for the rest.
+        self._writer = threading.Lock()
+        self._committing = threading.Lock()
+        self._batch = 0
+        self._batch_kept = 0
+        self._durable = 0
+        self._lost: dict[int, BaseException] = {}
         # Connect now, so a bad path fails at start rather than on the first request.
-        self._release(self._connect())
+        self._write_connection = self._connect()
+        if self._memory:
+            self._release(self._write_connection)
 
     @contextmanager
-    def transaction(self, *, lock: str | None = None) -> Iterator[Transaction]:
-        # ``lock`` needs nothing more: BEGIN IMMEDIATE already makes every transaction
-        # a critical section of the whole database.
-        del lock
+    def transaction(
+        self, *, lock: str | None = None, readonly: bool = False
+    ) -> Iterator[Transaction]:
+        # ``lock`` needs nothing more: BEGIN IMMEDIATE already makes every writing
+        # transaction a critical section of the whole database.
+        if lock is not None and readonly:
+            raise ValueError("a read-only transaction takes no lock")
         if getattr(self._thread, "in_transaction", False):
             raise RuntimeError("this thread already has a transaction open; nest none")
-        with self._gate:
-            connection = self._acquire()
-            self._thread.in_transaction = True
-            try:
-                yield from self._run_transaction(connection)
-            finally:
-                self._thread.in_transaction = False
-                self._release(connection)
+        self._thread.in_transaction = True
+        try:
+            if not self._memory and not readonly:
+                yield from self._grouped()
+                return
+            with self._gate:
+                connection = self._acquire()
+                try:
+                    if readonly:
+                        yield from self._run_readonly(connection)
+                    else:
+                        yield from self._run_transaction(connection)
+                finally:
+                    self._release(connection)
+        finally:
+            self._thread.in_transaction = False
 
-    def _run_transaction(self, connection: sqlite3.Connection) -> Iterator[Transaction]:
-        connection.execute("BEGIN IMMEDIATE")
+    def _run_transaction(
+        self, connection: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE"
+    ) -> Iterator[Transaction]:
+        connection.execute(begin)
         try:
             tx = SqliteTransaction(connection)
             yield tx
-            if tx.failure is not None:
-                raise RuntimeError(
-                    "transaction rolled back: one of its statements failed"
-                ) from tx.failure
+            _check(tx)
             connection.execute("COMMIT")
         finally:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
+
+    def _run_readonly(self, connection: sqlite3.Connection) -> Iterator[Transaction]:
+        # DEFERRED: the snapshot is taken at the first read, and no lock is asked for.
+        if not self._memory:
+            yield from self._run_transaction(connection, "BEGIN DEFERRED")
+            return
+        # The in-memory database's one connection also writes: refuse writes for now.
+        connection.execute("PRAGMA query_only = ON")
+        try:
+            yield from self._run_transaction(connection, "BEGIN DEFERRED")
+        finally:
+            connection.execute("PRAGMA query_only = OFF")
+
+    def _grouped(self) -> Iterator[Transaction]:
+        """A writing transaction in the current group (see the module's docstring)."""
+        connection = self._write_connection
+        with self._writer:
+            if self._closed:
+                raise RuntimeError("the database is closed")
+            if not connection.in_transaction:
+                connection.execute("BEGIN IMMEDIATE")
+                self._batch += 1
+                self._batch_kept = 0
+            batch = self._batch
+            connection.execute("SAVEPOINT poolmail_tx")
+            tx = SqliteTransaction(connection)
+            try:
+                yield tx
+                _check(tx)
+                connection.execute("RELEASE poolmail_tx")
+                self._batch_kept += 1
+            except BaseException:
+                self._undo(connection, batch)
+                raise
+        self._make_durable(batch)
+
+    def _undo(self, connection: sqlite3.Connection, batch: int) -> None:
+        """Roll back one transaction of a group, leaving the others' writes pending."""
+        try:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK TO poolmail_tx")
+                connection.execute("RELEASE poolmail_tx")
+            if not connection.in_transaction or self._batch_kept == 0:
+                # Nothing of anyone else's is pending (or SQLite rolled it all back):
+                # end the SQLite transaction rather than hold the write lock open.
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                if self._batch_kept:
+                    self._lost[batch] = RuntimeError("SQLite rolled the transaction back")
+        except sqlite3.Error as error:
+            self._lost[batch] = error
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+
+    def _make_durable(self, batch: int) -> None:
+        """Return once ``batch`` is committed: commit it, unless another writer did."""
+        with self._committing:
+            if self._durable < batch:
+                with self._writer:
+                    connection = self._write_connection
+                    if connection.in_transaction and self._batch == batch:
+                        try:
+                            connection.execute("COMMIT")
+                        except sqlite3.Error as error:
+                            self._lost[batch] = error
+                            if connection.in_transaction:
+                                connection.execute("ROLLBACK")
+                    self._durable = batch
+        lost = self._lost.get(batch)
+        if lost is not None:
+            raise RuntimeError("transaction lost: the commit of its group failed") from lost
+
+    def quiet(self) -> bool:
+        # A file's readers wait for nobody; its writers queue on _writer. The in-memory
+        # database's one connection is taken by readers and writers alike.
+        if self._memory:
+            return not cast(threading.Lock, self._gate).locked()
+        return not self._writer.locked() and not self._committing.locked()
 
     def reset(self) -> None:
         with self.transaction() as tx:
@@ -114,6 +222,9 @@ class SqliteDatabase:
             )
             for (name,) in tables:
                 tx.execute(f"DELETE FROM {_quote(name)}")
+            # Every table is empty, so nothing is left to check; switched off here, it
+            # does not carry over to other transactions committed in the same group.
+            tx.execute("PRAGMA defer_foreign_keys = OFF")
             # Restart AUTOINCREMENT counters, as TRUNCATE ... RESTART IDENTITY does.
             if tx.fetchone("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"):
                 tx.execute("DELETE FROM sqlite_sequence")
@@ -125,17 +236,19 @@ class SqliteDatabase:
         for connection in opened:
             connection.close()
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, reader: bool = False) -> sqlite3.Connection:
         # Worker threads come and go (anyio retires idle ones), so connections belong to
         # this object and are lent to one thread at a time rather than tied to a thread.
+        # A file database's readers open it read-only: SQLite itself refuses their writes.
         connection = sqlite3.connect(
-            self._path,
+            f"file:{urllib.parse.quote(self._path)}?mode=ro" if reader else self._path,
             timeout=BUSY_TIMEOUT_SECONDS,
             isolation_level=None,  # we issue BEGIN / COMMIT / ROLLBACK ourselves
             check_same_thread=False,
+            uri=reader,
         )
         connection.execute("PRAGMA foreign_keys = ON")
-        if not self._memory:
+        if not self._memory and not reader:
             connection.execute("PRAGMA journal_mode = WAL")
             # NORMAL may lose the last commits on power loss; an acknowledged write must
             # survive, so sync the WAL at every commit.
@@ -155,7 +268,7 @@ class SqliteDatabase:
                 return self._idle.pop()
         # The in-memory connection is never missing here: the gate lets one user at a time.
         assert not self._memory, "the in-memory database has one connection only"
-        return self._connect()
+        return self._connect(reader=True)
 
     def _release(self, connection: sqlite3.Connection) -> None:
         with self._pool_lock:
@@ -166,6 +279,11 @@ class SqliteDatabase:
             if connection in self._opened:
                 self._opened.remove(connection)
         connection.close()
+
+
+def _check(tx: SqliteTransaction) -> None:
+    if tx.failure is not None:
+        raise RuntimeError("transaction rolled back: one of its statements failed") from tx.failure
 
 
 def _quote(identifier: str) -> str:

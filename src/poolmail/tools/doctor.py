@@ -46,6 +46,11 @@ CAUSES: dict[str, tuple[str, str | None]] = {
     "configuration-set": ("(the pool names a configuration set SES does not have)", None),
     "paused": ("(sending is paused for the SES account)", None),
     "access-denied": ("(the identity's policy does not authorise the sender)", None),
+    "cognito-daily-cap": (
+        "(Cognito's default sender reached its daily cap for the account)",
+        "configure the pool to send with your own SES: poolmail integrate --user-pool-id "
+        "<pool> --identity <verified identity>",
+    ),
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from poolmail.cognito.ses_regions import allowed_ses_regions
+from poolmail.cognito.update_requests import update_request
 from poolmail.tools.aws import AwsClients, error_code, error_message
 from poolmail.tools.findings import Finding
 from poolmail.tools.identities import (
@@ -27,26 +28,6 @@ from poolmail.tools.identities import (
     domain_of,
     parse_identity,
 )
-
-# DescribeUserPool fields UpdateUserPool does not take (AWS's update recipe), plus the
-# create-only ones: sending them back would fail or be ignored.
-READ_ONLY = {
-    "Arn",
-    "CreationDate",
-    "CustomDomain",
-    "Domain",
-    "EmailConfigurationFailure",
-    "EstimatedNumberOfUsers",
-    "Id",
-    "LastModifiedDate",
-    "Name",
-    "SchemaAttributes",
-    "SmsConfigurationFailure",
-    "Status",
-    "UsernameAttributes",
-    "AliasAttributes",
-    "UsernameConfiguration",
-}
 
 
 @dataclass
@@ -311,22 +292,6 @@ def _check_configuration_set(
         )
         return
     result.ok("configuration-set", f"configuration set {name} exists in {ses_region}")
-
-
-def update_request(pool: dict[str, Any], email_configuration: dict[str, Any]) -> dict[str, Any]:
-    """An UpdateUserPool request that keeps every current setting and sets the email."""
-    request = {key: value for key, value in pool.items() if key not in READ_ONLY}
-    admin = request.get("AdminCreateUserConfig")
-    password = request.get("Policies", {}).get("PasswordPolicy", {})
-    if isinstance(admin, dict) and "TemporaryPasswordValidityDays" in password:
-        # AWS refuses the deprecated UnusedAccountValidityDays next to the password
-        # policy's TemporaryPasswordValidityDays, which replaced it.
-        request["AdminCreateUserConfig"] = {
-            k: v for k, v in admin.items() if k != "UnusedAccountValidityDays"
-        }
-    request["EmailConfiguration"] = email_configuration
-    request["UserPoolId"] = pool["Id"]
-    return request
 
 
 def _apply(

@@ -1,0 +1,95 @@
+"""`/_aws/ses` entries kept with each message are exactly those made when listing, and the
+recipient and kind filters run in SQL (before the limit)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from poolmail.mail import mailbox, queries
+from poolmail.mail.queries import MessageFilter
+from poolmail.ses import mime
+from poolmail.store import Database, open_database
+
+NOW = 1_750_000_000.0
+
+
+@pytest.fixture
+def db() -> Iterator[Database]:
+    database = open_database(data_dir=":memory:")
+    yield database
+    database.close()
+
+
+def message(
+    n: int, *, kind: str = "ses-send", to: str = "Jane@Example.com", **details: object
+) -> mailbox.StoredMessage:
+    moment = NOW + n
+    raw = mime.build(
+        mime.Headers(sender="sender@example.com", to=[to]),
+        mime.Content(f"Subject {n}", text=f"Text {n}", html=f"<p>Html {n}</p>"),
+        f"id-{n}",
+        mime.dt.datetime.fromtimestamp(moment, mime.dt.UTC),
+    )
+    return mailbox.StoredMessage(
+        id=mailbox.new_message_id(moment),
+        account="123456789012",
+        region="eu-west-1",
+        created_at=moment,
+        status="delivered",
+        origin="ses",
+        source="sender@example.com",
+        recipients=[to, "other@example.com"],
+        subject=f"Subject {n}",
+        raw=raw,
+        details={"kind": kind, "destination": {"to": [to], "cc": [], "bcc": []}, **details},
+    )
+
+
+EVERYTHING = MessageFilter(include_rejected=False, exclude_kinds=("ses-verification",), limit=10**9)
+
+
+def test_stored_entries_are_those_made_when_listing(db: Database) -> None:
+    with db.transaction() as tx:
+        mailbox.store(tx, message(1, body={"text": "Given text", "html": None}))
+        mailbox.store(tx, message(2, kind="cognito-sign-up"))  # bodies only in the MIME
+        mailbox.store(tx, message(3, raw=True))  # RawData: made when listed
+        mailbox.store(tx, message(4, template="Welcome", template_data="{}"))
+        mailbox.store(tx, message(5, kind="ses-verification"))  # SES's own: never listed
+    with db.transaction(readonly=True) as tx:
+        stored = queries.localstack_listing(tx, EVERYTHING)
+    with db.transaction() as tx:
+        tx.execute("UPDATE messages SET listing = NULL")
+    with db.transaction(readonly=True) as tx:
+        made = queries.localstack_listing(tx, EVERYTHING)
+    assert stored == made
+    entries = [json.loads(entry) for entry in stored]
+    assert [entry["Subject"] for entry in entries] == [f"Subject {n}" for n in (1, 2, 3, 4)]
+    assert entries[0]["Body"] == {"text_part": "Given text", "html_part": None}
+    assert entries[1]["Body"] == {"text_part": "Text 2\n", "html_part": "<p>Html 2</p>\n"}
+    assert entries[2]["RawData"].startswith("From: sender@example.com")
+    assert entries[3]["Template"] == "Welcome"
+    assert entries[0]["Destination"]["ToAddresses"] == ["Jane@Example.com"]
+
+
+def test_recipient_and_kind_filters_run_before_the_limit(db: Database) -> None:
+    with db.transaction() as tx:
+        for n in range(5):
+            mailbox.store(tx, message(n, to=f"user{n}@example.com"))
+        mailbox.store(tx, message(10, kind="cognito-sign-up", to="user1@example.com"))
+        mailbox.store(tx, message(11, to="user2@example.com"))
+    with db.transaction(readonly=True) as tx:
+        # Any case finds the address; newest first.
+        found = queries.list_messages(tx, MessageFilter(recipient="USER1@example.com"))
+        assert [item["subject"] for item in found] == ["Subject 10", "Subject 1"]
+        # The newest message of a kind, though a newer one of another kind exists.
+        latest = queries.list_messages(tx, MessageFilter(kind="cognito-sign-up", limit=1))
+        assert [item["subject"] for item in latest] == ["Subject 10"]
+        assert queries.list_messages(tx, MessageFilter(recipient="nobody@example.com")) == []
+    with db.transaction() as tx:
+        queries.delete_messages(tx, found[0]["id"])
+        assert tx.fetchone(
+            "SELECT COUNT(*) FROM message_recipients WHERE message_id = ?", (found[0]["id"],)
+        ) == (0,)
