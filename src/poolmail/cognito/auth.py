@@ -17,9 +17,9 @@ from poolmail.cognito.clients import DEFAULT_AUTH_FLOWS, ClientRecord, client_no
 from poolmail.cognito.passwords import (
     RESET_PREFIX,
     check_password,
+    password_matches,
     policy_of,
     set_password,
-    verify_password,
 )
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
@@ -167,7 +167,7 @@ def _password_flow(
         user = find_user(tx, pool, username)
     if user is None:
         raise _unknown_user(client)
-    if not verify_password(user.data.get("password"), password):
+    if not password_matches(user, password):
         raise AwsError("NotAuthorizedException", INCORRECT)
     return _signed_in(ctx, pool, client, user)
 

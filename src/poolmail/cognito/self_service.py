@@ -14,9 +14,9 @@ from poolmail.cognito.masking import email_delivery, phone_delivery
 from poolmail.cognito.passwords import (
     RESET_PREFIX,
     check_password,
+    password_matches,
     policy_of,
     set_password,
-    verify_password,
 )
 from poolmail.cognito.users import (
     admin_delete_user_attributes,
@@ -125,7 +125,7 @@ def change_password(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     pool = caller.pool
     with caller.ctx.db.transaction(lock=users_lock(pool.id)) as tx:
         user = require_user(tx, pool, caller.user.username)
-        if not verify_password(user.data.get("password"), params["PreviousPassword"]):
+        if not password_matches(user, params["PreviousPassword"]):
             raise AwsError("NotAuthorizedException", INCORRECT)
         check_password(policy_of(pool), params["ProposedPassword"], RESET_PREFIX)
         now = ctx.clock.now().timestamp()
