@@ -434,3 +434,20 @@ def test_open_database_wants_a_known_place() -> None:
 def test_an_unreachable_postgres_fails_at_once_with_the_reason() -> None:
     with pytest.raises(psycopg.OperationalError, match=r"(?i)refused|connect"):
         PostgresDatabase("postgresql://postgres@127.0.0.1:1/test")
+
+
+def test_try_lock_lets_one_holder_in_at_a_time(persistent_backend: Backend) -> None:
+    backend = persistent_backend
+    first, second = backend.open(), backend.open()
+    with first.try_lock("job") as taken:
+        assert taken
+        if backend.database_url is not None:
+            # Another replica on the same PostgreSQL database is kept out.
+            with second.try_lock("job") as other:
+                assert not other
+        with first.try_lock("job") as again:
+            assert not again
+        with first.try_lock("another job") as unrelated:
+            assert unrelated
+    with second.try_lock("job") as after:
+        assert after

@@ -29,6 +29,14 @@ async def run_forever(job: Job, services: Services) -> None:
     while True:
         await asyncio.sleep(job.interval(services))
         try:
-            await run_in_threadpool(job.run, services)
+            await run_in_threadpool(_run_once, job, services)
         except Exception:
             log.exception("background job %s failed", job.name)
+
+
+def _run_once(job: Job, services: Services) -> None:
+    # Replicas sharing a database take turns: whoever holds the job's lock runs it, the
+    # others skip this round, so the work is done once per interval, not once per replica.
+    with services.db.try_lock(f"poolmail:job:{job.name}") as mine:
+        if mine:
+            job.run(services)

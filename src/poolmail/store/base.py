@@ -54,6 +54,11 @@ class Database(Protocol):
         Always False for a store that is not ``local``."""
         ...
 
+    def try_lock(self, name: str) -> AbstractContextManager[bool]:
+        """Hold the named lock for the block if no one else holds it, in this process or
+        another replica; yields whether it was taken. For work one replica should do."""
+        ...
+
     def reset(self) -> None:
         """Delete every row of every table; the schema stays."""
         ...

@@ -134,6 +134,22 @@ class PostgresDatabase:
         finally:
             self._thread.in_transaction = False
 
+    @contextmanager
+    def try_lock(self, name: str) -> Iterator[bool]:
+        # A session-level advisory lock on a connection of its own, held for the block and
+        # released on the same connection; a replica that dies releases it with its session.
+        with self._pool.connection() as connection:
+            connection.autocommit = True
+            row = connection.execute(
+                "SELECT pg_try_advisory_lock(%s)", (lock_key(name),)
+            ).fetchone()
+            taken = bool(row and row[0])
+            try:
+                yield taken
+            finally:
+                if taken:
+                    connection.execute("SELECT pg_advisory_unlock(%s)", (lock_key(name),))
+
     def quiet(self) -> bool:
         return False  # not local: its transactions always run on worker threads
 

@@ -65,6 +65,8 @@ class SqliteDatabase:
 
     def __init__(self, path: str) -> None:
         self._path = path
+        self._named_locks: dict[str, threading.Lock] = {}
+        self._named_locks_guard = threading.Lock()
         self._memory = path == MEMORY
         self.local = True  # see Database.local
         self._closed = False
@@ -210,6 +212,19 @@ class SqliteDatabase:
         if self._memory:
             return not cast(threading.Lock, self._gate).locked()
         return not self._writer.locked() and not self._committing.locked()
+
+    @contextmanager
+    def try_lock(self, name: str) -> Iterator[bool]:
+        # SQLite state is one process's (replicas share PostgreSQL, not a file), so a
+        # process-wide lock per name is enough.
+        with self._named_locks_guard:
+            lock = self._named_locks.setdefault(name, threading.Lock())
+        taken = lock.acquire(blocking=False)
+        try:
+            yield taken
+        finally:
+            if taken:
+                lock.release()
 
     def reset(self) -> None:
         with self.transaction() as tx:
