@@ -227,7 +227,7 @@ async def drive(
     feed.recording = True
     started = time.perf_counter()
     await asyncio.wait([all_done], timeout=duration)
-    # A workload slower than the window (sixteen sign-ups queued behind 80 ms password
+    # A workload slower than the window (sixteen sign-ups queued behind slow password
     # hashes) would show nothing at all: record on until each connection has completed a
     # request, for at most ten windows more.
     deadline = started + duration * 10
