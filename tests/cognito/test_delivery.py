@@ -59,6 +59,28 @@ def test_default_sender_cap_leaves_the_user_unconfirmed(capped: ServerProcess) -
     assert latest_mail(capped, "late@example.com")["details"]["kind"] == "cognito-resend-code"
 
 
+def test_the_default_senders_day_is_a_rolling_window(capped: ServerProcess) -> None:
+    """Mail leaves the count exactly 24 hours after it was sent, one message at a time
+    (the count is a running total from which aged-out sends are taken as they expire)."""
+    capped.reset()
+    _, client_id = email_pool(capped)
+    sign_up(capped, client_id, "first", "first@example.com")
+    sign_up(capped, client_id, "second", "second@example.com")
+    advance(capped, 12 * 3600)
+    sign_up(capped, client_id, "third", "third@example.com")
+    with pytest.raises(ClientError) as excinfo:
+        sign_up(capped, client_id, "refused", "refused@example.com")
+    assert error_of(excinfo)[0] == "LimitExceededException"
+    # The first two are a day old: two places free up, the third send still counts.
+    advance(capped, 12 * 3600 + 1)
+    sign_up(capped, client_id, "fourth", "fourth@example.com")
+    sign_up(capped, client_id, "fifth", "fifth@example.com")
+    with pytest.raises(ClientError) as excinfo:
+        sign_up(capped, client_id, "sixth", "sixth@example.com")
+    assert error_of(excinfo)[0] == "LimitExceededException"
+    assert latest_mail(capped, "fifth@example.com")["details"]["kind"] == "cognito-sign-up"
+
+
 def test_the_fifty_first_default_email_of_the_day_fails(live: ServerProcess) -> None:
     pool_id, client_id = email_pool(live)
     for number in range(50):

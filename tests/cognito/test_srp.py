@@ -90,6 +90,22 @@ def test_the_verifier_binds_pool_and_username() -> None:
 
 
 @pytest.mark.parametrize(
+    "exponent",
+    [0, 1, 2, 255, 256, 2**255, 2**256 - 1, 2**256, 2**1024 + 12345, 0x1234 << 200],
+)
+def test_the_fixed_base_power_is_pythons_pow(exponent: int) -> None:
+    assert srp._g_pow(exponent) == pow(srp.G, exponent, srp.N)
+
+
+def test_the_fixed_base_power_agrees_on_random_exponents() -> None:
+    import secrets
+
+    for _ in range(50):
+        exponent = secrets.randbits(256)
+        assert srp._g_pow(exponent) == pow(srp.G, exponent, srp.N)
+
+
+@pytest.mark.parametrize(
     ("value", "padded"),
     [(0x1, "01"), (0x7F, "7f"), (0x80, "0080"), (0xABC, "0abc"), (0x1234, "1234")],
 )

@@ -163,7 +163,7 @@ def _password_flow(
     username = _parameter(values, "USERNAME")
     password = _parameter(values, "PASSWORD")
     _check_secret(client, username, values.get("SECRET_HASH"))
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, username)
     if user is None:
         raise _unknown_user(client)
@@ -186,7 +186,7 @@ def _srp_flow(
     if srp.parse_a(srp_a) is None:
         # Not found: AWS's text for an SRP_A of 0 mod N.
         raise AwsError("InvalidParameterException", "SRP_A is invalid.")
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, username)
     if user is None and not hides_existence(client):
         raise AwsError("UserNotFoundException", USER_NOT_FOUND)
@@ -274,7 +274,7 @@ def _password_verifier(
     matches = hmac.compare_digest(expected.encode(), claimed.encode())
     if not (data.get("real") and matches and username == pending.username):
         raise AwsError("NotAuthorizedException", INCORRECT)
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, pending.username)
     if user is None:
         raise AwsError("NotAuthorizedException", INCORRECT)
@@ -335,13 +335,13 @@ def _respond(
 
 def _public(ctx: RequestContext, client_id: str) -> tuple[RequestContext, StoredPool, ClientRecord]:
     ctx, client = public_client(ctx, client_id)
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         pool = load_pool(tx, ctx, client.pool_id)
     return ctx, pool, client
 
 
 def _admin(ctx: RequestContext, pool_id: str, client_id: str) -> tuple[StoredPool, ClientRecord]:
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         pool = load_pool(tx, ctx, pool_id)
         client = find_client(tx, client_id)
     if client is None or client.pool_id != pool.id:

@@ -174,6 +174,9 @@ def sign_in(ctx: RequestContext, client: ClientRecord, user: StoredUser) -> dict
                 json.dumps({"auth_time": session.auth_time, "username": user.username}),
             ),
         )
+    # Signing (two RSA signatures) happens outside the writing transaction, so it does
+    # not hold up other writers.
+    with ctx.db.transaction(readonly=True) as tx:
         result = _mint(ctx, tx, keys, client, user, session)
     return {**result, "RefreshToken": refresh}
 
@@ -185,7 +188,7 @@ def refresh(
     token (Cognito without refresh-token rotation), with the user's current groups and
     attributes."""
     keys = tokens.pool_keys(ctx.db, client.pool_id, ctx.clock.now().timestamp())
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         row = tx.fetchone(
             "SELECT origin_jti, client_id, sub, expires_at, revoked_at, data "
             "FROM cognito_refresh_tokens WHERE token_hash = ?",
@@ -228,7 +231,7 @@ def authorize(ctx: RequestContext, access_token: str) -> Authorized:
         pool_id = tokens.pool_of_issuer(claims.get("iss"))
         if pool_id is None:
             raise tokens.InvalidTokenError("no issuer")
-        with ctx.db.transaction() as tx:
+        with ctx.db.transaction(readonly=True) as tx:
             row = tx.fetchone("SELECT account, region FROM user_pools WHERE id = ?", (pool_id,))
         if row is None:
             raise not_found(pool_id)
@@ -241,7 +244,7 @@ def authorize(ctx: RequestContext, access_token: str) -> Authorized:
     if float(claims.get("exp", 0)) <= ctx.clock.now().timestamp():
         raise AwsError("NotAuthorizedException", ACCESS_EXPIRED)
     scoped = dataclasses.replace(ctx, account_id=str(row[0]), region=str(row[1]))
-    with scoped.db.transaction() as tx:
+    with scoped.db.transaction(readonly=True) as tx:
         pool = load_pool(tx, scoped, pool_id)
         user = find_user(tx, pool, str(claims.get("username", "")))
         if user is None or user.sub != claims.get("sub"):

@@ -10,7 +10,14 @@ from typing import Any
 
 from poolmail.cognito import codes, messages
 from poolmail.cognito.clients import ClientRecord
-from poolmail.cognito.delivery import CognitoEmail, deliver
+from poolmail.cognito.delivery import (
+    DAILY_LIMIT_MESSAGE,
+    CognitoEmail,
+    by_default_sender,
+    default_sender_lock,
+    deliver,
+    send_by_default,
+)
 from poolmail.cognito.masking import email_delivery, simulated_delivery
 from poolmail.cognito.passwords import SIGN_UP_PREFIX, check_password, policy_of, set_password
 from poolmail.cognito.user_pools import StoredPool, load_pool
@@ -141,12 +148,15 @@ def _verifies_email(pool: StoredPool, user: StoredUser) -> bool:
 def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """Create an UNCONFIRMED user and mail the verification code (or link).
 
-    The user is committed before the mail goes out. AWS (SignUp): on LimitExceeded "the
-    user is successfully created and is in an UNCONFIRMED state".
+    The user is committed whether the mail goes out or not. AWS (SignUp): on
+    LimitExceeded "the user is successfully created and is in an UNCONFIRMED state".
+    Through Cognito's default sender, the user and the mail are stored in one transaction
+    (one commit); through SES, the mail follows the user's commit, as SES may relay it.
     """
     ctx, client = public_client(ctx, params["ClientId"])
     check_secret_hash(client, params["Username"], params.get("SecretHash"))
     now = ctx.clock.now().timestamp()
+    refused = False
     with ctx.db.transaction(lock=users_lock(client.pool_id)) as tx:
         pool = load_pool(tx, ctx, client.pool_id)
         if (pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
@@ -169,16 +179,21 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             messages.require_domain(tx, pool.id)
         if not insert_user(tx, pool, user):
             raise AwsError("UsernameExistsException", "User already exists")
-        code = None
+        email = None
         if sending:
             code = codes.issue(tx, ctx, pool.id, username, codes.SIGN_UP, {"attribute": "email"})
+            email = _verification_email(ctx, pool, client.id, user, code, "cognito-sign-up")
+            if by_default_sender(pool.settings):
+                tx.lock(default_sender_lock(ctx.account_id))
+                config = pool.settings.get("EmailConfiguration") or {}
+                refused = not send_by_default(tx, ctx, config, email)[1]
+                email = None
+    if refused:
+        raise AwsError("LimitExceededException", DAILY_LIMIT_MESSAGE)
     result: dict[str, Any] = {"UserConfirmed": False, "UserSub": sub}
-    if code is not None:
-        deliver(
-            ctx,
-            pool.settings,
-            _verification_email(ctx, pool, client.id, user, code, "cognito-sign-up"),
-        )
+    if email is not None:
+        deliver(ctx, pool.settings, email)
+    if sending:
         result["CodeDeliveryDetails"] = email_delivery(user.attributes["email"])
     return result
 

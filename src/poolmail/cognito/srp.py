@@ -12,7 +12,11 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from dataclasses import dataclass
+from typing import Any
+
+import gmpy2
 
 # RFC 5054's 3072-bit group, the one amazon-cognito-identity-js hard-codes.
 N_HEX = (
@@ -77,7 +81,51 @@ def _x(pool_id: str, username: str, password: str, salt: str) -> int:
 
 def make_verifier(pool_id: str, username: str, password: str, salt: str) -> str:
     """v = g^x mod N, with x = H(salt | H(poolName | username | ":" | password))."""
-    return f"{pow(G, _x(pool_id, username, password, salt), N):x}"
+    return f"{_g_pow(_x(pool_id, username, password, salt)):x}"
+
+
+# Every sign-up and every password sign-in computes g^x for a 256-bit x: 4.5 ms with
+# Python's pow, 0.5 ms with GMP's. The base and the modulus never change, so a table of
+# g^(d * 2^(8i)) for each byte position i and byte value d turns it into at most 32
+# multiplications: 0.08 ms, for a 3 MB table built once (30 ms) at the first use.
+_WINDOW_BITS = 8
+_EXPONENT_BITS = 256
+_table: list[list[Any]] | None = None
+_table_lock = threading.Lock()
+_N = gmpy2.mpz(N)
+
+
+def _fixed_base_table() -> list[list[Any]]:
+    global _table
+    with _table_lock:
+        if _table is None:
+            rows: list[list[Any]] = []
+            base = gmpy2.mpz(G)
+            for _ in range(_EXPONENT_BITS // _WINDOW_BITS):
+                row = [gmpy2.mpz(1)]
+                for _ in range((1 << _WINDOW_BITS) - 1):
+                    row.append(row[-1] * base % _N)
+                rows.append(row)
+                base = gmpy2.powmod(base, 1 << _WINDOW_BITS, _N)
+            _table = rows
+        return _table
+
+
+def _g_pow(exponent: int) -> int:
+    """g^exponent mod N."""
+    if exponent >> _EXPONENT_BITS:
+        return int(gmpy2.powmod(G, exponent, _N))
+    table = _table or _fixed_base_table()
+    mask = (1 << _WINDOW_BITS) - 1
+    result = gmpy2.mpz(1)
+    for row in table:
+        if not exponent:
+            break
+        digit = exponent & mask
+        if digit:
+            result = result * row[digit] % _N
+        exponent >>= _WINDOW_BITS
+    return int(result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +139,7 @@ class ServerHalf:
 def server_half(verifier: str) -> ServerHalf:
     while True:
         b = secrets.randbits(1024) % N
-        big_b = (K * int(verifier, 16) + pow(G, b, N)) % N
+        big_b = int((K * int(verifier, 16) + gmpy2.powmod(G, b, _N)) % _N)
         if b and big_b:
             return ServerHalf(b, big_b)
 
@@ -108,7 +156,7 @@ def parse_a(srp_a: str) -> int | None:
 def password_key(big_a: int, half: ServerHalf, verifier: str) -> bytes:
     """The 16-byte HKDF key both sides derive from S = (A * v^u)^b mod N."""
     u = int(_hex_hash(pad_hex(big_a) + pad_hex(half.big_b)), 16)
-    s = pow(big_a * pow(int(verifier, 16), u, N), half.b, N)
+    s = int(gmpy2.powmod(big_a * gmpy2.powmod(int(verifier, 16), u, _N), half.b, _N))
     prk = hmac.new(bytes.fromhex(pad_hex(u)), bytes.fromhex(pad_hex(s)), hashlib.sha256).digest()
     return hmac.new(prk, _INFO, hashlib.sha256).digest()[:16]
 

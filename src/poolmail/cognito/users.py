@@ -265,7 +265,7 @@ def user_type(user: StoredUser, names: list[str] | None = None) -> dict[str, Any
 def public_client(ctx: RequestContext, client_id: str) -> tuple[RequestContext, ClientRecord]:
     """The app client a public operation names, and the context of its pool's account and
     region: such calls arrive unsigned and carry nothing else to scope them."""
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         client = find_client(tx, client_id)
     if client is None:
         raise client_not_found(client_id)

@@ -26,6 +26,12 @@ class Transaction(Protocol):
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
+    def lock(self, name: str) -> None:
+        """Enter the named critical section (see ``Database.transaction``) for the rest of
+        this writing transaction too: one transaction may then do the work of two that
+        each name a lock, and commit once. Take locks in one order everywhere."""
+        ...
+
 
 class Database(Protocol):
     """A store of poolmail state: SQLite embedded, or PostgreSQL shared by replicas."""

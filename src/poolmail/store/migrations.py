@@ -403,6 +403,22 @@ MIGRATIONS: list[Migration] = [
             "DROP INDEX ses_sends_window",
         ],
     ),
+    Migration(
+        6,
+        "A running total of each account's mail through Cognito's default sender",
+        [
+            # The number of `cognito_default_sends` rows per account, so checking the daily
+            # cap reads one row instead of counting a day of sign-ups.
+            """
+            CREATE TABLE cognito_default_totals (
+                account TEXT PRIMARY KEY,
+                sends BIGINT NOT NULL
+            )
+            """,
+            "INSERT INTO cognito_default_totals (account, sends) "
+            "SELECT account, COUNT(*) FROM cognito_default_sends GROUP BY account",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

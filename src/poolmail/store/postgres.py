@@ -66,6 +66,10 @@ class PostgresTransaction:
         with self._cursor(sql, params) as cursor:
             return cursor.fetchall()
 
+    def lock(self, name: str) -> None:
+        # Released by COMMIT or ROLLBACK, never left behind by a lost client.
+        self.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(name),))
+
     def _cursor(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor[Row]:
         try:
             # Always pass a tuple, even an empty one: psycopg leaves the text alone (and
@@ -122,8 +126,7 @@ class PostgresDatabase:
             ):
                 tx = PostgresTransaction(connection)
                 if lock is not None:
-                    # Released by COMMIT or ROLLBACK, never left behind by a lost client.
-                    tx.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(lock),))
+                    tx.lock(lock)
                 yield tx
                 # psycopg would quietly roll back a transaction whose failed statement
                 # was caught; say so instead, as the caller expects a commit.

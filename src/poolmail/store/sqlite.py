@@ -29,8 +29,9 @@ BUSY_TIMEOUT_SECONDS = 10.0
 class SqliteTransaction:
     """Statements on the connection of one open transaction."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, *, readonly: bool = False) -> None:
         self._connection = connection
+        self.readonly = readonly
         self.failure: sqlite3.Error | None = None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -43,6 +44,12 @@ class SqliteTransaction:
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         rows: list[Row] = self._run(sql, params).fetchall()
         return rows
+
+    def lock(self, name: str) -> None:
+        # Nothing to take: a writing transaction holds SQLite's one write lock already.
+        # A read-only one cannot enter a critical section, as on PostgreSQL.
+        if self.readonly:
+            raise ValueError("a read-only transaction takes no lock")
 
     def _run(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         # PostgreSQL aborts a whole transaction when one statement fails; SQLite would
@@ -123,11 +130,12 @@ class SqliteDatabase:
             self._thread.in_transaction = False
 
     def _run_transaction(
-        self, connection: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE"
+        self, connection: sqlite3.Connection, *, readonly: bool = False
     ) -> Iterator[Transaction]:
-        connection.execute(begin)
+        # DEFERRED: the snapshot is taken at the first read, and no lock is asked for.
+        connection.execute("BEGIN DEFERRED" if readonly else "BEGIN IMMEDIATE")
         try:
-            tx = SqliteTransaction(connection)
+            tx = SqliteTransaction(connection, readonly=readonly)
             yield tx
             _check(tx)
             connection.execute("COMMIT")
@@ -136,14 +144,13 @@ class SqliteDatabase:
                 connection.execute("ROLLBACK")
 
     def _run_readonly(self, connection: sqlite3.Connection) -> Iterator[Transaction]:
-        # DEFERRED: the snapshot is taken at the first read, and no lock is asked for.
         if not self._memory:
-            yield from self._run_transaction(connection, "BEGIN DEFERRED")
+            yield from self._run_transaction(connection, readonly=True)
             return
         # The in-memory database's one connection also writes: refuse writes for now.
         connection.execute("PRAGMA query_only = ON")
         try:
-            yield from self._run_transaction(connection, "BEGIN DEFERRED")
+            yield from self._run_transaction(connection, readonly=True)
         finally:
             connection.execute("PRAGMA query_only = OFF")
 
