@@ -451,3 +451,96 @@ def test_try_lock_lets_one_holder_in_at_a_time(persistent_backend: Backend) -> N
             assert unrelated
     with second.try_lock("job") as after:
         assert after
+
+
+def increment_taking_the_lock_inside(db: Database, times: int) -> None:
+    for _ in range(times):
+        with db.transaction() as tx:
+            tx.lock("counter")
+            row = tx.fetchone("SELECT value FROM counters WHERE name = ?", ("c",))
+            assert row is not None
+            time.sleep(0.0002)
+            tx.execute("UPDATE counters SET value = ? WHERE name = ?", (row[0] + 1, "c"))
+
+
+def test_a_lock_taken_inside_a_transaction_is_exact_too(db: Database) -> None:
+    make_counter(db)
+    with ThreadPoolExecutor(8) as executor:
+        futures = [executor.submit(increment_taking_the_lock_inside, db, 25) for _ in range(4)]
+        futures += [executor.submit(increment, db, 25) for _ in range(4)]
+        for future in futures:
+            future.result()
+    assert counter(db) == 200
+
+
+# Deferred commits (the event loop's writes, see server/inline.py)
+
+
+def committed_pool_ids(db: Database) -> list[str]:
+    with db.transaction(readonly=True) as tx:
+        return [pool_id for (pool_id,) in tx.fetchall("SELECT id FROM user_pools ORDER BY id")]
+
+
+def seen_from_another_thread(db: Database) -> list[str]:
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(committed_pool_ids, db).result()
+
+
+def test_deferred_writes_are_seen_by_their_own_reads_and_by_others_once_durable(
+    db: Database,
+) -> None:
+    with db.deferred_commits() as pending:
+        with db.transaction() as tx:
+            tx.execute(INSERT_POOL, POOL)
+        with db.transaction(readonly=True) as tx:
+            assert tx.fetchone("SELECT name FROM user_pools") == ("alpha",)
+        with db.transaction() as tx:
+            tx.execute("UPDATE user_pools SET name = 'beta'")
+    if pending.batches:
+        # Not committed yet: nobody else sees it (SQLite on disk defers its commits).
+        assert seen_from_another_thread(db) == []
+    db.make_durable(pending)
+    assert seen_from_another_thread(db) == [POOL[0]]
+    with db.transaction(readonly=True) as tx:
+        assert tx.fetchone("SELECT name FROM user_pools") == ("beta",)
+
+
+def test_a_failed_transaction_leaves_the_deferred_ones_before_it(db: Database) -> None:
+    with db.deferred_commits() as pending:
+        with db.transaction() as tx:
+            tx.execute(INSERT_POOL, POOL)
+        with pytest.raises(ZeroDivisionError), db.transaction() as tx:
+            tx.execute(INSERT_POOL, ("other", "1", "r", "n", 0.0, "{}"))
+            raise ZeroDivisionError
+    db.make_durable(pending)
+    assert seen_from_another_thread(db) == [POOL[0]]
+
+
+def test_threads_writing_meanwhile_share_the_deferred_group(persistent_backend: Backend) -> None:
+    # A worker thread's transaction may join (and commit) the group the deferred writes
+    # are in; make_durable then has nothing left to do, and everything is kept.
+    db = persistent_backend.open()
+    with db.deferred_commits() as pending, db.transaction() as tx:
+        tx.execute(INSERT_POOL, ("deferred", "1", "r", "n", 0.0, "{}"))
+    with ThreadPoolExecutor(4) as executor:
+        for future in [executor.submit(write_pool, db, f"thread-{n}") for n in range(8)]:
+            future.result()
+    db.make_durable(pending)
+    db.close()
+    assert len(pool_ids(persistent_backend.open())) == 9
+
+
+def write_pool(db: Database, pool_id: str) -> None:
+    with db.transaction() as tx:
+        tx.execute(INSERT_POOL, (pool_id, "1", "r", "n", 0.0, "{}"))
+
+
+def test_deferred_commits_do_not_nest(persistent_backend: Backend) -> None:
+    db = persistent_backend.open()
+    with db.deferred_commits() as pending:
+        write_pool(db, "one")
+        if not pending.batches:
+            return  # a store that commits at once has nothing to nest
+        with pytest.raises(RuntimeError, match="defers"), db.deferred_commits():
+            pass
+    db.make_durable(pending)

@@ -25,6 +25,7 @@ from poolmail.server import (
     ses_admin,
 )
 from poolmail.server.background import Job, run_forever
+from poolmail.server.inline import Inline
 from poolmail.server.pipeline import Services, handle_aws
 from poolmail.store import Database
 
@@ -53,7 +54,11 @@ def background_jobs() -> list[Job]:
 
 def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> Starlette:
     services = Services(
-        db=db, clock=clock or SystemClock(), settings=settings, registry=build_registry()
+        db=db,
+        clock=clock or SystemClock(),
+        settings=settings,
+        registry=build_registry(),
+        inline=Inline(db, relay=bool(settings.relay)),
     )
 
     async def aws(request: Request) -> Response:

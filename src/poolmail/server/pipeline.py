@@ -11,14 +11,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from poolmail.clock import Clock
 from poolmail.config import Settings
 from poolmail.context import RequestContext
-from poolmail.operations import Handler, is_local_only
+from poolmail.operations import Handler
 from poolmail.protocol import json_rpc, query, rest_json, rest_routes
 from poolmail.protocol.errors import AwsError, internal_error, not_implemented
 from poolmail.protocol.models import COGNITO_IDP, SES, SESV2, operation_model, service_model
@@ -26,6 +25,7 @@ from poolmail.protocol.validate import validate_input
 from poolmail.protocol.wire import WireResponse
 from poolmail.server import sigv4
 from poolmail.server.identity import Caller, identify_caller
+from poolmail.server.inline import Inline
 from poolmail.store import Database
 
 log = logging.getLogger("poolmail.server")
@@ -44,6 +44,7 @@ class Services:
     clock: Clock
     settings: Settings
     registry: Mapping[str, Mapping[str, Handler]]
+    inline: Inline
 
 
 @dataclass(slots=True)
@@ -106,10 +107,7 @@ async def handle_aws(request: Request, services: Services) -> Response:
             settings=services.settings,
             base_url=str(request.base_url).rstrip("/"),
         )
-        if _inline(services, handler, body):
-            result = handler(context, call.params)
-        else:
-            result = await run_in_threadpool(handler, context, call.params)
+        result = await services.inline.run(handler, context, call.params, body)
         wire = _serialize_result(call, result, request_id)
     except AwsError as error:
         wire = _serialize_error(service, error, request_id)
@@ -118,30 +116,6 @@ async def handle_aws(request: Request, services: Services) -> Response:
         wire = _serialize_error(service, internal_error(service), request_id)
     headers = {**wire.headers, "x-amzn-RequestId": request_id}
     return Response(wire.body, status_code=wire.status, headers=headers)
-
-
-# Requests up to this size may run on the event loop (see _inline); a bigger one (a raw
-# message with attachments, say) may take long enough to hold the other requests up.
-INLINE_BODY_BYTES = 64 * 1024
-
-
-def _inline(services: Services, handler: Handler, body: bytes) -> bool:
-    """Whether to run ``handler`` on the event loop rather than a worker thread.
-
-    A short, local operation on SQLite (a read, a send) costs 0.1-0.3 ms; handing it to a
-    thread and back costs about as much again, in CPU the server has one core's worth of.
-    Everything that may wait on the network (PostgreSQL, the SMTP relay) or compute for
-    long (password hashing, big messages) still goes to a worker thread, and so does any
-    operation while another transaction holds the store's lock: waiting for it on the
-    event loop would hold up every other request.
-    """
-    return (
-        services.db.local
-        and not services.settings.relay
-        and len(body) <= INLINE_BODY_BYTES
-        and is_local_only(handler)
-        and services.db.quiet()
-    )
 
 
 async def read_body(request: Request, limit: int) -> bytes | None:

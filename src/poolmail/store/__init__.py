@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from poolmail.store.base import Database, Dialect, Row, Transaction
+from poolmail.store.base import Database, Dialect, PendingCommit, Row, Transaction
 from poolmail.store.migrations import SchemaTooNewError, migrate
 from poolmail.store.sqlite import MEMORY, SqliteDatabase
 
@@ -14,6 +14,7 @@ __all__ = [
     "POSTGRES_SCHEMES",
     "Database",
     "Dialect",
+    "PendingCommit",
     "Row",
     "SchemaTooNewError",
     "Transaction",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -31,6 +32,14 @@ class Transaction(Protocol):
         this writing transaction too: one transaction may then do the work of two that
         each name a lock, and commit once. Take locks in one order everywhere."""
         ...
+
+
+@dataclass(slots=True)
+class PendingCommit:
+    """Writes made in a ``Database.deferred_commits()`` block whose COMMIT is still to
+    come: the groups (see store/sqlite.py) they joined, none when nothing is pending."""
+
+    batches: list[int] = field(default_factory=list)
 
 
 class Database(Protocol):
@@ -58,6 +67,26 @@ class Database(Protocol):
         """True when no transaction of this process holds a lock right now, so one started
         at once would not wait behind another (a hint: it may change the next moment).
         Always False for a store that is not ``local``."""
+        ...
+
+    def deferred_commits(self) -> AbstractContextManager[PendingCommit]:
+        """Within the block, this thread's writing transactions end without waiting for
+        the COMMIT that makes them durable; the block's reads still see them. The caller
+        must then call ``make_durable`` before it tells anyone the writes happened.
+
+        This lets work done on the event loop share one commit (one fsync) with the
+        requests that arrive meanwhile, instead of stalling the loop for each. A store
+        that commits nothing late (PostgreSQL, in-memory SQLite) leaves it None.
+        """
+        ...
+
+    def make_durable(self, pending: PendingCommit) -> None:
+        """Return once the writes ``pending`` holds are committed (committing them if no
+        one else has); raise if their group's commit failed."""
+        ...
+
+    def committing(self) -> bool:
+        """True while a commit of this process is under way (see ``deferred_commits``)."""
         ...
 
     def try_lock(self, name: str) -> AbstractContextManager[bool]:

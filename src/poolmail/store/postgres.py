@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from poolmail.store.base import Dialect, Row, Transaction
+from poolmail.store.base import Dialect, PendingCommit, Row, Transaction
 
 CONNECT_TIMEOUT_SECONDS = 10
 POOL_MIN_SIZE = 1
@@ -152,6 +152,17 @@ class PostgresDatabase:
             finally:
                 if taken:
                     connection.execute("SELECT pg_advisory_unlock(%s)", (lock_key(name),))
+
+    @contextmanager
+    def deferred_commits(self) -> Iterator[PendingCommit]:
+        # Every transaction here commits as it ends: nothing is left pending.
+        yield PendingCommit()
+
+    def make_durable(self, pending: PendingCommit) -> None:
+        pass
+
+    def committing(self) -> bool:
+        return False
 
     def quiet(self) -> bool:
         return False  # not local: its transactions always run on worker threads

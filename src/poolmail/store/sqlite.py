@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, cast
 
-from poolmail.store.base import Dialect, Row, Transaction
+from poolmail.store.base import Dialect, PendingCommit, Row, Transaction
 
 MEMORY = ":memory:"
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -114,8 +114,11 @@ class SqliteDatabase:
             raise RuntimeError("this thread already has a transaction open; nest none")
         self._thread.in_transaction = True
         try:
-            if not self._memory and not readonly:
-                yield from self._grouped()
+            pending: PendingCommit | None = getattr(self._thread, "pending", None)
+            # A read after this thread's own uncommitted writes reads them where they are:
+            # a read-only connection would see the last commit without them.
+            if not self._memory and (not readonly or (pending and pending.batches)):
+                yield from self._grouped(pending)
                 return
             with self._gate:
                 connection = self._acquire()
@@ -154,8 +157,9 @@ class SqliteDatabase:
         finally:
             connection.execute("PRAGMA query_only = OFF")
 
-    def _grouped(self) -> Iterator[Transaction]:
-        """A writing transaction in the current group (see the module's docstring)."""
+    def _grouped(self, pending: PendingCommit | None = None) -> Iterator[Transaction]:
+        """A writing transaction in the current group (see the module's docstring); with
+        ``pending``, its commit is left to ``make_durable(pending)``."""
         connection = self._write_connection
         with self._writer:
             if self._closed:
@@ -175,7 +179,33 @@ class SqliteDatabase:
             except BaseException:
                 self._undo(connection, batch)
                 raise
+        if pending is not None:
+            if batch not in pending.batches:
+                pending.batches.append(batch)
+            return
         self._make_durable(batch)
+
+    @contextmanager
+    def deferred_commits(self) -> Iterator[PendingCommit]:
+        pending = PendingCommit()
+        if self._memory:
+            # Its commits cost no fsync: nothing to gain by leaving them for later.
+            yield pending
+            return
+        if getattr(self._thread, "pending", None) is not None:
+            raise RuntimeError("this thread already defers its commits")
+        self._thread.pending = pending
+        try:
+            yield pending
+        finally:
+            self._thread.pending = None
+
+    def make_durable(self, pending: PendingCommit) -> None:
+        for batch in pending.batches:
+            self._make_durable(batch)
+
+    def committing(self) -> bool:
+        return self._committing.locked()
 
     def _undo(self, connection: sqlite3.Connection, batch: int) -> None:
         """Roll back one transaction of a group, leaving the others' writes pending."""
