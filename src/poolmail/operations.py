@@ -17,7 +17,8 @@ from poolmail.protocol.models import service_model
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
 
 # Handlers that do only short, local work: statements on the store and bounded
-# computation, no network I/O, no password hashing. On a store whose statements are local
+# computation (a sign-in's SRP arithmetic and two RSA signatures, under a millisecond),
+# no network I/O. On a store whose statements are local
 # (SQLite, Database.local), the pipeline runs them on the event loop itself: for work this
 # small the hop to a worker thread and back costs more than the work.
 _LOCAL_ONLY: set[Handler] = set()

@@ -40,7 +40,7 @@ from poolmail.cognito.users import (
     users_lock,
 )
 from poolmail.context import RequestContext
-from poolmail.operations import Handler
+from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
 
 # AWS's texts, as users quote them (for instance aws-amplify/amplify-js#9399).
@@ -349,21 +349,25 @@ def _admin(ctx: RequestContext, pool_id: str, client_id: str) -> tuple[StoredPoo
     return pool, client
 
 
+@local_only
 def initiate_auth(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     ctx, pool, client = _public(ctx, params["ClientId"])
     return _initiate(ctx, pool, client, params, _PUBLIC)
 
 
+@local_only
 def admin_initiate_auth(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     pool, client = _admin(ctx, params["UserPoolId"], params["ClientId"])
     return _initiate(ctx, pool, client, params, _ADMIN)
 
 
+@local_only
 def respond_to_auth_challenge(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     ctx, pool, client = _public(ctx, params["ClientId"])
     return _respond(ctx, pool, client, params)
 
 
+@local_only
 def admin_respond_to_auth_challenge(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     pool, client = _admin(ctx, params["UserPoolId"], params["ClientId"])
     return _respond(ctx, pool, client, params)

@@ -40,7 +40,7 @@ from poolmail.cognito.users import (
     users_lock,
 )
 from poolmail.context import RequestContext
-from poolmail.operations import Handler
+from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
@@ -145,6 +145,7 @@ def _verifies_email(pool: StoredPool, user: StoredUser) -> bool:
     return "email" in auto and bool(user.attributes.get("email"))
 
 
+@local_only
 def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """Create an UNCONFIRMED user and mail the verification code (or link).
 
@@ -229,6 +230,7 @@ def confirm(
         save_user(tx, pool, current, now)
 
 
+@local_only
 def confirm_sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     ctx, client = public_client(ctx, params["ClientId"])
     check_secret_hash(client, params["Username"], params.get("SecretHash"))

@@ -138,8 +138,9 @@ class ServerHalf:
 
 def server_half(verifier: str) -> ServerHalf:
     while True:
-        b = secrets.randbits(1024) % N
-        big_b = int((K * int(verifier, 16) + gmpy2.powmod(G, b, _N)) % _N)
+        # 256 random bits, as RFC 5054 asks of b at least; g^b then comes from the table.
+        b = secrets.randbits(_EXPONENT_BITS)
+        big_b = int((K * int(verifier, 16) + _g_pow(b)) % _N)
         if b and big_b:
             return ServerHalf(b, big_b)
 
