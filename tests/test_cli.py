@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import httpx
@@ -79,6 +80,64 @@ def test_memory_data_dir_keeps_nothing(tmp_path: Path) -> None:
         assert server.client("cognito-idp").list_user_pools(MaxResults=5)["UserPools"] == []
     finally:
         server.stop()
+
+
+def test_a_websocket_upgrade_is_answered_as_plain_http() -> None:
+    server = ServerProcess(["--data-dir", ":memory:"]).start()
+    try:
+        response = httpx.get(
+            f"{server.url}/",
+            headers={
+                "Connection": "Upgrade",
+                "Upgrade": "websocket",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version": "13",
+            },
+        )
+        assert response.status_code == 400
+        assert response.json()["__type"] == "UnknownOperationException"
+    finally:
+        server.stop()
+
+
+# Needed by some requests or options only; each would add to every start-up (issue 8).
+LAZY_IMPORTS = [
+    "aiosmtpd",
+    "boto3",
+    "botocore.credentials",
+    "cryptography",
+    "dns",
+    "jinja2",
+    "regex",
+    "rich",
+    "smtplib",
+    "websockets",
+]
+
+
+def test_start_up_leaves_out_what_only_some_requests_need() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+
+        from poolmail.cli import build_parser, server_config, settings_from
+        from poolmail.server.app import create_app
+        from poolmail.store import open_database
+
+        settings = settings_from(build_parser().parse_args(["serve", "--data-dir", ":memory:"]))
+        app = create_app(settings, open_database(data_dir=":memory:"))
+        server_config(app, settings, "warning").load()
+        print(" ".join(name for name in sys.argv[1:] if name in sys.modules))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *LAZY_IMPORTS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.split() == []
 
 
 @pytest.mark.parametrize(

@@ -277,6 +277,9 @@ def server_config(app: ASGIApp, settings: Settings, log_level: str) -> uvicorn.C
         port=settings.port,
         loop="auto",
         http="auto",
+        # No route takes a WebSocket, and "auto" imports the websockets package at every
+        # start; without it an Upgrade request is answered as the plain HTTP request it is.
+        ws="none",
         log_level=log_level,
         access_log=False,
         server_header=False,

@@ -14,13 +14,14 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from typing import TYPE_CHECKING, Any
 
 from poolmail.store import Database, Transaction
+
+# cryptography is imported where keys are made, parsed or used, not here: it is a fair
+# share of the server's start-up, and only sign-in and the JWKS need it.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 ID = "id"
 ACCESS = "access"
@@ -46,6 +47,9 @@ class SigningKey:
 
 @functools.lru_cache(maxsize=512)
 def _load_private(pem: str) -> rsa.RSAPrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     # Keys never change once stored, so a parsed key may be reused for the process's life.
     key = serialization.load_pem_private_key(pem.encode(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
@@ -65,6 +69,9 @@ def _int_b64(value: int) -> str:
 
 
 def _new_key(token_use: str) -> SigningKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     der = private.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -152,6 +159,9 @@ def jwks(keys: list[SigningKey]) -> dict[str, Any]:
 
 
 def sign(key: SigningKey, claims: dict[str, Any]) -> str:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     header = {"kid": key.kid, "alg": "RS256"}
     signing_input = ".".join(
         _b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
@@ -180,6 +190,10 @@ def verify(keys: list[SigningKey], token: str) -> dict[str, Any]:
 
     Expiry and revocation are the caller's: they need the clock and the store.
     """
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     header, claims = unverified_claims(token)
     key = next((k for k in keys if k.kid == header.get("kid")), None)
     if key is None or header.get("alg") != "RS256":

@@ -4,11 +4,14 @@ security headers every page carries."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 # Console pages load scripts, styles and frames from this origin only; nothing may frame
 # them, and forms post back here.
@@ -45,20 +48,27 @@ def safe_link(url: object) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-_env = Environment(
-    loader=PackageLoader("poolmail.console", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    # AWS shapes leave optional members out; a missing one reads as empty.
-    undefined=ChainableUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters["when"] = _when
-_env.filters["safe_link"] = safe_link
+@functools.cache
+def _environment() -> Environment:
+    # Built at the first page, not at import: Jinja2 is a fair share of the server's
+    # start-up, and most servers answer API calls only.
+    from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("poolmail.console", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        # AWS shapes leave optional members out; a missing one reads as empty.
+        undefined=ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["safe_link"] = safe_link
+    return env
 
 
 def render(template: str, **values: Any) -> str:
-    return _env.get_template(template).render(**values)
+    return _environment().get_template(template).render(**values)
 
 
 def page(template: str, status: int = 200, **values: Any) -> HTMLResponse:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -26,6 +25,10 @@ def relay(url: str, envelope_from: str, recipients: Sequence[str], raw: bytes) -
     Relaying happens after SES accepted the message, as real delivery does: a relay that
     is down shows in the message's events, it does not undo the send.
     """
+    # Imported here: the command line parses --relay at every start, smtplib is needed
+    # only when a message is relayed.
+    import smtplib
+
     host, port = parse_relay(url)
     try:
         with smtplib.SMTP(host, port, timeout=TIMEOUT_SECONDS) as client:

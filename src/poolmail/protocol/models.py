@@ -15,9 +15,19 @@ SERVICES: Final = (COGNITO_IDP, SES, SESV2)
 
 
 @cache
+def _loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+@cache
 def service_model(name: str) -> ServiceModel:
-    loader = botocore.loaders.create_loader()
-    return ServiceModel(loader.load_service_model(name, "service-2"), service_name=name)
+    # Not Loader.load_service_model: before loading, it lists every service botocore ships
+    # (some 400 directories, a stat each) to check the name, which cost more than reading
+    # and parsing the model itself. Its other step, merging "sdk-extras" files, has nothing
+    # to merge for these services (test_models holds the two ways equal).
+    loader = _loader()
+    version = loader.determine_latest_version(name, "service-2")
+    return ServiceModel(loader.load_data(f"{name}/{version}/service-2"), service_name=name)
 
 
 def operation_model(service: str, operation: str) -> OperationModel | None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import regex
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from poolmail.protocol.errors import AwsError
+
+if TYPE_CHECKING:
+    import regex
 
 # The error each service answers a constraint violation with. Cognito's is documented and
 # observed (AWS_FACTS §0); SES v1, like other query services, answers ValidationError; SES v2
@@ -114,6 +116,9 @@ def _constraints(shape: Shape, value: Any) -> list[str]:
 def _compile(pattern: str) -> regex.Pattern[str] | None:
     # The models' patterns are Java regular expressions; the `regex` package speaks the
     # \p{..} classes they use. Java's matches() anchors both ends, hence fullmatch.
+    # Imported at the first pattern checked rather than at start-up, which it would slow.
+    import regex
+
     try:
         return regex.compile(pattern, regex.DOTALL)
     except regex.error:

@@ -12,12 +12,15 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
-from botocore.credentials import Credentials
 
 from poolmail.protocol.errors import AwsError
+
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials
 
 ALLOWED_SKEW = dt.timedelta(minutes=5)
 _AUTHORIZATION = re.compile(
@@ -110,6 +113,10 @@ def verify(
             f"Signature expired: {amz_date} is now earlier than {earliest} "
             f"({now.strftime('%Y%m%dT%H%M%SZ')} - 5 min.)",
         )
+    # Imported at the first signed request checked: botocore.credentials brings botocore's
+    # endpoint, configuration and parser modules, which only this needs.
+    from botocore.credentials import Credentials
+
     signed = found.group("signed").split(";")
     aws_request = AWSRequest(
         method=request.method, url=request.url, headers=dict(request.headers), data=request.body
