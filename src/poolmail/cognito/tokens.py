@@ -113,7 +113,7 @@ def pool_keys(db: Database, pool_id: str, now: float) -> list[SigningKey]:
 
     Under a per-pool lock, so replicas starting together make one pair, not two.
     """
-    with db.transaction() as tx:
+    with db.transaction(readonly=True) as tx:
         keys = _rows(tx, pool_id)
     if any(key.active for key in keys):
         return keys
