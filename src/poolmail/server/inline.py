@@ -17,13 +17,16 @@ one extra turn of the loop (microseconds).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, is_local_only
 from poolmail.store import Database, PendingCommit
+
+T = TypeVar("T")
 
 # Requests up to this size may run on the event loop; a bigger one (a raw message with
 # attachments, say) may take long enough to hold the other requests up.
@@ -72,6 +75,13 @@ class Inline:
         if failure is not None:
             raise failure
         return result
+
+    async def read(self, read: Callable[[], T]) -> T:
+        """A short read of the admin API (one message, its events): on the event loop
+        when the store is local and free, in a worker thread otherwise."""
+        if self._db.local and self._db.quiet():
+            return read()
+        return await run_in_threadpool(read)
 
     async def _make_durable(self, pending: PendingCommit) -> None:
         if self._next is None:

@@ -110,7 +110,10 @@ async def one_message(request: Request) -> Response:
                 return queries.delete_messages(tx, message_id)
             return queries.full_message(tx, message_id)
 
-    found = await run_in_threadpool(act)
+    if request.method == "DELETE":
+        found = await run_in_threadpool(act)
+    else:
+        found = await services.inline.read(act)
     if not found:
         return admin_error(404, "NotFound", f"No message {message_id}.")
     if request.method == "DELETE":
@@ -146,7 +149,7 @@ async def message_events(request: Request) -> Response:
                 return None
             return queries.events(tx, message_id)
 
-    found = await run_in_threadpool(read)
+    found = await services.inline.read(read)
     if found is None:
         return admin_error(404, "NotFound", f"No message {message_id}.")
     return JSONResponse({"events": found})
@@ -185,7 +188,7 @@ async def latest_message(request: Request) -> Response:
             found = queries.list_messages(tx, where)
             return queries.full_message(tx, found[0]["id"]) if found else None
 
-    message = await run_in_threadpool(read)
+    message = await services.inline.read(read)
     if message is None:
         return admin_error(404, "NotFound", "No message matches.")
     return JSONResponse(message)
@@ -210,7 +213,7 @@ async def wait_for_message(request: Request) -> Response:
 
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        message = await run_in_threadpool(read)
+        message = await services.inline.read(read)
         if message is not None:
             return JSONResponse(message)
         if asyncio.get_running_loop().time() >= deadline:
