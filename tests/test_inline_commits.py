@@ -5,6 +5,7 @@ fewer commits than sends."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,10 @@ async def send_all(data_dir: Path, count: int) -> tuple[list[int], list[list[int
 
 
 def run(coroutine: Any) -> Any:
-    return asyncio.run(coroutine)
+    # In a thread of its own: another test's event loop may still be running in this one
+    # (Playwright's sync API keeps one), and asyncio.run refuses to nest.
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
 
 
 def test_concurrent_sends_share_commits_and_every_answered_one_is_kept(tmp_path: Path) -> None:
