@@ -571,7 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     speed.add_argument("--smoke", action="store_true", help="tiny runs, for CI")
     parser.add_argument(
         "--systems",
-        help="comma-separated systems to run (default: all; --quick leaves poolmail-memory out)",
+        help="comma-separated systems to run (default: all; --quick leaves the poolmail "
+        "variants out)",
     )
     parser.add_argument("--out", type=Path, default=systems.BENCH, help="where RESULTS.md goes")
     parser.add_argument("--no-scaling", action="store_true")
@@ -584,9 +585,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_profile:
         mode = dataclasses.replace(mode, profile_seconds=0.0)
     bench = Bench(mode, args.out, args.python)
-    everything = "floor,poolmail,poolmail-memory,moto,ministack,cognito-local,aws-ses-v2-local"
+    everything = (
+        "floor,poolmail,poolmail-memory,poolmail-sync-normal,moto,ministack,cognito-local,"
+        "aws-ses-v2-local"
+    )
     if args.systems is None:
-        args.systems = everything.replace(",poolmail-memory", "") if args.quick else everything
+        variants = ",poolmail-memory,poolmail-sync-normal"
+        args.systems = everything.replace(variants, "") if args.quick else everything
     chosen = [name.strip() for name in args.systems.split(",") if name.strip()]
     started = time.time()
     results: dict[str, Any] = {

@@ -313,6 +313,19 @@ class PoolmailInMemory(Poolmail):
         return command, env
 
 
+class PoolmailSyncNormal(Poolmail):
+    name = "poolmail-sync-normal"
+    label = "poolmail --sqlite-sync normal"
+    about = (
+        "the same with `--sqlite-sync normal` (a killed server still loses nothing; a power "
+        "cut may lose the last writes)"
+    )
+
+    def command(self, port: int, workdir: Path) -> tuple[list[str], dict[str, str]]:
+        command, env = super().command(port, workdir)
+        return [*command, "--sqlite-sync", "normal"], env
+
+
 class Moto(System):
     name = "moto"
     label = "moto server"
@@ -544,6 +557,7 @@ def all_systems(python: str) -> list[System]:
         Floor(python),
         Poolmail(python),
         PoolmailInMemory(python),
+        PoolmailSyncNormal(python),
         Moto(),
         Ministack(),
         CognitoLocal(),

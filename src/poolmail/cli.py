@@ -76,6 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(
         serve,
+        "--sqlite-sync",
+        "POOLMAIL_SQLITE_SYNC",
+        "full",
+        "full: every acknowledged write is on disk before the answer; normal: a killed "
+        "server still loses nothing, but a machine that loses power may lose its last "
+        "writes (never corrupting the file), for faster writes: no fsync per commit",
+        choices=["full", "normal"],
+    )
+    _option(
+        serve,
         "--account-id",
         "POOLMAIL_ACCOUNT_ID",
         DEFAULT_ACCOUNT_ID,
@@ -216,6 +226,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         port=port,
         data_dir=args.data_dir,
         database_url=args.database_url,
+        sqlite_sync=args.sqlite_sync,
         account_id=args.account_id,
         ses_sandbox=args.ses_sandbox == "on",
         production_access_review=args.production_access_review,
@@ -313,7 +324,11 @@ def serve(args: argparse.Namespace) -> int:
         print(f"poolmail: {problem}", file=sys.stderr)
         return 2
     _return_large_blocks()
-    db = open_database(data_dir=settings.data_dir, database_url=settings.database_url)
+    db = open_database(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        sqlite_sync=settings.sqlite_sync,
+    )
     try:
         app = create_app(settings, db)
         # Server.run, not asyncio.run(serve()): only run() installs the loop the config

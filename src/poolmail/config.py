@@ -24,6 +24,8 @@ class Settings:
     port: int = 4747
     data_dir: str = ".poolmail"
     database_url: str | None = None
+    # SQLite's synchronous setting for a state file: "full" or "normal" (see cli.py).
+    sqlite_sync: Literal["full", "normal"] = "full"
     account_id: str = DEFAULT_ACCOUNT_ID
     # Region for requests that carry no SigV4 credential scope and name no pool.
     default_region: str = DEFAULT_REGION

@@ -544,3 +544,13 @@ def test_deferred_commits_do_not_nest(persistent_backend: Backend) -> None:
         with pytest.raises(RuntimeError, match="defers"), db.deferred_commits():
             pass
     db.make_durable(pending)
+
+
+@pytest.mark.parametrize(("sync", "level"), [("full", 2), ("normal", 1)])
+def test_the_sqlite_sync_option_sets_synchronous(tmp_path: Path, sync: str, level: int) -> None:
+    db = open_database(data_dir=str(tmp_path), sqlite_sync=sync)  # type: ignore[arg-type]
+    try:
+        with db.transaction() as tx:
+            assert tx.fetchone("PRAGMA synchronous") == (level,)
+    finally:
+        db.close()

@@ -5,6 +5,7 @@ the schema to the version this code knows.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from poolmail.store.base import Database, Dialect, PendingCommit, Row, Transaction
 from poolmail.store.migrations import SchemaTooNewError, migrate
@@ -25,7 +26,12 @@ SQLITE_FILE_NAME = "poolmail.sqlite3"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-def open_database(*, data_dir: str | None = None, database_url: str | None = None) -> Database:
+def open_database(
+    *,
+    data_dir: str | None = None,
+    database_url: str | None = None,
+    sqlite_sync: Literal["full", "normal"] = "full",
+) -> Database:
     """Open (creating and migrating as needed) the database the command line names.
 
     ``database_url`` (``postgresql://...``) wins; otherwise SQLite in ``data_dir``, or a
@@ -46,7 +52,7 @@ def open_database(*, data_dir: str | None = None, database_url: str | None = Non
     elif data_dir is not None:
         directory = Path(data_dir)
         directory.mkdir(parents=True, exist_ok=True)
-        db = SqliteDatabase(str(directory / SQLITE_FILE_NAME))
+        db = SqliteDatabase(str(directory / SQLITE_FILE_NAME), sync=sqlite_sync)
     else:
         raise ValueError("open_database needs a data_dir or a database_url")
     try:

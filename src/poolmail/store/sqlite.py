@@ -18,7 +18,7 @@ import threading
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from poolmail.store.base import Dialect, PendingCommit, Row, Transaction
 
@@ -70,8 +70,9 @@ class SqliteDatabase:
 
     dialect: Dialect = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, sync: Literal["full", "normal"] = "full") -> None:
         self._path = path
+        self._sync = sync
         self._named_locks: dict[str, threading.Lock] = {}
         self._named_locks_guard = threading.Lock()
         self._memory = path == MEMORY
@@ -302,9 +303,11 @@ class SqliteDatabase:
         connection.execute("PRAGMA foreign_keys = ON")
         if not self._memory and not reader:
             connection.execute("PRAGMA journal_mode = WAL")
-            # NORMAL may lose the last commits on power loss; an acknowledged write must
-            # survive, so sync the WAL at every commit.
-            connection.execute("PRAGMA synchronous = FULL")
+            # FULL syncs the WAL at every commit, so an acknowledged write survives even a
+            # power cut. NORMAL (`--sqlite-sync normal`) syncs only at checkpoints: a
+            # killed process loses nothing (its commits are in the operating system's
+            # hands), a machine that loses power may lose the last ones; neither corrupts.
+            connection.execute(f"PRAGMA synchronous = {self._sync.upper()}")
         with self._pool_lock:
             if self._closed:
                 connection.close()
