@@ -420,8 +420,8 @@ def _database(running: Running) -> Iterator[Any]:
 
 def populate_users(running: Running, count: int) -> None:
     """Add ``count`` users to the bench pool through poolmail's own storage code: copies of
-    the user made through the API, each with its own name, sub and email. (A real SignUp
-    costs about 10 ms of CPU for its password verifier; 100,000 would take the whole run.)"""
+    the user made through the API, each with its own name, sub and email. (100,000 real
+    SignUps, each with its mail and commit, would take minutes for every size measured.)"""
     from poolmail.cognito.user_pools import StoredPool
     from poolmail.cognito.users import find_user, insert_user
 
