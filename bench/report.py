@@ -212,47 +212,47 @@ def _workload_table(results: dict[str, Any], workload: str, connections: str | l
 
 def _ratios(results: dict[str, Any], connections: list[str]) -> str:
     peers = [peer for peer in PEERS if peer in results["systems"]]
+    pairs = [("poolmail", peer, f"÷ {peer}") for peer in peers]
     rows = [
         "## poolmail's throughput ÷ each peer's (same run)",
         "",
-        "| workload | "
-        + " | ".join(f"÷ {peer} x{n}" for peer in peers for n in connections)
-        + " |",
-        "| --- |" + " ---: |" * (len(peers) * len(connections)),
-    ]
-    for workload in systems.WORKLOADS:
-        cells = []
-        for peer in peers:
-            for n in connections:
-                value = ratio(results, workload, peer, n)
-                cells.append("-" if value is None else f"{value:.1f}x")
-        if any(cell != "-" for cell in cells):
-            rows.append(f"| {workload} | " + " | ".join(cells) + " |")
-    rows.append("")
-    rows.append(
+        *_ratio_table(results, pairs, connections),
+        "",
         "- : the peer does not offer the workload, or one side did not run it "
-        "(see the tables above)."
-    )
+        "(see the tables above).",
+    ]
     variants = [name for name in VARIANTS if name in results["systems"]]
     if "moto" in results["systems"] and variants:
+        pairs = [(variant, "moto", f"{VARIANTS[variant]} ÷ moto") for variant in variants]
         rows += [
             "",
             "poolmail's variants against moto (not the default; see the systems table):",
             "",
-            "| workload | "
-            + " | ".join(f"{VARIANTS[v]} ÷ moto x{n}" for v in variants for n in connections)
-            + " |",
-            "| --- |" + " ---: |" * (len(variants) * len(connections)),
+            *_ratio_table(results, pairs, connections),
         ]
-        for workload in systems.WORKLOADS:
-            cells = []
-            for variant in variants:
-                for n in connections:
-                    value = ratio(results, workload, "moto", n, variant)
-                    cells.append("-" if value is None else f"{value:.1f}x")
-            if any(cell != "-" for cell in cells):
-                rows.append(f"| {workload} | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
+
+
+def _ratio_table(
+    results: dict[str, Any], pairs: list[tuple[str, str, str]], connections: list[str]
+) -> list[str]:
+    """Rows of throughput ratios, one column per (ours, peer, label) and connection count;
+    workloads neither side of any pair ran are left out."""
+    rows = [
+        "| workload | "
+        + " | ".join(f"{label} x{n}" for *_, label in pairs for n in connections)
+        + " |",
+        "| --- |" + " ---: |" * (len(pairs) * len(connections)),
+    ]
+    for workload in systems.WORKLOADS:
+        cells = []
+        for ours, peer, _ in pairs:
+            for n in connections:
+                value = ratio(results, workload, peer, n, ours)
+                cells.append("-" if value is None else f"{value:.1f}x")
+        if any(cell != "-" for cell in cells):
+            rows.append(f"| {workload} | " + " | ".join(cells) + " |")
+    return rows
 
 
 # The variants of poolmail the benchmark may run beside the default, with a short label.
