@@ -34,13 +34,31 @@ def is_local_only(handler: Handler) -> bool:
     return handler in _LOCAL_ONLY
 
 
-def check_registry(service: str, operations: Mapping[str, Handler]) -> None:
+# Operations that only the newer models of the botocore range in pyproject.toml have: a
+# server on an older botocore cannot route them, so it serves the others without them.
+NEWER_MODEL_OPERATIONS = {
+    "cognito-idp": {
+        "ListUserSessions",
+        "AdminListUserSessions",
+        "RevokeUserSession",
+        "AdminRevokeUserSession",
+    },
+}
+
+
+def check_registry(service: str, operations: Mapping[str, Handler]) -> dict[str, Handler]:
+    """``operations`` as this botocore's model can serve them; an error for a name that is
+    no operation of any supported model, or a function named otherwise."""
     known = set(service_model(service).operation_names)
+    served: dict[str, Handler] = {}
     for name, handler in operations.items():
-        if name not in known:
-            raise RuntimeError(f"{service} has no operation {name}")
         if handler.__name__ != xform_name(name):
             raise RuntimeError(f"{service}.{name} is served by {handler.__name__}")
+        if name in known:
+            served[name] = handler
+        elif name not in NEWER_MODEL_OPERATIONS.get(service, set()):
+            raise RuntimeError(f"{service} has no operation {name}")
+    return served
 
 
 def build_registry() -> dict[str, dict[str, Handler]]:
@@ -48,6 +66,4 @@ def build_registry() -> dict[str, dict[str, Handler]]:
     from poolmail.ses import SES_OPERATIONS, SESV2_OPERATIONS
 
     registry = {"cognito-idp": COGNITO, "ses": SES_OPERATIONS, "sesv2": SESV2_OPERATIONS}
-    for service, operations in registry.items():
-        check_registry(service, operations)
-    return registry
+    return {service: check_registry(service, ops) for service, ops in registry.items()}

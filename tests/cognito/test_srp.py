@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pycognito.aws_srp import AWSSRP
 
-from poolmail.cognito import challenges, srp
+from poolmail.cognito.signin import challenges, srp
 from tests.cognito.test_auth import INCORRECT, auth_client, auth_pool, confirmed_user
 from tests.cognito.test_signup import PASSWORD, error_of, idp, user_of
 from tests.support.server import ServerProcess

@@ -6,7 +6,6 @@ Each resource module lists the operations it serves in ``OPERATIONS``.
 from __future__ import annotations
 
 from poolmail.cognito import (
-    auth,
     clients,
     domains,
     filters,
@@ -14,11 +13,11 @@ from poolmail.cognito import (
     invitations,
     passwords,
     self_service,
-    sessions,
     signup,
     user_pools,
     users,
 )
+from poolmail.cognito.signin import auth, sessions
 from poolmail.operations import Handler
 
 _MODULES = (

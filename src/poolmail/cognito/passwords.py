@@ -10,9 +10,10 @@ import secrets
 import string
 from typing import Any
 
-from poolmail.cognito import codes, messages, srp
+from poolmail.cognito import codes, messages
 from poolmail.cognito.delivery import deliver
 from poolmail.cognito.masking import email_delivery, simulated_delivery
+from poolmail.cognito.signin import srp
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
     CLIENT_USER_NOT_FOUND,

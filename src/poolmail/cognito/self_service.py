@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import codes, groups, messages, sessions
+from poolmail.cognito import codes, groups, messages
 from poolmail.cognito.clients import find_client
 from poolmail.cognito.delivery import deliver
 from poolmail.cognito.masking import email_delivery, phone_delivery
@@ -18,6 +18,7 @@ from poolmail.cognito.passwords import (
     policy_of,
     set_password,
 )
+from poolmail.cognito.signin import sessions
 from poolmail.cognito.users import (
     admin_delete_user_attributes,
     attribute_list,

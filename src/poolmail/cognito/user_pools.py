@@ -170,6 +170,9 @@ _POOL_TABLES = (
     "cognito_refresh_tokens",
     "cognito_groups",
     "cognito_group_members",
+    "cognito_devices",
+    "cognito_webauthn_credentials",
+    "cognito_password_failures",
     "user_pool_sizes",  # after `users`, whose deletion counts down to zero
 )
 

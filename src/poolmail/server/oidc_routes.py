@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from poolmail.cognito import tokens
+from poolmail.cognito.signin import tokens
 from poolmail.server.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services

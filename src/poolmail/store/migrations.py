@@ -419,6 +419,66 @@ MIGRATIONS: list[Migration] = [
             "SELECT account, COUNT(*) FROM cognito_default_sends GROUP BY account",
         ],
     ),
+    Migration(
+        7,
+        "Sign-in beyond passwords: SMS outbox, devices, passkeys, password lockout",
+        [
+            # Every SMS a user pool sends (through SNS on AWS): captured like mail.
+            """
+            CREATE TABLE sms_messages (
+                id TEXT PRIMARY KEY,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                pool_id TEXT NOT NULL,
+                destination TEXT NOT NULL,
+                status TEXT NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX sms_messages_recent ON sms_messages (created_at, id)",
+            "CREATE INDEX sms_messages_destination ON sms_messages (destination, created_at)",
+            # Remembered (tracked) devices of users, by device key.
+            """
+            CREATE TABLE cognito_devices (
+                pool_id TEXT NOT NULL,
+                device_key TEXT NOT NULL,
+                sub TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
+                last_authenticated_at DOUBLE PRECISION,
+                data TEXT NOT NULL,
+                PRIMARY KEY (pool_id, device_key)
+            )
+            """,
+            "CREATE INDEX cognito_devices_user ON cognito_devices (pool_id, sub, created_at)",
+            # Passkeys (WebAuthn credentials) of users.
+            """
+            CREATE TABLE cognito_webauthn_credentials (
+                pool_id TEXT NOT NULL,
+                credential_id TEXT NOT NULL,
+                sub TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (pool_id, credential_id)
+            )
+            """,
+            "CREATE INDEX cognito_webauthn_user ON cognito_webauthn_credentials "
+            "(pool_id, sub, created_at)",
+            # Failed password attempts per user, for Cognito's lockout: one row per user,
+            # updated in place, so replicas on one PostgreSQL database count exactly.
+            """
+            CREATE TABLE cognito_password_failures (
+                pool_id TEXT NOT NULL,
+                username TEXT NOT NULL,
+                failures INTEGER NOT NULL,
+                last_failure_at DOUBLE PRECISION NOT NULL,
+                locked_until DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (pool_id, username)
+            )
+            """,
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

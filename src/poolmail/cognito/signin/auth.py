@@ -1,6 +1,10 @@
-"""Sign-in: InitiateAuth and AdminInitiateAuth with the password, SRP and refresh flows,
-and RespondToAuthChallenge / AdminRespondToAuthChallenge for PASSWORD_VERIFIER and
-NEW_PASSWORD_REQUIRED, with the app client's ExplicitAuthFlows and secret enforced.
+"""Sign-in: InitiateAuth and AdminInitiateAuth with the password, SRP, refresh and
+choice-based flows, and RespondToAuthChallenge / AdminRespondToAuthChallenge, with the app
+client's ExplicitAuthFlows and secret enforced.
+
+A flow's first factor ends in `proceed`, which takes the sign-in through its next steps
+(new password, device, MFA) to tokens; `RESPONDERS` maps each challenge to the module
+that checks its answer.
 """
 
 from __future__ import annotations
@@ -11,15 +15,26 @@ import hmac
 import json
 from typing import Any
 
-from poolmail.cognito import challenges, sessions, srp
-from poolmail.cognito.challenges import NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER
 from poolmail.cognito.clients import DEFAULT_AUTH_FLOWS, ClientRecord, client_not_found, find_client
+from poolmail.cognito.mfa import challenges as mfa_challenges
 from poolmail.cognito.passwords import (
     RESET_PREFIX,
     check_password,
     password_matches,
     policy_of,
     set_password,
+)
+from poolmail.cognito.signin import challenges, devices, lockout, sessions, srp, user_auth
+from poolmail.cognito.signin.challenges import NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER
+from poolmail.cognito.signin.progress import (
+    PASSWORD,
+    PASSWORD_SRP,
+    Passed,
+    Progress,
+    Responder,
+    device_key_of,
+    open_step,
+    progress_of,
 )
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
@@ -115,10 +130,15 @@ def _unknown_user(client: ClientRecord) -> AwsError:
     return AwsError("UserNotFoundException", USER_NOT_FOUND)
 
 
-def _signed_in(
-    ctx: RequestContext, pool: StoredPool, client: ClientRecord, user: StoredUser
+def proceed(
+    ctx: RequestContext,
+    pool: StoredPool,
+    client: ClientRecord,
+    user: StoredUser,
+    progress: Progress,
 ) -> dict[str, Any]:
-    """What follows a correct password: tokens, a challenge, or the state's refusal."""
+    """What follows a passed step: the state's refusal, the next challenge (new password,
+    device, MFA), or tokens."""
     if not user.enabled:
         raise AwsError("NotAuthorizedException", USER_DISABLED)
     if user.status == UNCONFIRMED:
@@ -129,8 +149,7 @@ def _signed_in(
         expires = user.data.get("temporary_password_expires_at")
         if expires is not None and float(expires) <= ctx.clock.now().timestamp():
             raise AwsError("NotAuthorizedException", TEMPORARY_EXPIRED)
-        session = challenges.new_session()
-        challenges.open_challenge(ctx, client, session, user.username, NEW_PASSWORD_REQUIRED, {})
+        session = open_step(ctx, client, progress, NEW_PASSWORD_REQUIRED)
         visible = {k: v for k, v in user.attributes.items() if not k.startswith("dev:")}
         return {
             "ChallengeName": NEW_PASSWORD_REQUIRED,
@@ -143,7 +162,18 @@ def _signed_in(
                 "userAttributes": json.dumps(visible),
             },
         }
-    return {"ChallengeParameters": {}, "AuthenticationResult": sessions.sign_in(ctx, client, user)}
+    step = devices.device_step(ctx, pool, client, user, progress)
+    if step is not None:
+        return step
+    if not progress.mfa_done:
+        step = mfa_challenges.mfa_step(ctx, pool, client, user, progress)
+        if step is not None:
+            return step
+    result = sessions.sign_in(ctx, client, user)
+    new_device = devices.new_device_metadata(ctx, pool, client, user, progress)
+    if new_device is not None:
+        result["NewDeviceMetadata"] = new_device
+    return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 
 def _missing(pool: StoredPool, attributes: dict[str, str]) -> list[str]:
@@ -167,9 +197,13 @@ def _password_flow(
         user = find_user(tx, pool, username)
     if user is None:
         raise _unknown_user(client)
+    lockout.check(ctx, pool, user)
     if not password_matches(user, password):
+        lockout.failed(ctx, pool, user)
         raise AwsError("NotAuthorizedException", INCORRECT)
-    return _signed_in(ctx, pool, client, user)
+    lockout.succeeded(ctx, pool, user)
+    progress = Progress(user.username, PASSWORD, device_key_of(values))
+    return proceed(ctx, pool, client, user, progress)
 
 
 def _srp_flow(
@@ -198,6 +232,7 @@ def _srp_flow(
     block = challenges.new_secret_block()
     data = {"A": srp_a, "b": f"{half.b:x}", "B": f"{half.big_b:x}", "verifier": verifier}
     data["real"] = stored is not None
+    data["progress"] = Progress(user_id, PASSWORD_SRP, device_key_of(values)).to_data()
     challenges.open_challenge(ctx, client, block, user_id, PASSWORD_VERIFIER, data)
     return {
         "ChallengeName": PASSWORD_VERIFIER,
@@ -223,6 +258,11 @@ def _initiate(
         raise AwsError("InvalidParameterException", NOT_SUPPORTED)
     _check_flow(client, flow)
     values: dict[str, str] = params.get("AuthParameters") or {}
+    if flow == "USER_AUTH":
+        started = user_auth.initiate(ctx, pool, client, params)
+        if isinstance(started, Passed):
+            return proceed(ctx, pool, client, started.user, started.progress)
+        return started
     if flow in PASSWORD_FLOWS:
         return _password_flow(ctx, pool, client, values)
     if flow == "USER_SRP_AUTH":
@@ -238,8 +278,8 @@ def _initiate(
             "InvalidParameterException",
             "Custom auth lambda trigger is not configured for the user pool.",
         )
-    # CUSTOM_AUTH runs Lambda triggers and USER_AUTH offers passwordless choices: neither
-    # is built yet, and poolmail says so rather than pretend.
+    # CUSTOM_AUTH runs Lambda triggers, not built yet (issue 14): poolmail says so rather
+    # than pretend.
     raise AwsError(
         "NotImplemented", f"The {flow} flow is not implemented in poolmail yet.", status=501
     )
@@ -250,7 +290,7 @@ def _initiate(
 
 def _password_verifier(
     ctx: RequestContext, pool: StoredPool, client: ClientRecord, params: dict[str, Any]
-) -> dict[str, Any]:
+) -> dict[str, Any] | Passed:
     answers: dict[str, str] = params.get("ChallengeResponses") or {}
     username = _parameter(answers, "USERNAME")
     block = _parameter(answers, "PASSWORD_CLAIM_SECRET_BLOCK")
@@ -272,18 +312,23 @@ def _password_verifier(
         block_bytes = b""
     expected = srp.signature(key, pool.id, pending.username, block_bytes, canonical)
     matches = hmac.compare_digest(expected.encode(), claimed.encode())
-    if not (data.get("real") and matches and username == pending.username):
-        raise AwsError("NotAuthorizedException", INCORRECT)
     with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, pending.username)
-    if user is None:
+    if user is not None:
+        lockout.check(ctx, pool, user)
+    if not (data.get("real") and matches and username == pending.username) or user is None:
+        if user is not None:
+            lockout.failed(ctx, pool, user)
         raise AwsError("NotAuthorizedException", INCORRECT)
-    return _signed_in(ctx, pool, client, user)
+    lockout.succeeded(ctx, pool, user)
+    progress = progress_of(pending)
+    progress.device_key = progress.device_key or device_key_of(answers)
+    return Passed(user, progress)
 
 
 def _new_password(
     ctx: RequestContext, pool: StoredPool, client: ClientRecord, params: dict[str, Any]
-) -> dict[str, Any]:
+) -> dict[str, Any] | Passed:
     """The invited user's own password (and any required attributes): CONFIRMED, tokens."""
     answers: dict[str, str] = params.get("ChallengeResponses") or {}
     pending = challenges.find_challenge(ctx, client, params.get("Session"), NEW_PASSWORD_REQUIRED)
@@ -314,20 +359,31 @@ def _new_password(
         claim_aliases(tx, pool, user, now, force=False)
         save_user(tx, pool, user, now)
     challenges.close_challenge(ctx, pending)
-    return _signed_in(ctx, pool, client, user)
+    return Passed(user, progress_of(pending))
+
+
+# Each challenge a sign-in can be asked, and the function that checks its answer.
+RESPONDERS: dict[str, Responder] = {
+    PASSWORD_VERIFIER: _password_verifier,
+    NEW_PASSWORD_REQUIRED: _new_password,
+    **mfa_challenges.RESPONDERS,
+    **devices.RESPONDERS,
+    **user_auth.RESPONDERS,
+}
 
 
 def _respond(
     ctx: RequestContext, pool: StoredPool, client: ClientRecord, params: dict[str, Any]
 ) -> dict[str, Any]:
-    name = params["ChallengeName"]
-    if name == PASSWORD_VERIFIER:
-        return _password_verifier(ctx, pool, client, params)
-    if name == NEW_PASSWORD_REQUIRED:
-        return _new_password(ctx, pool, client, params)
-    # poolmail never issues the MFA, device or custom challenges: a response to one has
-    # no open session to answer.
-    raise AwsError("NotAuthorizedException", challenges.INVALID_SESSION)
+    responder = RESPONDERS.get(params["ChallengeName"])
+    if responder is None:
+        # A challenge poolmail never issues (CUSTOM_CHALLENGE without Lambda triggers):
+        # no open session can answer it.
+        raise AwsError("NotAuthorizedException", challenges.INVALID_SESSION)
+    answered = responder(ctx, pool, client, params)
+    if isinstance(answered, Passed):
+        return proceed(ctx, pool, client, answered.user, answered.progress)
+    return answered
 
 
 # ---- operations -------------------------------------------------------------------------

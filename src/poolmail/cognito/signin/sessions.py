@@ -16,8 +16,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import groups, tokens
+from poolmail.cognito import groups
 from poolmail.cognito.clients import ClientRecord, find_client
+from poolmail.cognito.signin import tokens
 from poolmail.cognito.user_pools import StoredPool, load_pool, not_found
 from poolmail.cognito.users import (
     StoredUser,

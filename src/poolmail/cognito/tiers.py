@@ -1,0 +1,53 @@
+"""Feature plans (`UserPoolTier`): which features a pool's plan allows, and AWS's refusal.
+
+LITE < ESSENTIALS (the default for new pools) < PLUS [model]. Email MFA, passwordless
+one-time codes, passkeys and choice-based sign-in (`USER_AUTH`) need ESSENTIALS or higher;
+threat protection needs PLUS (cognito-sign-in-feature-plans.html, "Features by plan").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from poolmail.protocol.errors import AwsError
+
+LITE = "LITE"
+ESSENTIALS = "ESSENTIALS"
+PLUS = "PLUS"
+_RANK = {LITE: 0, ESSENTIALS: 1, PLUS: 2}
+
+# Feature names as the refusal lists them. Only "Threat Protection" was seen in an AWS
+# answer (hashicorp/terraform-provider-aws#40734); the others follow the console's names
+# for the features. Choice: one name per feature, easy to change here.
+EMAIL_MFA = "Email MFA"
+PASSWORDLESS = "Passwordless"
+PASSKEYS = "Passkeys"
+CHOICE_BASED = "Choice-based authentication"
+THREAT_PROTECTION = "Threat Protection"
+
+
+def tier_of(settings: dict[str, Any]) -> str:
+    """The plan of a pool's stored settings (pools keep ESSENTIALS unless told otherwise)."""
+    return str(settings.get("UserPoolTier") or ESSENTIALS)
+
+
+def allows(settings: dict[str, Any], minimum: str) -> bool:
+    return _RANK[tier_of(settings)] >= _RANK[minimum]
+
+
+def unavailable(tier: str, features: Iterable[str]) -> AwsError:
+    # AWS's template, as seen for threat protection on ESSENTIALS
+    # (hashicorp/terraform-provider-aws#40734, aws/aws-cdk#33565).
+    names = ", ".join(dict.fromkeys(features))
+    return AwsError(
+        "FeatureUnavailableInTierException",
+        f"The following features need to be disabled for the {tier} pricing tier "
+        f"configured: {names}",
+    )
+
+
+def require(settings: dict[str, Any], minimum: str, *features: str) -> None:
+    """Refuse ``features`` unless the pool's plan is at least ``minimum``."""
+    if not allows(settings, minimum):
+        raise unavailable(tier_of(settings), features)
