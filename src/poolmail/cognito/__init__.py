@@ -17,7 +17,16 @@ from poolmail.cognito import (
     user_pools,
     users,
 )
-from poolmail.cognito.signin import auth, sessions
+from poolmail.cognito.mfa import config as mfa_config
+from poolmail.cognito.mfa import preferences, totp
+from poolmail.cognito.signin import (
+    auth,
+    device_operations,
+    passkeys,
+    refresh,
+    sessions,
+    user_sessions,
+)
 from poolmail.operations import Handler
 
 _MODULES = (
@@ -33,6 +42,13 @@ _MODULES = (
     sessions,
     groups,
     self_service,
+    refresh,
+    user_sessions,
+    mfa_config,
+    totp,
+    preferences,
+    device_operations,
+    passkeys,
 )
 
 OPERATIONS: dict[str, Handler] = {

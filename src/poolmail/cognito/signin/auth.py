@@ -169,7 +169,7 @@ def proceed(
         step = mfa_challenges.mfa_step(ctx, pool, client, user, progress)
         if step is not None:
             return step
-    result = sessions.sign_in(ctx, client, user)
+    result = sessions.sign_in(ctx, client, user, progress.device_key)
     new_device = devices.new_device_metadata(ctx, pool, client, user, progress)
     if new_device is not None:
         result["NewDeviceMetadata"] = new_device

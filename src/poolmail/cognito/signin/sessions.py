@@ -97,6 +97,7 @@ class SignIn:
 
     origin_jti: str
     auth_time: int
+    device_key: str | None = None
 
 
 def _mint(
@@ -145,6 +146,7 @@ def _mint(
         "iat": now,
         "jti": tokens.new_jti(),
         "username": user.username,
+        **({"device_key": sign_in.device_key} if sign_in.device_key else {}),
     }
     return {
         "AccessToken": tokens.sign(tokens.active_key(keys, tokens.ACCESS), access_claims),
@@ -154,10 +156,15 @@ def _mint(
     }
 
 
-def sign_in(ctx: RequestContext, client: ClientRecord, user: StoredUser) -> dict[str, Any]:
-    """AuthenticationResult of a completed sign-in: a new refresh token and its tokens."""
+def sign_in(
+    ctx: RequestContext, client: ClientRecord, user: StoredUser, device_key: str | None = None
+) -> dict[str, Any]:
+    """AuthenticationResult of a completed sign-in: a new refresh token and its tokens.
+
+    ``device_key``: the remembered device the sign-in came from (its access tokens carry
+    it as the `device_key` claim)."""
     now = ctx.clock.now().timestamp()
-    session = SignIn(tokens.new_jti(), int(now))
+    session = SignIn(tokens.new_jti(), int(now), device_key)
     refresh = _new_refresh_token()
     keys = tokens.pool_keys(ctx.db, client.pool_id, now)
     with ctx.db.transaction() as tx:
@@ -172,7 +179,13 @@ def sign_in(ctx: RequestContext, client: ClientRecord, user: StoredUser) -> dict
                 user.sub,
                 now,
                 now + lifetime(client, "RefreshTokenValidity"),
-                json.dumps({"auth_time": session.auth_time, "username": user.username}),
+                json.dumps(
+                    {
+                        "auth_time": session.auth_time,
+                        "username": user.username,
+                        "device_key": device_key,
+                    }
+                ),
             ),
         )
     # Signing (two RSA signatures) happens outside the writing transaction, so it does
@@ -209,7 +222,8 @@ def refresh(
         check_secret_hash(client, user.username, secret_hash)
         if not user.enabled:
             raise AwsError("NotAuthorizedException", "User is disabled.")
-        return _mint(ctx, tx, keys, client, user, SignIn(str(row[0]), int(data["auth_time"])))
+        sign_in = SignIn(str(row[0]), int(data["auth_time"]), data.get("device_key"))
+        return _mint(ctx, tx, keys, client, user, sign_in)
 
 
 # ---- access tokens ----------------------------------------------------------------------
