@@ -25,6 +25,7 @@ PASSWORDLESS = "Passwordless"
 PASSKEYS = "Passkeys"
 CHOICE_BASED = "Choice-based authentication"
 THREAT_PROTECTION = "Threat Protection"
+ACCESS_TOKEN_CUSTOMIZATION = "Access token customization"
 
 
 def tier_of(settings: dict[str, Any]) -> str:
@@ -51,3 +52,34 @@ def require(settings: dict[str, Any], minimum: str, *features: str) -> None:
     """Refuse ``features`` unless the pool's plan is at least ``minimum``."""
     if not allows(settings, minimum):
         raise unavailable(tier_of(settings), features)
+
+
+def check_plan(settings: dict[str, Any]) -> None:
+    """Refuse pool settings that use features above the pool's plan, all named at once, as
+    AWS lists them when a pool moves to a lower plan with features still on
+    (feature-plans-deactivate.html)."""
+    tier = tier_of(settings)
+    features: list[str] = []
+    if _RANK[tier] < _RANK[ESSENTIALS]:
+        if settings.get("MfaConfiguration", "OFF") != "OFF" and settings.get(
+            "EmailMfaConfiguration"
+        ):
+            features.append(EMAIL_MFA)
+        factors = ((settings.get("Policies") or {}).get("SignInPolicy") or {}).get(
+            "AllowedFirstAuthFactors"
+        ) or []
+        if "EMAIL_OTP" in factors or "SMS_OTP" in factors:
+            features.append(PASSWORDLESS)
+        if "WEB_AUTHN" in factors:
+            features.append(PASSKEYS)
+        version = ((settings.get("LambdaConfig") or {}).get("PreTokenGenerationConfig") or {}).get(
+            "LambdaVersion"
+        )
+        if version in ("V2_0", "V3_0"):
+            features.append(ACCESS_TOKEN_CUSTOMIZATION)
+    if _RANK[tier] < _RANK[PLUS]:
+        mode = (settings.get("UserPoolAddOns") or {}).get("AdvancedSecurityMode")
+        if mode in ("AUDIT", "ENFORCED"):
+            features.append(THREAT_PROTECTION)
+    if features:
+        raise unavailable(tier, features)

@@ -100,3 +100,40 @@ def find_challenge(
 def close_challenge(ctx: RequestContext, pending: Pending) -> None:
     with ctx.db.transaction() as tx:
         tx.execute("DELETE FROM cognito_auth_sessions WHERE id = ?", (pending.key,))
+
+
+def update_challenge(ctx: RequestContext, pending: Pending, data: dict[str, Any]) -> None:
+    """Keep ``data`` with the open challenge (a count of wrong answers, say)."""
+    pending.data = data
+    with ctx.db.transaction() as tx:
+        tx.execute(
+            "UPDATE cognito_auth_sessions SET data = ? WHERE id = ?",
+            (json.dumps(data), pending.key),
+        )
+
+
+@dataclass(slots=True)
+class Located:
+    """An open challenge found by its session alone, with the pool and client it is for."""
+
+    pending: Pending
+    pool_id: str
+    client_id: str
+
+
+def locate_challenge(ctx: RequestContext, token: str | None, challenge: str) -> Located:
+    """The open ``challenge`` that ``token`` stands for, for operations that carry a
+    Session but no client id (AssociateSoftwareToken, VerifySoftwareToken)."""
+    if not token:
+        raise AwsError("NotAuthorizedException", INVALID_SESSION)
+    with ctx.db.transaction(readonly=True) as tx:
+        row = tx.fetchone(
+            "SELECT pool_id, client_id, username, challenge, expires_at, data "
+            "FROM cognito_auth_sessions WHERE id = ?",
+            (_key(token),),
+        )
+    if row is None or row[3] != challenge:
+        raise AwsError("NotAuthorizedException", INVALID_SESSION)
+    if float(row[4]) <= ctx.clock.now().timestamp():
+        raise AwsError("NotAuthorizedException", EXPIRED_SESSION)
+    return Located(Pending(_key(token), str(row[2]), json.loads(row[5])), str(row[0]), str(row[1]))

@@ -39,6 +39,9 @@ class Progress:
     device_verified: bool = False
     # MFA is settled: passed, not needed, or not allowed (a one-time-code first factor).
     mfa_done: bool = False
+    # The MFA factor being set up in this sign-in (MFA_SETUP with an email address): the
+    # code that proves the address turns it on.
+    mfa_setup: str | None = None
     # The ClientMetadata of the request that started the sign-in.
     client_metadata: dict[str, str] | None = None
 
