@@ -80,6 +80,19 @@ def _clients(services: Services, scope: Scope, pool_id: str) -> list[dict[str, A
     ]
 
 
+def _mfa_factors(services: Services, scope: Scope, pool_id: str) -> list[str]:
+    """The MFA methods the pool offers, named as the AWS console names them."""
+    config = call(services, scope, COGNITO, "GetUserPoolMfaConfig", {"UserPoolId": pool_id})
+    factors = []
+    if config.get("SmsMfaConfiguration"):
+        factors.append("SMS")
+    if (config.get("SoftwareTokenMfaConfiguration") or {}).get("Enabled"):
+        factors.append("Authenticator apps")
+    if config.get("EmailMfaConfiguration"):
+        factors.append("Email")
+    return factors
+
+
 async def pool_page(request: Request) -> Response:
     services = services_of(request)
     pool_id, scope = _pool_scope(request)
@@ -92,6 +105,7 @@ async def pool_page(request: Request) -> Response:
             "clients": _clients(services, scope, pool_id),
             "groups_known": has_operation(services, COGNITO, "AdminListGroupsForUser"),
             "email_url": pool_url(pool_id, scope, "email"),
+            "mfa_factors": _mfa_factors(services, scope, pool_id),
         }
 
     return await show(request, scope, "pool.html", "pools", build)
