@@ -1,7 +1,77 @@
-"""Being built (issue 13)."""
+"""GetTokensFromRefreshToken: new tokens from a refresh token, and a new refresh token when
+the app client rotates them (RefreshTokenRotation). The refresh-token store and rotation
+itself are in sessions.py, which REFRESH_TOKEN_AUTH shares.
+"""
 
 from __future__ import annotations
 
-from poolmail.operations import Handler
+import secrets
+from typing import Any
 
-OPERATIONS: dict[str, Handler] = {}
+from poolmail.cognito.clients import DEFAULT_AUTH_FLOWS, ClientRecord, rotates
+from poolmail.cognito.signin import sessions
+from poolmail.cognito.user_pools import load_pool
+from poolmail.cognito.users import StoredUser, public_client
+from poolmail.context import RequestContext
+from poolmail.operations import Handler, local_only
+from poolmail.protocol.errors import AwsError
+
+
+def _check_client_secret(client: ClientRecord, given: str | None) -> None:
+    secret = str(client.settings.get("ClientSecret") or "")
+    if not secret:
+        return
+    # The texts InitiateAuth gives for a missing and a wrong SECRET_HASH. Not found: AWS's
+    # texts for the ClientSecret member; Choice: the same ones.
+    if not given:
+        raise AwsError(
+            "NotAuthorizedException",
+            f"Client {client.id} is configured for secret but secret was not received",
+        )
+    if not secrets.compare_digest(given, secret):
+        raise AwsError(
+            "NotAuthorizedException", f"Unable to verify secret hash for client {client.id}"
+        )
+
+
+def _refresh_allowed(client: ClientRecord) -> bool:
+    # "Refresh token rotation must be completed with GetTokensFromRefreshToken. With refresh
+    # token rotation disabled, you can complete token refresh with GetTokensFromRefreshToken
+    # and with REFRESH_TOKEN_AUTH" (API_RefreshTokenRotationType). A rotating client may not
+    # list ALLOW_REFRESH_TOKEN_AUTH (clients.py), so rotation is its permission. Not found:
+    # whether a client that neither rotates nor allows REFRESH_TOKEN_AUTH may refresh here;
+    # Choice: no, as for REFRESH_TOKEN_AUTH (a client with only legacy values always may).
+    if rotates(client.settings):
+        return True
+    flows = client.settings.get("ExplicitAuthFlows") or list(DEFAULT_AUTH_FLOWS)
+    legacy = not any(value.startswith("ALLOW_") for value in flows)
+    return legacy or "ALLOW_REFRESH_TOKEN_AUTH" in flows
+
+
+@local_only
+def get_tokens_from_refresh_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """New ID and access tokens of the refresh token's sign-in; with rotation, a new refresh
+    token too, the presented one still good for RetryGracePeriodSeconds.
+
+    Not built here: ``DeviceKey`` (device checks belong to remembered devices) and
+    ``ClientMetadata`` (it only reaches Lambda triggers, issue 14); both are accepted.
+    """
+    ctx, client = public_client(ctx, params["ClientId"])
+    _check_client_secret(client, params.get("ClientSecret"))
+    if not _refresh_allowed(client):
+        raise AwsError("InvalidParameterException", sessions.REFRESH_FLOW_OFF)
+    with ctx.db.transaction(readonly=True) as tx:
+        pool = load_pool(tx, ctx, client.pool_id)
+
+    def check(user: StoredUser) -> None:
+        return None  # the client secret was checked above, as the member itself
+
+    result = sessions.renew(
+        ctx, pool, client, params["RefreshToken"], check, rotate=rotates(client.settings)
+    )
+    return {"AuthenticationResult": result}
+
+
+OPERATIONS: dict[str, Handler] = {
+    "GetTokensFromRefreshToken": get_tokens_from_refresh_token,
+}

@@ -2,22 +2,29 @@
 access token for the token-authorised user operations, and revocation (RevokeToken,
 GlobalSignOut, AdminUserGlobalSignOut).
 
-Every sign-in is one row of `cognito_refresh_tokens`: its refresh token (stored hashed)
-and the `origin_jti` its ID and access tokens carry, so revoking the row revokes them all.
+Every sign-in is one row of `cognito_refresh_tokens` (a "token session" of
+ListUserSessions): its refresh token (stored hashed) and the `origin_jti` its ID and access
+tokens carry, so revoking the row revokes them all. Refresh-token rotation replaces the
+row's token and keeps the tokens it replaced in the row's ``data`` (``rotated``), each
+usable until its grace period ends; a refresh token carries its sign-in's `origin_jti`, so
+a rotated-out token still finds its row.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import hashlib
 import json
 import secrets
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from poolmail.cognito import groups
-from poolmail.cognito.clients import ClientRecord, find_client
+from poolmail.cognito.clients import ClientRecord, find_client, grace_period, rotates
 from poolmail.cognito.signin import tokens
 from poolmail.cognito.user_pools import StoredPool, load_pool, not_found
 from poolmail.cognito.users import (
@@ -41,6 +48,16 @@ ACCESS_INVALID = "Invalid Access Token"
 REFRESH_REVOKED = "Refresh Token has been revoked"
 REFRESH_INVALID = "Invalid Refresh Token"
 REFRESH_EXPIRED = "Refresh Token has expired"
+# Not found: AWS's text for RefreshTokenReuseException ("your application requests token
+# refresh with a refresh token that has been invalidated by refresh-token rotation" [model]).
+# Choice: a sentence in the style of the texts above.
+REFRESH_REUSED = "Refresh Token has already been used"
+# The flow-not-enabled text of InitiateAuth (auth.py), for REFRESH_TOKEN_AUTH on a client
+# that may not refresh that way.
+REFRESH_FLOW_OFF = "REFRESH_TOKEN_AUTH flow not enabled for this client"
+# Choice: how many rotated-out tokens a sign-in remembers to answer their reuse with
+# RefreshTokenReuseException; an older one is just an invalid token.
+_REMEMBERED_ROTATIONS = 100
 
 _SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 # Member -> (TokenValidityUnits key, default unit, default value): an hour for access and
@@ -66,10 +83,24 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_refresh_token() -> str:
-    parts = [secrets.token_bytes(size) for size in (256, 12, 512, 16)]
+def _new_refresh_token(origin_jti: str) -> str:
+    # The first part (a JWE's encrypted key) opens with the sign-in's origin_jti, so that a
+    # token rotation replaced still leads to its sign-in; the rest is random.
+    key = uuid.UUID(origin_jti).bytes + secrets.token_bytes(240)
+    parts = [key, *(secrets.token_bytes(size) for size in (12, 512, 16))]
     encoded = [base64.urlsafe_b64encode(part).rstrip(b"=").decode() for part in parts]
     return ".".join([_JWE_HEADER.rstrip(b"=").decode(), *encoded])
+
+
+def _origin_of(token: str) -> str | None:
+    parts = token.split(".")
+    if len(parts) != 5:
+        return None
+    try:
+        key = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return str(uuid.UUID(bytes=key[:16])) if len(key) >= 16 else None
 
 
 def _claim_value(name: str, value: str) -> Any:
@@ -165,7 +196,7 @@ def sign_in(
     it as the `device_key` claim)."""
     now = ctx.clock.now().timestamp()
     session = SignIn(tokens.new_jti(), int(now), device_key)
-    refresh = _new_refresh_token()
+    refresh = _new_refresh_token(session.origin_jti)
     keys = tokens.pool_keys(ctx.db, client.pool_id, now)
     with ctx.db.transaction() as tx:
         tx.execute(
@@ -199,31 +230,176 @@ def refresh(
     ctx: RequestContext, pool: StoredPool, client: ClientRecord, token: str, secret_hash: str | None
 ) -> dict[str, Any]:
     """REFRESH_TOKEN_AUTH: new ID and access tokens of the same sign-in, no new refresh
-    token (Cognito without refresh-token rotation), with the user's current groups and
-    attributes."""
-    keys = tokens.pool_keys(ctx.db, client.pool_id, ctx.clock.now().timestamp())
-    with ctx.db.transaction(readonly=True) as tx:
-        row = tx.fetchone(
-            "SELECT origin_jti, client_id, sub, expires_at, revoked_at, data "
-            "FROM cognito_refresh_tokens WHERE token_hash = ?",
-            (_hash(token),),
-        )
-        if row is None or row[1] != client.id:
-            raise AwsError("NotAuthorizedException", REFRESH_INVALID)
-        if row[4] is not None:
-            raise AwsError("NotAuthorizedException", REFRESH_REVOKED)
-        if float(row[3]) <= ctx.clock.now().timestamp():
-            raise AwsError("NotAuthorizedException", REFRESH_EXPIRED)
-        data = json.loads(row[5])
-        user = find_user(tx, pool, str(data["username"]))
-        if user is None or user.sub != row[2]:
-            raise AwsError("NotAuthorizedException", REFRESH_REVOKED)
+    token, with the user's current groups and attributes."""
+    # "You can't authenticate with REFRESH_TOKEN_AUTH in app clients with refresh token
+    # rotation enabled." (cognito amazon-cognito-user-pools-using-the-refresh-token.html)
+    # Choice: refused as the flow is when the client does not enable it.
+    if rotates(client.settings):
+        raise AwsError("InvalidParameterException", REFRESH_FLOW_OFF)
+
+    def check(user: StoredUser) -> None:
         # The secret hash of a refresh is over the user's own username, not an alias.
         check_secret_hash(client, user.username, secret_hash)
+
+    return renew(ctx, pool, client, token, check, rotate=False)
+
+
+@dataclass(slots=True)
+class Session:
+    """One sign-in's row of `cognito_refresh_tokens`."""
+
+    token_hash: str
+    origin_jti: str
+    client_id: str
+    sub: str
+    created_at: float
+    expires_at: float
+    revoked_at: float | None
+    data: dict[str, Any]
+
+
+_SESSION_COLUMNS = (
+    "token_hash, origin_jti, client_id, sub, created_at, expires_at, revoked_at, data"
+)
+# How a presented refresh token stands in its sign-in.
+CURRENT, GRACE, SPENT = "current", "grace", "spent"
+
+
+def _session_of(row: tuple[Any, ...]) -> Session:
+    return Session(
+        str(row[0]),
+        str(row[1]),
+        str(row[2]),
+        str(row[3]),
+        float(row[4]),
+        float(row[5]),
+        None if row[6] is None else float(row[6]),
+        json.loads(row[7]),
+    )
+
+
+def _find(tx: Transaction, token: str, now: float) -> tuple[Session, str] | None:
+    """The sign-in of a refresh token, and whether the token is its current one, one
+    rotation replaced that is still in its grace period, or one whose grace is over."""
+    digest = _hash(token)
+    row = tx.fetchone(
+        f"SELECT {_SESSION_COLUMNS} FROM cognito_refresh_tokens WHERE token_hash = ?", (digest,)
+    )
+    if row is not None:
+        return _session_of(row), CURRENT
+    origin = _origin_of(token)
+    if origin is None:
+        return None
+    row = tx.fetchone(
+        f"SELECT {_SESSION_COLUMNS} FROM cognito_refresh_tokens WHERE origin_jti = ?", (origin,)
+    )
+    if row is None:
+        return None
+    session = _session_of(row)
+    for entry in session.data.get("rotated") or []:
+        if secrets.compare_digest(str(entry["hash"]), digest):
+            return session, GRACE if float(entry["until"]) > now else SPENT
+    return None
+
+
+def _usable(found: tuple[Session, str] | None, client: ClientRecord, now: float) -> Session:
+    if found is None or found[0].client_id != client.id:
+        raise AwsError("NotAuthorizedException", REFRESH_INVALID)
+    session, standing = found
+    if session.revoked_at is not None:
+        raise AwsError("NotAuthorizedException", REFRESH_REVOKED)
+    if session.expires_at <= now:
+        raise AwsError("NotAuthorizedException", REFRESH_EXPIRED)
+    if standing == SPENT:
+        raise AwsError("RefreshTokenReuseException", REFRESH_REUSED)
+    return session
+
+
+def _session_lock(origin_jti: str) -> str:
+    # One refresh of a sign-in at a time, across replicas: two requests with the same
+    # token must not both rotate it past its grace period.
+    return f"poolmail:cognito-session:{origin_jti}"
+
+
+def renew(
+    ctx: RequestContext,
+    pool: StoredPool,
+    client: ClientRecord,
+    token: str,
+    check: Callable[[StoredUser], None],
+    *,
+    rotate: bool,
+) -> dict[str, Any]:
+    """New ID and access tokens of the sign-in ``token`` belongs to; with ``rotate``, a new
+    refresh token too, the presented one usable for the client's grace period more.
+
+    ``check`` sees the token's user before anything is issued (a secret hash, say). A
+    rotated refresh token ends when the sign-in's first one would have: rotation does not
+    extend the session (re:Post "Rotated Refresh Token Validity", AWS's accepted answer).
+    """
+    now = ctx.clock.now().timestamp()
+    keys = tokens.pool_keys(ctx.db, client.pool_id, now)
+    with ctx.db.transaction(readonly=True) as tx:
+        session = _usable(_find(tx, token, now), client, now)
+    with ctx.db.transaction(lock=_session_lock(session.origin_jti)) as tx:
+        # Again under the lock: a concurrent refresh may have rotated the token meanwhile.
+        session = _usable(_find(tx, token, now), client, now)
+        data = session.data
+        user = find_user(tx, pool, str(data["username"]))
+        if user is None or user.sub != session.sub:
+            raise AwsError("NotAuthorizedException", REFRESH_REVOKED)
+        check(user)
         if not user.enabled:
             raise AwsError("NotAuthorizedException", "User is disabled.")
-        sign_in = SignIn(str(row[0]), int(data["auth_time"]), data.get("device_key"))
-        return _mint(ctx, tx, keys, client, user, sign_in)
+        # ListUserSessions' LastActiveDate: "the most recent token refresh or rotation".
+        data["last_active"] = now
+        new_token = _new_refresh_token(session.origin_jti) if rotate else None
+        new_hash = session.token_hash
+        if new_token is not None:
+            new_hash = _hash(new_token)
+            rotated = [*(data.get("rotated") or [])]
+            rotated.append({"hash": session.token_hash, "until": now + grace_period(client)})
+            data["rotated"] = rotated[-_REMEMBERED_ROTATIONS:]
+        tx.execute(
+            "UPDATE cognito_refresh_tokens SET token_hash = ?, data = ? WHERE origin_jti = ?",
+            (new_hash, json.dumps(data), session.origin_jti),
+        )
+    sign_in = SignIn(session.origin_jti, int(data["auth_time"]), data.get("device_key"))
+    with ctx.db.transaction(readonly=True) as tx:
+        result = _mint(ctx, tx, keys, client, user, sign_in)
+    if new_token is not None:
+        result["RefreshToken"] = new_token
+    return result
+
+
+# ---- sessions of a user -----------------------------------------------------------------
+
+
+def session_id_of(origin_jti: str) -> str:
+    """The SessionId of a sign-in: `tkn` and 25 lowercase letters and digits [model]."""
+    digest = base64.b32encode(hashlib.sha256(origin_jti.encode()).digest()).decode().lower()
+    return "tkn" + digest[:25]
+
+
+def active_sessions(tx: Transaction, pool_id: str, sub: str, now: float) -> list[Session]:
+    """A user's sign-ins that are neither revoked nor expired, newest first."""
+    rows = tx.fetchall(
+        f"SELECT {_SESSION_COLUMNS} FROM cognito_refresh_tokens "
+        "WHERE pool_id = ? AND sub = ? AND revoked_at IS NULL AND expires_at > ? "
+        "ORDER BY created_at DESC, origin_jti",
+        (pool_id, sub, now),
+    )
+    return [_session_of(row) for row in rows]
+
+
+def revoke_session(tx: Transaction, origin_jti: str, now: float) -> None:
+    """Revoke a sign-in: its refresh token, and the access and ID tokens that carry its
+    origin_jti."""
+    tx.execute(
+        "UPDATE cognito_refresh_tokens SET revoked_at = ? "
+        "WHERE origin_jti = ? AND revoked_at IS NULL",
+        (now, origin_jti),
+    )
 
 
 # ---- access tokens ----------------------------------------------------------------------
@@ -341,12 +517,12 @@ def revoke_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     token = params["Token"]
     if token.count(".") == 2:
         raise AwsError("UnsupportedTokenTypeException", "Only refresh tokens can be revoked.")
+    now = ctx.clock.now().timestamp()
     with ctx.db.transaction() as tx:
-        tx.execute(
-            "UPDATE cognito_refresh_tokens SET revoked_at = ? "
-            "WHERE token_hash = ? AND client_id = ? AND revoked_at IS NULL",
-            (ctx.clock.now().timestamp(), _hash(token), client.id),
-        )
+        # A token rotation replaced still revokes its sign-in while it would still refresh.
+        found = _find(tx, token, now)
+        if found is not None and found[0].client_id == client.id and found[1] != SPENT:
+            revoke_session(tx, found[0].origin_jti, now)
     return {}
 
 
