@@ -15,12 +15,14 @@ from poolmail.cognito import (
     self_service,
     signup,
     user_pools,
+    user_removal,
     users,
 )
 from poolmail.cognito.mfa import config as mfa_config
 from poolmail.cognito.mfa import preferences, totp
 from poolmail.cognito.signin import (
     auth,
+    auth_factors,
     device_operations,
     passkeys,
     refresh,
@@ -34,6 +36,7 @@ _MODULES = (
     clients,
     domains,
     users,
+    user_removal,
     filters,
     signup,
     passwords,
@@ -49,6 +52,7 @@ _MODULES = (
     preferences,
     device_operations,
     passkeys,
+    auth_factors,
 )
 
 OPERATIONS: dict[str, Handler] = {

@@ -16,9 +16,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito import codes, messages
+from poolmail.cognito import codes, messages, sms_config, sms_messages
 from poolmail.cognito.clients import ClientRecord, client_not_found, find_client
 from poolmail.cognito.delivery import deliver
+from poolmail.cognito.masking import email_delivery, phone_delivery
+from poolmail.cognito.mfa.state import user_mfa_members
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
@@ -256,6 +258,8 @@ def user_type(user: StoredUser, names: list[str] | None = None) -> dict[str, Any
         "UserLastModifiedDate": user.modified,
         "Enabled": user.enabled,
         "UserStatus": user.status,
+        # UserType carries the legacy SMS-only MFAOptions, not the factor list [model].
+        **{k: v for k, v in user_mfa_members(user).items() if k == "MFAOptions"},
     }
 
 
@@ -298,16 +302,7 @@ def admin_get_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
         user = require_user(tx, load_pool(tx, ctx, params["UserPoolId"]), params["Username"])
     shaped = user_type(user)
     shaped["UserAttributes"] = shaped.pop("Attributes")
-    return shaped
-
-
-def admin_delete_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    pool_id = params["UserPoolId"]
-    with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
-        user = require_user(tx, load_pool(tx, ctx, pool_id), params["Username"])
-        tx.execute("DELETE FROM users WHERE pool_id = ? AND username = ?", (pool_id, user.username))
-        codes.forget_user(tx, pool_id, user.username)
-    return {}
+    return {**shaped, **user_mfa_members(user)}
 
 
 def _set_enabled(ctx: RequestContext, params: dict[str, Any], enabled: bool) -> dict[str, Any]:
@@ -351,55 +346,64 @@ def admin_update_user_attributes(ctx: RequestContext, params: dict[str, Any]) ->
 
 def update_attributes(
     ctx: RequestContext, pool_id: str, username: str, given: list[dict[str, Any]]
-) -> str | None:
-    """Set attributes; a new email of a pool that auto-verifies email gets a code. Returns
-    the address the code went to, if one did (UpdateUserAttributes reports it).
+) -> list[dict[str, Any]]:
+    """Set attributes; a new email or phone number the pool auto-verifies gets a code, by
+    mail or by SMS. Returns the CodeDeliveryDetails of the codes sent
+    (UpdateUserAttributes reports them).
 
     A changed email or phone number is unverified unless the request sets its `_verified`
     attribute itself. With `UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate`
-    naming email, the old address stays in place and the new one waits in `data.pending`
+    naming it, the old value stays in place and the new one waits in `data.pending`
     until it is verified, as AWS documents for that setting. The change is stored before
-    the mail goes out, so a refused delivery leaves it in place.
+    the code goes out, so a refused delivery leaves it in place.
     """
     now = ctx.clock.now().timestamp()
+    sent: list[tuple[str, str, str]] = []  # (attribute, new value, code)
     with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
         pool = load_pool(tx, ctx, pool_id)
         user = require_user(tx, pool, username)
         changes = check_attributes(pool, given, updating=True)
-        for name in VERIFIABLE:
-            changed = name in changes and changes[name] != user.attributes.get(name)
-            if changed and f"{name}_verified" not in changes:
-                changes[f"{name}_verified"] = "false"
-        new_email = changes.get("email")
-        send_code = (
-            new_email is not None
-            and new_email != user.attributes.get("email")
-            and "email" in (pool.settings.get("AutoVerifiedAttributes") or [])
-            and changes.get("email_verified") != "true"
-        )
+        auto = pool.settings.get("AutoVerifiedAttributes") or []
         held = (pool.settings.get("UserAttributeUpdateSettings") or {}).get(
             "AttributesRequireVerificationBeforeUpdate"
-        )
-        if send_code and "email" in (held or []):
-            user.data.setdefault("pending", {})["email"] = changes.pop("email")
-            changes.pop("email_verified", None)
+        ) or []
+        to_verify: dict[str, str] = {}
+        for name in VERIFIABLE:
+            value = changes.get(name)
+            if value is None or value == user.attributes.get(name):
+                continue
+            if f"{name}_verified" not in changes:
+                changes[f"{name}_verified"] = "false"
+            if name in auto and changes[f"{name}_verified"] != "true":
+                to_verify[name] = value
+                if name in held:
+                    user.data.setdefault("pending", {})[name] = changes.pop(name)
+                    changes.pop(f"{name}_verified", None)
         user.attributes.update(changes)
         claim_aliases(tx, pool, user, now, force=False)
         save_user(tx, pool, user, now)
-        if send_code and new_email is not None:
-            data = {"email": new_email}
-            code = codes.issue(tx, ctx, pool_id, user.username, codes.VERIFY_EMAIL, data)
-    if send_code and new_email is not None:
-        kind = "cognito-attribute-verification"
-        email = messages.code_email(pool.settings, new_email, kind, pool_id, user.username, code)
-        deliver(ctx, pool.settings, email)
-        return new_email
-    return None
+        for name, value in to_verify.items():
+            purpose = codes.VERIFY_EMAIL if name == "email" else codes.VERIFY_PHONE
+            code = codes.issue(tx, ctx, pool_id, user.username, purpose, {name: value})
+            sent.append((name, value, code))
+    if any(name == "phone_number" for name, _, _ in sent):
+        # A pool that cannot text refuses before any message goes out.
+        sms_config.sender(pool.settings, ctx.region)
+    kind = "cognito-attribute-verification"
+    deliveries: list[dict[str, Any]] = []
+    for name, value, code in sent:
+        if name == "phone_number":
+            sms_messages.text_code(ctx, pool.settings, value, kind, pool_id, user.username, code)
+            deliveries.append(phone_delivery(value))
+        else:
+            email = messages.code_email(pool.settings, value, kind, pool_id, user.username, code)
+            deliver(ctx, pool.settings, email)
+            deliveries.append(email_delivery(value))
+    return deliveries
 
 
 OPERATIONS: dict[str, Handler] = {
     "AdminGetUser": admin_get_user,
-    "AdminDeleteUser": admin_delete_user,
     "AdminDisableUser": admin_disable_user,
     "AdminEnableUser": admin_enable_user,
     "AdminDeleteUserAttributes": admin_delete_user_attributes,

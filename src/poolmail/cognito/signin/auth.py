@@ -169,8 +169,14 @@ def proceed(
         step = mfa_challenges.mfa_step(ctx, pool, client, user, progress)
         if step is not None:
             return step
-    result = sessions.sign_in(ctx, client, user, progress.device_key)
+        # MFA is settled (none needed): a remembered device that waited for it comes now.
+        progress.mfa_done = True
+        step = devices.device_step(ctx, pool, client, user, progress)
+        if step is not None:
+            return step
+    # First: a new device's key goes into progress, and so into the access token.
     new_device = devices.new_device_metadata(ctx, pool, client, user, progress)
+    result = sessions.sign_in(ctx, client, user, progress.device_key)
     if new_device is not None:
         result["NewDeviceMetadata"] = new_device
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
