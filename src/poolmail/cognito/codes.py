@@ -22,7 +22,8 @@ DAY = 24 * HOUR
 SIGN_UP = "sign-up"
 FORGOT_PASSWORD = "forgot-password"
 VERIFY_EMAIL = "verify-email"
-VALIDITY = {SIGN_UP: DAY, FORGOT_PASSWORD: HOUR, VERIFY_EMAIL: DAY}
+VERIFY_PHONE = "verify-phone"
+VALIDITY = {SIGN_UP: DAY, FORGOT_PASSWORD: HOUR, VERIFY_EMAIL: DAY, VERIFY_PHONE: DAY}
 
 # Per-user attempts per rolling hour (limits.md, AWS_FACTS §5): ResendConfirmationCode 5,
 # ConfirmSignUp 15; ConfirmForgotPassword is documented as "5-20", poolmail takes 10.

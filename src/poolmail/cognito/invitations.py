@@ -1,10 +1,10 @@
-"""AdminCreateUser: a user with a temporary password, invited by mail (or not)."""
+"""AdminCreateUser: a user with a temporary password, invited by mail, by SMS, or not."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import messages
+from poolmail.cognito import messages, sign_in_policy, sms_config, sms_messages
 from poolmail.cognito.delivery import CognitoEmail, deliver
 from poolmail.cognito.passwords import (
     ADMIN_PREFIX,
@@ -13,9 +13,10 @@ from poolmail.cognito.passwords import (
     set_password,
     temporary_password,
 )
-from poolmail.cognito.signup import claim_username
+from poolmail.cognito.signup import check_required, claim_username
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
+    CONFIRMED,
     FORCE_CHANGE_PASSWORD,
     StoredUser,
     check_attributes,
@@ -29,6 +30,7 @@ from poolmail.cognito.users import (
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
+from poolmail.sms.outbox import Sms
 
 USER_EXISTS = "User account already exists"
 
@@ -57,11 +59,16 @@ def _mediums(params: dict[str, Any], user: StoredUser) -> list[str]:
     return list(given)
 
 
-def _password(pool: StoredPool, params: dict[str, Any]) -> str:
+def _password(pool: StoredPool, params: dict[str, Any], *, new_user: bool) -> str:
+    """The temporary password; empty for a new user who gets none: "If you don't specify a
+    value, Amazon Cognito generates one for you unless you have passwordless options active
+    for your user pool." [model AdminCreateUser TemporaryPassword]"""
     given = params.get("TemporaryPassword")
     if given:
         check_password(policy_of(pool), given, ADMIN_PREFIX)
         return str(given)
+    if new_user and sign_in_policy.passwordless_active(pool.settings):
+        return ""
     return temporary_password(policy_of(pool))
 
 
@@ -86,7 +93,7 @@ def admin_create_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
         pool = load_pool(tx, ctx, pool_id)
         attributes = check_attributes(pool, params.get("UserAttributes") or [])
-        password = _password(pool, params)
+        password = _password(pool, params, new_user=action != "RESEND")
         if action == "RESEND":
             user = require_user(tx, pool, params["Username"])
             _check_resend(user)
@@ -98,11 +105,25 @@ def admin_create_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
             user = StoredUser(pool_id, username, sub, FORCE_CHANGE_PASSWORD, True, now, now)
             user.attributes = attributes
             mediums = _mediums(params, user)
-            set_password(user, pool, password, now, temporary=True)
+            if password:
+                set_password(user, pool, password, now, temporary=True)
+            else:
+                # Choice, AWS's status not found: with no password there is nothing to
+                # change, and NEW_PASSWORD_REQUIRED comes "only for users who have temporary
+                # passwords. When you create passwordless users, you must provide values for
+                # all required attributes." [model ChallengeNameType]; CONFIRMED, then.
+                check_required(pool, attributes)
+                user.status = CONFIRMED
             claim_aliases(tx, pool, user, now, force=bool(params.get("ForceAliasCreation")))
             if not insert_user(tx, pool, user):
                 raise AwsError("UsernameExistsException", USER_EXISTS)
-    if action != "SUPPRESS" and "EMAIL" in mediums:
+    sending = action != "SUPPRESS"
+    texting = sending and "SMS" in mediums
+    if texting:
+        # A pool without SmsConfiguration refuses before any message goes out, the user
+        # stored all the same (sms_config.sender).
+        sms_config.sender(pool.settings, ctx.region)
+    if sending and "EMAIL" in mediums:
         # `{username}` shows the name the administrator gave, which is what the user signs
         # in with even where the stored username is a UUID (UsernameAttributes pools).
         message = messages.invitation_message(pool.settings, params["Username"], password)
@@ -114,10 +135,15 @@ def admin_create_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
                 "cognito-invitation",
                 pool_id,
                 user.username,
-                code=password,
+                code=password or None,
             )
             deliver(ctx, pool.settings, email)
-    # poolmail sends no SMS: an SMS invitation is accepted and not delivered anywhere.
+    if texting:
+        text = sms_messages.invitation_text(pool.settings, params["Username"], password)
+        if text is not None:
+            number = user.attributes["phone_number"]
+            sms = Sms(number, text, "cognito-invitation", pool_id, user.username, password or None)
+            sms_messages.send_text(ctx, pool.settings, sms)
     return {"User": user_type(user)}
 
 

@@ -10,9 +10,8 @@ import secrets
 import string
 from typing import Any
 
-from poolmail.cognito import codes, messages
-from poolmail.cognito.delivery import deliver
-from poolmail.cognito.masking import email_delivery, simulated_delivery
+from poolmail.cognito import codes, recovery
+from poolmail.cognito.masking import simulated_delivery
 from poolmail.cognito.signin import srp
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
@@ -178,16 +177,6 @@ def set_password(
         user.status = CONFIRMED
 
 
-def _send_reset_code(
-    ctx: RequestContext, pool: StoredPool, user: StoredUser, code: str, kind: str
-) -> None:
-    # Forgot-password mail uses the verification template, code style even in link-style
-    # pools: the user types the code into ConfirmForgotPassword.
-    address = user.attributes["email"]
-    email = messages.code_email(pool.settings, address, kind, pool.id, user.username, code)
-    deliver(ctx, pool.settings, email)
-
-
 def forgot_password(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     ctx, client = public_client(ctx, params["ClientId"])
     check_secret_hash(client, params["Username"], params.get("SecretHash"))
@@ -197,7 +186,8 @@ def forgot_password(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         user = find_user(tx, pool, params["Username"])
     # AWS with PreventUserExistenceErrors=ENABLED: a missing or disabled user, or one
     # without a verified address, gets a simulated answer (cognito-user-pool-managing-errors).
-    if user is None or not user.enabled or not user.email_verified():
+    attribute = None if user is None else recovery.recovery_attribute(pool, user)
+    if user is None or not user.enabled or attribute is None:
         if hidden:
             return {"CodeDeliveryDetails": simulated_delivery(params["Username"])}
         if user is None:
@@ -210,8 +200,9 @@ def forgot_password(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     codes.count_attempt(ctx, pool.id, user.username, "forgot-password")
     with ctx.db.transaction() as tx:
         code = codes.issue(tx, ctx, pool.id, user.username, codes.FORGOT_PASSWORD)
-    _send_reset_code(ctx, pool, user, code, "cognito-forgot-password")
-    return {"CodeDeliveryDetails": email_delivery(user.attributes["email"])}
+    kind = "cognito-forgot-password"
+    details = recovery.send_reset_code(ctx, pool, user, attribute, code, kind)
+    return {"CodeDeliveryDetails": details}
 
 
 def confirm_forgot_password(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -243,10 +234,9 @@ def confirm_forgot_password(ctx: RequestContext, params: dict[str, Any]) -> dict
 
 
 def admin_reset_user_password(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """RESET_REQUIRED, and a code to the verified email when the pool verifies email.
-
-    AWS (API_AdminResetUserPassword): the message goes out only "if email verification is
-    selected and a verified email exists for the user"; otherwise the status changes alone.
+    """RESET_REQUIRED, and a code to the user's verified email or phone number when the
+    pool verifies that attribute (recovery.recovery_attribute); otherwise the status
+    changes alone, as API_AdminResetUserPassword describes.
     """
     pool_id = params["UserPoolId"]
     now = ctx.clock.now().timestamp()
@@ -258,11 +248,12 @@ def admin_reset_user_password(ctx: RequestContext, params: dict[str, Any]) -> di
             raise AwsError("NotAuthorizedException", CANNOT_RESET)
         user.status = RESET_REQUIRED
         save_user(tx, pool, user, now)
-        auto_verify = "email" in (pool.settings.get("AutoVerifiedAttributes") or [])
-        if auto_verify and user.email_verified():
+        attribute = recovery.recovery_attribute(pool, user, auto_verified_only=True)
+        if attribute is not None:
             code = codes.issue(tx, ctx, pool_id, user.username, codes.FORGOT_PASSWORD)
-    if code is not None:
-        _send_reset_code(ctx, pool, user, code, "cognito-admin-reset-password")
+    if code is not None and attribute is not None:
+        kind = "cognito-admin-reset-password"
+        recovery.send_reset_code(ctx, pool, user, attribute, code, kind)
     return {}
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import codes, groups, messages
+from poolmail.cognito import codes, messages, sms_messages
 from poolmail.cognito.clients import find_client
 from poolmail.cognito.delivery import deliver
 from poolmail.cognito.masking import email_delivery, phone_delivery
+from poolmail.cognito.mfa.state import user_mfa_members
 from poolmail.cognito.passwords import (
     RESET_PREFIX,
     check_password,
@@ -19,6 +20,7 @@ from poolmail.cognito.passwords import (
     set_password,
 )
 from poolmail.cognito.signin import sessions
+from poolmail.cognito.signin.auth_factors import has_password
 from poolmail.cognito.users import (
     admin_delete_user_attributes,
     attribute_list,
@@ -39,7 +41,11 @@ INCORRECT = "Incorrect username or password."
 
 def get_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     caller = sessions.authorize(ctx, params["AccessToken"])
-    return {"Username": caller.user.username, "UserAttributes": attribute_list(caller.user)}
+    return {
+        "Username": caller.user.username,
+        "UserAttributes": attribute_list(caller.user),
+        **user_mfa_members(caller.user),
+    }
 
 
 def update_user_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -50,8 +56,8 @@ def update_user_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[
     writable = client.settings.get("WriteAttributes") if client is not None else None
     if writable and any(entry["Name"] not in writable for entry in given):
         raise AwsError("NotAuthorizedException", UNAUTHORIZED_WRITE)
-    address = update_attributes(caller.ctx, caller.pool.id, caller.user.username, given)
-    return {"CodeDeliveryDetailsList": [email_delivery(address)] if address else []}
+    sent = update_attributes(caller.ctx, caller.pool.id, caller.user.username, given)
+    return {"CodeDeliveryDetailsList": sent}
 
 
 def delete_user_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -64,59 +70,61 @@ def delete_user_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[
     return admin_delete_user_attributes(caller.ctx, admin_params)
 
 
-def _email_to_verify(data: dict[str, Any], attributes: dict[str, str]) -> str | None:
-    # An email held back until verified (AttributesRequireVerificationBeforeUpdate) is the
+# The code purpose of each attribute a user verifies.
+_PURPOSES = {"email": codes.VERIFY_EMAIL, "phone_number": codes.VERIFY_PHONE}
+
+
+def _value_to_verify(name: str, data: dict[str, Any], attributes: dict[str, str]) -> str | None:
+    # A value held back until verified (AttributesRequireVerificationBeforeUpdate) is the
     # one a new code is for; otherwise the current one.
-    pending: str | None = (data.get("pending") or {}).get("email")
-    return pending or attributes.get("email")
+    pending: str | None = (data.get("pending") or {}).get(name)
+    return pending or attributes.get(name)
 
 
 def get_user_attribute_verification_code(
     ctx: RequestContext, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """A fresh code for the email (or a note that an SMS went out, which poolmail does
-    not deliver: the phone number's code reaches nobody)."""
+    """A fresh code for the email (by mail) or the phone number (by SMS)."""
     caller = sessions.authorize(ctx, params["AccessToken"])
     user, pool = caller.user, caller.pool
     name = params["AttributeName"]
-    if name == "phone_number" and user.attributes.get("phone_number"):
-        return {"CodeDeliveryDetails": phone_delivery(user.attributes["phone_number"])}
-    address = _email_to_verify(user.data, user.attributes) if name == "email" else None
-    if address is None:
+    value = _value_to_verify(name, user.data, user.attributes) if name in _PURPOSES else None
+    if value is None:
         # Not found: AWS's text for an attribute that cannot be verified or is not set.
         raise AwsError("InvalidParameterException", f"There is no {name} to verify.")
     with caller.ctx.db.transaction() as tx:
-        data = {"email": address}
-        code = codes.issue(tx, caller.ctx, pool.id, user.username, codes.VERIFY_EMAIL, data)
+        code = codes.issue(tx, caller.ctx, pool.id, user.username, _PURPOSES[name], {name: value})
     kind = "cognito-attribute-verification"
-    email = messages.code_email(pool.settings, address, kind, pool.id, user.username, code)
+    if name == "phone_number":
+        sms_messages.text_code(caller.ctx, pool.settings, value, kind, pool.id, user.username, code)
+        return {"CodeDeliveryDetails": phone_delivery(value)}
+    email = messages.code_email(pool.settings, value, kind, pool.id, user.username, code)
     deliver(caller.ctx, pool.settings, email)
-    return {"CodeDeliveryDetails": email_delivery(address)}
+    return {"CodeDeliveryDetails": email_delivery(value)}
 
 
 def verify_user_attribute(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """The code of the last verification mail marks its address verified; an address held
-    back until verified takes its place now."""
+    """The code of the last verification mail or SMS marks its address or number
+    verified; a value held back until verified takes its place now."""
     caller = sessions.authorize(ctx, params["AccessToken"])
     pool = caller.pool
     name = params["AttributeName"]
     now = ctx.clock.now().timestamp()
     with caller.ctx.db.transaction(lock=users_lock(pool.id)) as tx:
         user = require_user(tx, pool, caller.user.username)
-        if name != "email":
-            # Only email codes are ever mailed (poolmail sends no SMS).
+        purpose = _PURPOSES.get(name)
+        if purpose is None:
+            # No code is ever sent for another attribute.
             raise AwsError("ExpiredCodeException", codes.CODE_EXPIRED)
-        stored = codes.check(
-            tx, caller.ctx, pool.id, user.username, codes.VERIFY_EMAIL, params["Code"]
-        )
-        address = stored.get("email")
+        stored = codes.check(tx, caller.ctx, pool.id, user.username, purpose, params["Code"])
+        value = stored.get(name)
         pending = user.data.get("pending") or {}
-        if address is not None and pending.get("email") == address:
-            user.attributes["email"] = pending.pop("email")
-        if address is not None and user.attributes.get("email") == address:
-            user.attributes["email_verified"] = "true"
+        if value is not None and pending.get(name) == value:
+            user.attributes[name] = pending.pop(name)
+        if value is not None and user.attributes.get(name) == value:
+            user.attributes[f"{name}_verified"] = "true"
         claim_aliases(tx, pool, user, now, force=False)
-        codes.discard(tx, pool.id, user.username, codes.VERIFY_EMAIL)
+        codes.discard(tx, pool.id, user.username, purpose)
         save_user(tx, pool, user, now)
     return {}
 
@@ -126,23 +134,20 @@ def change_password(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     pool = caller.pool
     with caller.ctx.db.transaction(lock=users_lock(pool.id)) as tx:
         user = require_user(tx, pool, caller.user.username)
-        if not password_matches(user, params["PreviousPassword"]):
+        # PreviousPassword: "Required if the user has a password. If the user has no
+        # password and only signs in with passwordless authentication options, you can omit
+        # this parameter." [model ChangePassword]
+        previous = params.get("PreviousPassword")
+        if has_password(user) and not previous:
+            raise AwsError(
+                "InvalidParameterException", "Missing required parameter PreviousPassword"
+            )
+        if has_password(user) and not password_matches(user, str(previous)):
             raise AwsError("NotAuthorizedException", INCORRECT)
         check_password(policy_of(pool), params["ProposedPassword"], RESET_PREFIX)
         now = ctx.clock.now().timestamp()
         set_password(user, pool, params["ProposedPassword"], now, temporary=False)
         save_user(tx, pool, user, now)
-    return {}
-
-
-def delete_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    caller = sessions.authorize(ctx, params["AccessToken"])
-    pool, user = caller.pool, caller.user
-    with caller.ctx.db.transaction(lock=users_lock(pool.id)) as tx:
-        tx.execute("DELETE FROM users WHERE pool_id = ? AND username = ?", (pool.id, user.username))
-        codes.forget_user(tx, pool.id, user.username)
-        groups.forget_user(tx, pool.id, user.sub)
-        sessions.forget_user(tx, pool.id, user.sub)
     return {}
 
 
@@ -153,5 +158,4 @@ OPERATIONS: dict[str, Handler] = {
     "GetUserAttributeVerificationCode": get_user_attribute_verification_code,
     "VerifyUserAttribute": verify_user_attribute,
     "ChangePassword": change_password,
-    "DeleteUser": delete_user,
 }

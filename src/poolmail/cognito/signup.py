@@ -8,7 +8,7 @@ import re
 import uuid
 from typing import Any
 
-from poolmail.cognito import codes, messages
+from poolmail.cognito import codes, messages, sign_in_policy, sms_messages
 from poolmail.cognito.clients import ClientRecord
 from poolmail.cognito.delivery import (
     DAILY_LIMIT_MESSAGE,
@@ -18,8 +18,9 @@ from poolmail.cognito.delivery import (
     deliver,
     send_by_default,
 )
-from poolmail.cognito.masking import email_delivery, simulated_delivery
+from poolmail.cognito.masking import email_delivery, phone_delivery, simulated_delivery
 from poolmail.cognito.passwords import SIGN_UP_PREFIX, check_password, policy_of, set_password
+from poolmail.cognito.signin import user_auth
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
     CLIENT_USER_NOT_FOUND,
@@ -138,16 +139,43 @@ def _verification_email(
     return messages.code_email(pool.settings, address, kind, pool.id, user.username, code)
 
 
-def _verifies_email(pool: StoredPool, user: StoredUser) -> bool:
-    # poolmail delivers no SMS: a code goes out when the pool auto-verifies email and the
-    # user has an address.
+def _verified_attribute(pool: StoredPool, user: StoredUser) -> str | None:
+    """The attribute a sign-up code verifies: `phone_number` (by SMS) or `email`, or None
+    when the pool auto-verifies neither of the user's.
+
+    AWS: "If a user signs up with both a phone number and an email address, and your user
+    pool settings require verification of both attributes, a verification code is sent
+    via SMS to the phone" (user-pool-settings-email-phone-verification.md).
+    """
     auto = pool.settings.get("AutoVerifiedAttributes") or []
-    return "email" in auto and bool(user.attributes.get("email"))
+    for attribute in ("phone_number", "email"):
+        if attribute in auto and user.attributes.get(attribute):
+            return attribute
+    return None
+
+
+def _send_code(
+    ctx: RequestContext,
+    pool: StoredPool,
+    client_id: str,
+    user: StoredUser,
+    attribute: str,
+    code: str,
+    kind: str,
+) -> dict[str, Any]:
+    """Deliver a sign-up code by SMS or mail; its CodeDeliveryDetails."""
+    if attribute == "phone_number":
+        number = user.attributes["phone_number"]
+        sms_messages.text_code(ctx, pool.settings, number, kind, pool.id, user.username, code)
+        return phone_delivery(number)
+    deliver(ctx, pool.settings, _verification_email(ctx, pool, client_id, user, code, kind))
+    return email_delivery(user.attributes["email"])
 
 
 @local_only
 def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Create an UNCONFIRMED user and mail the verification code (or link).
+    """Create an UNCONFIRMED user and send the verification code: by SMS to a phone
+    number the pool verifies, else by mail (a code or a link).
 
     The user is committed whether the mail goes out or not. AWS (SignUp): on
     LimitExceeded "the user is successfully created and is in an UNCONFIRMED state".
@@ -171,18 +199,29 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             tx, pool, params["Username"], attributes, "User already exists"
         )
         check_required(pool, attributes)
-        check_password(policy_of(pool), params["Password"], SIGN_UP_PREFIX)
+        # "To create a user with no password, omit this parameter or submit a blank value"
+        # [model SignUp Password]: allowed where passwordless sign-in is.
+        password = params.get("Password")
+        if password:
+            check_password(policy_of(pool), password, SIGN_UP_PREFIX)
+        else:
+            sign_in_policy.require_passwordless(pool.settings)
         user = StoredUser(pool.id, username, sub, UNCONFIRMED, True, now, now, attributes)
-        set_password(user, pool, params["Password"], now, temporary=False)
+        if password:
+            set_password(user, pool, password, now, temporary=False)
         user.status = UNCONFIRMED
-        sending = _verifies_email(pool, user)
-        if sending and messages.uses_link(pool.settings):
+        session = user_auth.start_sign_up_session(user)
+        attribute = _verified_attribute(pool, user)
+        by_mail = attribute == "email"
+        if by_mail and messages.uses_link(pool.settings):
             messages.require_domain(tx, pool.id)
         if not insert_user(tx, pool, user):
             raise AwsError("UsernameExistsException", "User already exists")
         email = None
-        if sending:
-            code = codes.issue(tx, ctx, pool.id, username, codes.SIGN_UP, {"attribute": "email"})
+        code = None
+        if attribute is not None:
+            code = codes.issue(tx, ctx, pool.id, username, codes.SIGN_UP, {"attribute": attribute})
+        if by_mail and code is not None:
             email = _verification_email(ctx, pool, client.id, user, code, "cognito-sign-up")
             if by_default_sender(pool.settings):
                 tx.lock(default_sender_lock(ctx.account_id))
@@ -191,18 +230,29 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
                 email = None
     if refused:
         raise AwsError("LimitExceededException", DAILY_LIMIT_MESSAGE)
-    result: dict[str, Any] = {"UserConfirmed": False, "UserSub": sub}
+    result: dict[str, Any] = {"UserConfirmed": False, "UserSub": sub, "Session": session}
     if email is not None:
         deliver(ctx, pool.settings, email)
-    if sending:
+    if attribute == "phone_number" and code is not None:
+        result["CodeDeliveryDetails"] = _send_code(
+            ctx, pool, client.id, user, attribute, code, "cognito-sign-up"
+        )
+    elif by_mail:
         result["CodeDeliveryDetails"] = email_delivery(user.attributes["email"])
     return result
 
 
 def confirm(
-    ctx: RequestContext, client: ClientRecord, name: str, code: str, *, force_alias: bool
-) -> None:
-    """ConfirmSignUp's work, shared with the confirmation link (which carries no secret)."""
+    ctx: RequestContext,
+    client: ClientRecord,
+    name: str,
+    code: str,
+    *,
+    force_alias: bool,
+    session: str | None = None,
+) -> StoredUser:
+    """ConfirmSignUp's work, shared with the confirmation link (which carries no secret);
+    the confirmed user."""
     with ctx.db.transaction() as tx:
         pool = load_pool(tx, ctx, client.pool_id)
         user = find_user(tx, pool, name)
@@ -211,6 +261,7 @@ def confirm(
             # Not found: AWS's answer for a missing user here; a code mismatch tells nothing.
             raise AwsError("CodeMismatchException", codes.CODE_MISMATCH)
         raise AwsError("UserNotFoundException", CLIENT_USER_NOT_FOUND)
+    user_auth.check_sign_up_session(user, session)
     codes.count_attempt(ctx, pool.id, user.username, "confirm-sign-up")
     if not user.enabled:
         raise AwsError("NotAuthorizedException", USER_DISABLED)
@@ -222,12 +273,16 @@ def confirm(
     with ctx.db.transaction(lock=users_lock(pool.id)) as tx:
         stored = codes.check(tx, ctx, pool.id, user.username, codes.SIGN_UP, code)
         current = require_user(tx, pool, user.username)
-        if stored.get("attribute") == "email" and current.attributes.get("email"):
-            current.attributes["email_verified"] = "true"
+        # The code proves the attribute it went to (an address, or by SMS a number).
+        attribute = str(stored.get("attribute", ""))
+        if attribute in ("email", "phone_number") and current.attributes.get(attribute):
+            current.attributes[f"{attribute}_verified"] = "true"
             claim_aliases(tx, pool, current, now, force=force_alias)
         current.status = CONFIRMED
+        user_auth.end_sign_up_session(current)
         codes.discard(tx, pool.id, user.username, codes.SIGN_UP)
         save_user(tx, pool, current, now)
+    return current
 
 
 @local_only
@@ -235,8 +290,11 @@ def confirm_sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     ctx, client = public_client(ctx, params["ClientId"])
     check_secret_hash(client, params["Username"], params.get("SecretHash"))
     force = bool(params.get("ForceAliasCreation", False))
-    confirm(ctx, client, params["Username"], params["ConfirmationCode"], force_alias=force)
-    return {}
+    code, session = params["ConfirmationCode"], params.get("Session")
+    user = confirm(ctx, client, params["Username"], code, force_alias=force, session=session)
+    # A Session to sign in with at once (USER_AUTH), whether or not one came in: Amplify's
+    # auto sign-in reads it from every ConfirmSignUp answer.
+    return {"Session": user_auth.sign_up_session(ctx, client, user)}
 
 
 def resend_confirmation_code(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -255,16 +313,17 @@ def resend_confirmation_code(ctx: RequestContext, params: dict[str, Any]) -> dic
         raise AwsError("NotAuthorizedException", USER_DISABLED)
     if user.status == CONFIRMED:
         raise AwsError("InvalidParameterException", "User is already confirmed.")
-    if not _verifies_email(pool, user):
+    attribute = _verified_attribute(pool, user)
+    if attribute is None:
         raise AwsError("InvalidParameterException", "Auto verification not turned on.")
     codes.count_attempt(ctx, pool.id, user.username, "resend-confirmation-code")
     with ctx.db.transaction() as tx:
-        if messages.uses_link(pool.settings):
+        if attribute == "email" and messages.uses_link(pool.settings):
             messages.require_domain(tx, pool.id)
-        code = codes.issue(tx, ctx, pool.id, user.username, codes.SIGN_UP, {"attribute": "email"})
-    email = _verification_email(ctx, pool, client.id, user, code, "cognito-resend-code")
-    deliver(ctx, pool.settings, email)
-    return {"CodeDeliveryDetails": email_delivery(user.attributes["email"])}
+        data = {"attribute": attribute}
+        code = codes.issue(tx, ctx, pool.id, user.username, codes.SIGN_UP, data)
+    details = _send_code(ctx, pool, client.id, user, attribute, code, "cognito-resend-code")
+    return {"CodeDeliveryDetails": details}
 
 
 def admin_confirm_sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,9 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import email_config, pool_updates
+from poolmail.cognito import email_config, pool_updates, sms_config, tiers
+from poolmail.cognito.mfa.rules import check_pool_mfa
+from poolmail.cognito.sign_in_policy import check_sign_in_policy
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page
@@ -60,7 +62,7 @@ def load_pool(tx: Transaction, ctx: RequestContext, pool_id: str) -> StoredPool:
     return StoredPool(pool_id, str(row[0]), float(row[1]), float(row[2]), json.loads(row[3]))
 
 
-def _save(tx: Transaction, pool: StoredPool) -> None:
+def save_pool(tx: Transaction, pool: StoredPool) -> None:
     tx.execute(
         "UPDATE user_pools SET name = ?, modified_at = ?, data = ? WHERE id = ?",
         (pool.name, pool.modified, json.dumps(pool.settings), pool.id),
@@ -96,9 +98,30 @@ def _checked_email(
     )
 
 
+# The members whose values MFA's rules tie together. Choice: UpdateUserPool checks those
+# rules when it names one of them; an update that names none leaves MFA as it was, even
+# where the omission rule resets SmsConfiguration (AWS's answer to that case: not found).
+_MFA_MEMBERS = (
+    "MfaConfiguration",
+    "SmsConfiguration",
+    "EmailConfiguration",
+    "AccountRecoverySetting",
+    "UserPoolTier",
+)
+
+
 def create_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     now = ctx.clock.now().timestamp()
     settings = pool_updates.settings_for_create(params)
+    sms_config.check(ctx, params.get("SmsConfiguration"))
+    mode = (params.get("UserPoolAddOns") or {}).get("AdvancedSecurityMode")
+    if params.get("UserPoolTier") is None and mode in ("AUDIT", "ENFORCED"):
+        # "your user pool tier must be PLUS and default to PLUS when not specified"
+        # (cognito-sign-in-feature-plans.html).
+        settings["UserPoolTier"] = tiers.PLUS
+    tiers.check_plan(settings)
+    check_pool_mfa(settings)
+    check_sign_in_policy(settings)
     pool = StoredPool(new_pool_id(ctx.region), params["PoolName"], now, now, settings)
     with ctx.db.transaction() as tx:
         if params.get("EmailConfiguration") is not None:
@@ -121,11 +144,16 @@ def update_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     with ctx.db.transaction() as tx:
         pool = load_pool(tx, ctx, params["UserPoolId"])
         pool.settings = pool_updates.settings_for_update(pool.settings, params)
+        sms_config.check(ctx, params.get("SmsConfiguration"))
+        tiers.check_plan(pool.settings)
+        if any(params.get(member) is not None for member in _MFA_MEMBERS):
+            check_pool_mfa(pool.settings)
+        check_sign_in_policy(pool.settings)
         if params.get("EmailConfiguration") is not None:
             _checked_email(tx, ctx, pool.id, pool.settings)
         pool.name = params.get("PoolName") or pool.name
         pool.modified = ctx.clock.now().timestamp()
-        _save(tx, pool)
+        save_pool(tx, pool)
     return {}
 
 
@@ -217,7 +245,7 @@ def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.db.transaction() as tx:
         pool = _tagged_pool(tx, ctx, params["ResourceArn"])
         pool.settings["UserPoolTags"] = {**pool.settings.get("UserPoolTags", {}), **params["Tags"]}
-        _save(tx, pool)
+        save_pool(tx, pool)
     return {}
 
 
@@ -228,7 +256,7 @@ def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
         pool.settings["UserPoolTags"] = {
             key: value for key, value in tags.items() if key not in set(params["TagKeys"])
         }
-        _save(tx, pool)
+        save_pool(tx, pool)
     return {}
 
 

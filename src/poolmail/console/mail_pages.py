@@ -17,6 +17,7 @@ from poolmail.console.scope import scope_of
 from poolmail.mail import queries
 from poolmail.protocol.errors import AwsError
 from poolmail.server.admin import admin_error, services_of
+from poolmail.sms import queries as sms_queries
 
 # How often the mailbox page asks for new rows, in milliseconds.
 POLL_MILLISECONDS = 1500
@@ -112,8 +113,10 @@ async def sending_log_page(request: Request) -> Response:
 
 
 async def newest_code(request: Request) -> Response:
-    """`?pool_id=&username=`: the code, link and kind of the newest Cognito mail the
-    user was sent (404 when none): the one call an end-to-end test needs after SignUp."""
+    """`?pool_id=&username=`: the code, link and kind of the newest Cognito mail or SMS
+    the user was sent, with its `medium` (EMAIL or SMS; 404 when none): the one call an
+    end-to-end test needs after SignUp. ``username`` may also be the address or the
+    phone number the code went to."""
     services = services_of(request)
     pool_id = request.query_params.get("pool_id", "")
     username = request.query_params.get("username", "")
@@ -122,9 +125,22 @@ async def newest_code(request: Request) -> Response:
 
     def read() -> dict[str, Any] | None:
         with services.db.transaction() as tx:
-            return mail_views.newest_code(tx, pool_id, username)
+            mailed = mail_views.newest_code(tx, pool_id, username)
+            texted = sms_queries.newest_code(tx, pool_id, username)
+        if texted is not None and (mailed is None or texted["created_at"] > mailed["created_at"]):
+            return {
+                "code": texted["code"],
+                "link": None,
+                "kind": texted["kind"],
+                "message_id": texted["id"],
+                "recipient": texted["destination"],
+                "timestamp": texted["timestamp"],
+                "created_at": texted["created_at"],
+                "medium": "SMS",
+            }
+        return mailed
 
     found = await run_in_threadpool(read)
     if found is None:
-        return admin_error(404, "NotFound", f"No Cognito mail for {username} in {pool_id}.")
+        return admin_error(404, "NotFound", f"No Cognito mail or SMS for {username} in {pool_id}.")
     return JSONResponse(found)

@@ -133,5 +133,7 @@ def newest_code(tx: Transaction, pool_id: str, username: str) -> dict[str, Any] 
                 "message_id": message["id"],
                 "recipient": message["recipients"][0] if message["recipients"] else None,
                 "timestamp": message["timestamp"],
+                "created_at": message["created_at"],
+                "medium": "EMAIL",
             }
     return None

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -23,8 +24,10 @@ from poolmail.server import (
     mailbox_api,
     oidc_routes,
     ses_admin,
+    sms_api,
 )
 from poolmail.server.background import Job, run_forever
+from poolmail.server.cors import AwsCors
 from poolmail.server.inline import Inline
 from poolmail.server.pipeline import Services, handle_aws
 from poolmail.store import Database
@@ -38,6 +41,7 @@ _ADMIN_MODULES = (
     ses_admin,
     account_admin,
     mailbox_api,
+    sms_api,
     cognito_routes,
     console_routes,
     oidc_routes,
@@ -83,6 +87,7 @@ def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> 
             await asyncio.gather(*tasks, return_exceptions=True)
 
     app = Starlette(
+        middleware=[Middleware(AwsCors)],
         routes=[
             # The AWS APIs' own paths first: Starlette tries routes in order, and trying
             # fifty admin patterns before the catch-all cost as much as a database read.

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from poolmail.console import mail_pages, pool_pages, ses_pages
+from poolmail.console import mail_pages, pool_pages, ses_pages, sms_pages, user_pages
 from poolmail.server.admin import services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import handle_aws
@@ -56,6 +56,7 @@ ROUTES: list[BaseRoute] = [
     ),
     Route("/console/pools", pool_pages.pools_page, methods=["GET"]),
     Route(_POOL, pool_pages.pool_page, methods=["GET"]),
+    Route(_POOL + "/users/{username}", user_pages.user_page, methods=["GET"]),
     Route(_POOL + "/email", pool_pages.email_page, methods=["GET"]),
     Route(_POOL + "/email", pool_pages.save_email, methods=["POST"]),
     Route(_POOL + "/templates", pool_pages.save_templates, methods=["POST"]),
@@ -73,6 +74,8 @@ ROUTES: list[BaseRoute] = [
     Route("/console/mail/rows", mail_pages.mailbox_rows, methods=["GET"]),
     Route("/console/mail/{message_id}", mail_pages.message_page, methods=["GET"]),
     Route("/console/mail/{message_id}/html", mail_pages.message_html, methods=["GET"]),
+    Route("/console/sms", sms_pages.outbox_page, methods=["GET"]),
+    Route("/console/sms/rows", sms_pages.outbox_rows, methods=["GET"]),
     Route("/console/log", mail_pages.sending_log_page, methods=["GET"]),
     Route("/_poolmail/codes", mail_pages.newest_code, methods=["GET"]),
 ]

@@ -1,13 +1,18 @@
 """The SMS outbox: every text message a user pool sends (through SNS on AWS) is stored
-here, as the mailbox stores mail."""
+here, as the mailbox stores mail; the one writer of the `sms_messages` table."""
 
 from __future__ import annotations
 
 import json
-import secrets
+import uuid
 from dataclasses import dataclass
 
 from poolmail.context import RequestContext
+from poolmail.store import Transaction
+
+# Every captured text counts as delivered: poolmail emulates no SNS sandbox, spend limit
+# or carrier, so nothing between Cognito and the phone refuses one.
+DELIVERED = "delivered"
 
 
 @dataclass(slots=True)
@@ -16,34 +21,49 @@ class Sms:
 
     to: str  # E.164
     text: str
-    kind: str  # cognito-mfa, cognito-otp, cognito-sign-up, cognito-forgot-password, ...
+    kind: str  # cognito-mfa, cognito-sign-up, cognito-forgot-password, cognito-invitation, ...
     pool_id: str
     username: str
-    code: str | None = None
+    code: str | None = None  # the code or temporary password the text carries
+    # Where SNS would have published it from: SmsConfiguration's SnsRegion (or the End
+    # User Messaging region) and the IAM role Cognito would have assumed.
+    sns_region: str | None = None
+    caller_arn: str | None = None
 
 
-def send(ctx: RequestContext, sms: Sms) -> str:
-    """Store ``sms`` as sent by the pool in ``ctx``'s account and region; its id."""
-    message_id = secrets.token_hex(16)
+def send(ctx: RequestContext, sms: Sms, tx: Transaction | None = None) -> str:
+    """Store ``sms`` as sent by the pool in ``ctx``'s account and region; its id.
+
+    In ``tx`` when given (the text then commits with the caller's other writes), in a
+    transaction of its own otherwise. Ids are UUIDs, as SNS's Publish answers MessageId.
+    """
+    message_id = str(uuid.uuid4())
     data = {
         "text": sms.text,
         "kind": sms.kind,
         "username": sms.username,
         "code": sms.code,
+        "operation": ctx.operation,
+        "sns_region": sms.sns_region,
+        "caller_arn": sms.caller_arn,
     }
-    with ctx.db.transaction() as tx:
-        tx.execute(
-            "INSERT INTO sms_messages (id, account, region, created_at, pool_id, destination, "
-            "status, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                message_id,
-                ctx.account_id,
-                ctx.region,
-                ctx.clock.now().timestamp(),
-                sms.pool_id,
-                sms.to,
-                "delivered",
-                json.dumps(data),
-            ),
-        )
+    row = (
+        message_id,
+        ctx.account_id,
+        ctx.region,
+        ctx.clock.now().timestamp(),
+        sms.pool_id,
+        sms.to,
+        DELIVERED,
+        json.dumps(data),
+    )
+    insert = (
+        "INSERT INTO sms_messages (id, account, region, created_at, pool_id, destination, "
+        "status, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    if tx is not None:
+        tx.execute(insert, row)
+        return message_id
+    with ctx.db.transaction() as own:
+        own.execute(insert, row)
     return message_id

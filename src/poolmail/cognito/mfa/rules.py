@@ -122,11 +122,13 @@ def check_pool_mfa(settings: dict[str, Any]) -> None:
     mode = mfa_mode(settings)
     if mode == OFF:
         return
-    if not totp_mfa_on(settings) and not email_mfa_on(settings):
-        # SMS is then the only factor: it needs a way to send and verified phones.
-        auto_verified = settings.get("AutoVerifiedAttributes") or []
-        if not settings.get("SmsConfiguration") or "phone_number" not in auto_verified:
-            raise AwsError("InvalidParameterException", SMS_REQUIRED)
+    # With neither TOTP nor email, SMS is the only factor. Seen refused: pools with no
+    # SmsConfiguration (aws/aws-cdk#11478, #12075, with and without phone_number
+    # auto-verified). Not found: a refusal of a pool that has an SmsConfiguration but does
+    # not auto-verify phone_number, despite the text; such a pool is accepted.
+    sms_only = not totp_mfa_on(settings) and not email_mfa_on(settings)
+    if sms_only and not settings.get("SmsConfiguration"):
+        raise AwsError("InvalidParameterException", SMS_REQUIRED)
     recovery = _recovery(settings)
     if mode == ON and sms_mfa_on(settings) and "verified_phone_number" in recovery:
         raise AwsError("InvalidParameterException", PHONE_RECOVERY)

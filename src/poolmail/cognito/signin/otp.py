@@ -30,6 +30,7 @@ from poolmail.cognito.signin.progress import (
     open_step,
     progress_of,
 )
+from poolmail.cognito.sms_messages import send_text
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.cognito.users import (
     CONFIRMED,
@@ -99,7 +100,7 @@ def send(
         number = user.attributes.get("phone_number", "")
         text = rules.sms_template(pool.settings).replace("{####}", code)
         sms = outbox.Sms(number, text, _kind(progress), pool.id, user.username, code)
-        outbox.send(ctx, sms)
+        send_text(ctx, pool.settings, sms)
         destination = mask_phone(number)
     session = open_step(ctx, client, progress, challenge, {"code": _digest(code), "wrong": 0})
     return {

@@ -43,9 +43,9 @@ document.querySelectorAll("form[data-autosubmit] select").forEach((select) => {
   select.addEventListener("change", () => select.form.submit());
 });
 
-// The live mailbox: ask for the rows again every few seconds and swap them in when
-// they changed, marking the rows that are new.
-const rows = document.getElementById("mail-rows");
+// The live mailbox (and SMS outbox): ask for the rows again every few seconds and swap
+// them in when they changed, marking the rows that are new.
+const rows = document.querySelector("tbody[data-rows-url]");
 if (rows) {
   const url = rows.dataset.rowsUrl;
   const every = Number(rows.dataset.poll) || 1500;
