@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from poolmail.cognito import tiers
 from poolmail.cognito.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
@@ -79,6 +80,19 @@ _VALIDITY = {
 # AWS's text (aws-samples/cloudfront-authorization-at-edge#144).
 INVALID_VALIDITY = "Invalid range for token validity."
 
+# Refresh-token rotation "is available for Amazon Cognito customers using the Essentials or
+# Plus tiers" (AWS's announcement, 2025-04). The name the tier refusal lists; Choice, as
+# the other names in tiers.py.
+REFRESH_TOKEN_ROTATION = "Refresh token rotation"
+# "Refresh token rotation isn't compatible with the authentication flow REFRESH_TOKEN_AUTH.
+# To implement refresh token rotation, you must disable this authentication flow in your
+# app client" (cognito amazon-cognito-user-pools-using-the-refresh-token.html, as quoted in
+# aws-amplify/amplify-android#3113; CDK's UserPoolClient leaves ALLOW_REFRESH_TOKEN_AUTH out
+# of a rotating client for this). Not found: AWS's text of the refusal.
+ROTATION_WITH_REFRESH_FLOW = (
+    "ALLOW_REFRESH_TOKEN_AUTH can't be enabled in an app client with refresh token rotation."
+)
+
 
 @dataclass(slots=True)
 class ClientRecord:
@@ -135,6 +149,43 @@ def new_client_secret() -> str:
     return _base32(256)
 
 
+def rotates(settings: dict[str, Any]) -> bool:
+    """Whether the client's refreshes rotate the refresh token (RefreshTokenRotation)."""
+    return bool((settings.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED")
+
+
+def grace_period(client: ClientRecord) -> int:
+    """Seconds a rotated-out refresh token still works (RetryGracePeriodSeconds, 0-60)."""
+    return int(
+        (client.settings.get("RefreshTokenRotation") or {}).get("RetryGracePeriodSeconds") or 0
+    )
+
+
+def _check_rotation(settings: dict[str, Any]) -> None:
+    rotation = settings.get("RefreshTokenRotation")
+    if rotation is None:
+        return
+    # A rotation given without a grace period reads back with 0, as AWS answers
+    # (hashicorp/terraform-provider-aws#45646: "retry_grace_period_seconds: was null, but
+    # now cty.NumberIntVal(0)").
+    rotation.setdefault("RetryGracePeriodSeconds", 0)
+    # Only the explicit ALLOW_ value conflicts: a client without ExplicitAuthFlows (CDK's
+    # default) or with legacy values only may rotate, and then refuses REFRESH_TOKEN_AUTH.
+    if rotates(settings) and "ALLOW_REFRESH_TOKEN_AUTH" in (
+        settings.get("ExplicitAuthFlows") or []
+    ):
+        raise AwsError("InvalidParameterException", ROTATION_WITH_REFRESH_FLOW)
+
+
+def _check_plan(pool_settings: dict[str, Any], settings: dict[str, Any]) -> None:
+    if rotates(settings):
+        tiers.require(pool_settings, tiers.ESSENTIALS, REFRESH_TOKEN_ROTATION)
+    # ALLOW_USER_AUTH: "To activate this setting, your user pool must be in the Essentials
+    # tier or higher." [model CreateUserPoolClient ExplicitAuthFlows]
+    if "ALLOW_USER_AUTH" in (settings.get("ExplicitAuthFlows") or []):
+        tiers.require(pool_settings, tiers.ESSENTIALS, tiers.CHOICE_BASED)
+
+
 def _check_validity(settings: dict[str, Any]) -> None:
     units = settings.get("TokenValidityUnits") or {}
     for member, (unit_key, default_unit, low, high) in _VALIDITY.items():
@@ -162,6 +213,7 @@ def _settings(params: dict[str, Any]) -> dict[str, Any]:
             if key != "RefreshToken"
         }
     _check_validity(settings)
+    _check_rotation(settings)
     return settings
 
 
@@ -199,6 +251,7 @@ def create_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
     settings["LastModifiedDate"] = now
     with ctx.db.transaction() as tx:
         pool = load_pool(tx, ctx, params["UserPoolId"])
+        _check_plan(pool.settings, settings)
         record = ClientRecord(
             new_client_id(),
             pool.id,
@@ -235,6 +288,7 @@ def update_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
     with ctx.db.transaction() as tx:
         record = _load(tx, ctx, params["UserPoolId"], params["ClientId"])
         settings = _settings(params)
+        _check_plan(load_pool(tx, ctx, record.pool_id).settings, settings)
         # The secret is the client's own, not a setting: it stays (there is no way to
         # change it through this operation). An omitted name stays too: "ClientName" is
         # optional here and names no default.

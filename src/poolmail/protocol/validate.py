@@ -47,6 +47,12 @@ def wire_path(prefix: str, member: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
+# AWS quirk: a blank password means "no password" where passwordless sign-in is on: "To
+# create a user with no password, omit this parameter or submit a blank value" [model
+# SignUp Password, AdminCreateUser TemporaryPassword], although the pattern is `[\S]+`.
+_BLANK_ALLOWED = {("SignUpRequest", "Password"), ("AdminCreateUserRequest", "TemporaryPassword")}
+
+
 def _check_members(shape: Shape, value: dict[str, Any], path: str, out: list[str]) -> None:
     assert isinstance(shape, StructureShape)
     for name in shape.required_members:
@@ -57,7 +63,7 @@ def _check_members(shape: Shape, value: dict[str, Any], path: str, out: list[str
             )
     for name, member in shape.members.items():
         item = value.get(name)
-        if item is not None:
+        if item is not None and not (item == "" and (shape.name, name) in _BLANK_ALLOWED):
             _check(member, item, wire_path(path, name), out)
 
 
