@@ -38,6 +38,8 @@ def is_local_only(handler: Handler) -> bool:
 # server on an older botocore cannot route them, so it serves the others without them.
 NEWER_MODEL_OPERATIONS = {
     "cognito-idp": {
+        "AdminDeleteSoftwareToken",
+        "AdminGetUserAuthFactors",
         "ListUserSessions",
         "AdminListUserSessions",
         "RevokeUserSession",

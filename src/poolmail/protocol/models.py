@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from typing import Final
 
-import botocore.loaders
-from botocore.model import OperationModel, ServiceModel, Shape
+# botocore imports urllib3.contrib.pyopenssl whenever pyOpenSSL is installed (the webauthn
+# library needs it), only to name the SSLContext class urllib3 had before anybody injected
+# pyOpenSSL: the class urllib3.util.ssl_ holds, botocore's fallback, unless an injection
+# already happened. Loading pyOpenSSL and cryptography for that name cost 40 ms of every
+# start-up, so botocore's first import takes the fallback; later imports of the module
+# work as usual.
+_PYOPENSSL = "urllib3.contrib.pyopenssl"
+_blocked = _PYOPENSSL not in sys.modules and "botocore.httpsession" not in sys.modules
+if _blocked:
+    sys.modules[_PYOPENSSL] = None  # type: ignore[assignment]
+try:
+    import botocore.loaders
+    from botocore.model import OperationModel, ServiceModel, Shape
+finally:
+    if _blocked:
+        del sys.modules[_PYOPENSSL]
 
 COGNITO_IDP: Final = "cognito-idp"
 SES: Final = "ses"

@@ -19,26 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from webauthn import verify_authentication_response, verify_registration_response
-from webauthn.helpers import decode_credential_public_key, parse_attestation_object
-from webauthn.helpers.cose import COSEAlgorithmIdentifier
-from webauthn.helpers.exceptions import (
-    InvalidAuthenticationResponse,
-    InvalidCBORData,
-    InvalidRegistrationResponse,
-    WebAuthnException,
-)
-
 from poolmail.cognito.domains import pool_domain
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
-# ES256 and RS256, in this order [cli-ex start-web-authn-registration.rst; doc DG].
-ALGORITHMS = (
-    COSEAlgorithmIdentifier.ECDSA_SHA_256,
-    COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,
-)
+# ES256 and RS256 as COSE identifiers, in this order [cli-ex
+# start-web-authn-registration.rst; doc DG].
+ALGORITHMS = (-7, -257)
 # The ceremony timeouts AWS sends: 60 s to register [cli-ex], 180 s to sign in (the
 # CREDENTIAL_REQUEST_OPTIONS of aws-amplify/amplify-js's test data, in Cognito's shape).
 REGISTRATION_TIMEOUT_MS = 60000
@@ -126,7 +114,7 @@ def creation_options(
         },
         "challenge": challenge,
         "excludeCredentials": [{"id": entry, "type": "public-key"} for entry in exclude],
-        "pubKeyCredParams": [{"alg": int(alg), "type": "public-key"} for alg in ALGORITHMS],
+        "pubKeyCredParams": [{"alg": alg, "type": "public-key"} for alg in ALGORITHMS],
         "rp": {"id": rp_id, "name": rp_id},
         "timeout": REGISTRATION_TIMEOUT_MS,
         "user": {"displayName": username, "id": b64url(sub.encode()), "name": username},
@@ -198,6 +186,17 @@ def verify_registration(
 
     The checks whose failures Cognito names come first, each with its error; the library's
     full verification follows with the values now known to match."""
+    # The webauthn library loads cryptography: imported at first use, so servers that
+    # never see a passkey start without it (tests/test_cli.py).
+    from webauthn import verify_registration_response
+    from webauthn.helpers import decode_credential_public_key, parse_attestation_object
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
+    from webauthn.helpers.exceptions import (
+        InvalidCBORData,
+        InvalidRegistrationResponse,
+        WebAuthnException,
+    )
+
     if credential.get("type") != "public-key" or credential.get("id") != credential.get("rawId"):
         reason = "type must be public-key, id and rawId the same"
         raise AwsError("InvalidParameterException", MALFORMED.format(reason=reason))
@@ -243,7 +242,7 @@ def verify_registration(
             expected_rp_id=rp_id,
             expected_origin=origin,
             require_user_verification=verification == "required",
-            supported_pub_key_algs=list(ALGORITHMS),
+            supported_pub_key_algs=[COSEAlgorithmIdentifier(alg) for alg in ALGORITHMS],
         )
     except (InvalidRegistrationResponse, WebAuthnException) as exc:
         raise AwsError(
@@ -287,6 +286,9 @@ def verify_assertion(
     new sign count and whether it verified the user. AssertionRefused on any failure
     (RespondToAuthChallenge models no WebAuthn errors, so the caller answers
     NotAuthorizedException)."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers.exceptions import InvalidAuthenticationResponse, WebAuthnException
+
     try:
         client_data = _client_data(credential)
     except AwsError as exc:
