@@ -27,6 +27,7 @@ from poolmail.cognito.signin import (
     passkeys,
     refresh,
     sessions,
+    sign_out,
     user_sessions,
 )
 from poolmail.operations import Handler
@@ -43,6 +44,7 @@ _MODULES = (
     invitations,
     auth,
     sessions,
+    sign_out,
     groups,
     self_service,
     refresh,

@@ -1,6 +1,6 @@
 """Signed-in sessions: minting ID, access and refresh tokens, refreshing them, checking an
-access token for the token-authorised user operations, and revocation (RevokeToken,
-GlobalSignOut, AdminUserGlobalSignOut).
+access token for the token-authorised user operations, and RevokeToken (signing out
+everywhere is `sign_out`'s).
 
 Every sign-in is one row of `cognito_refresh_tokens` (a "token session" of
 ListUserSessions): its refresh token (stored hashed) and the `origin_jti` its ID and access
@@ -31,9 +31,6 @@ from poolmail.cognito.users import (
     StoredUser,
     check_secret_hash,
     find_user,
-    require_user,
-    save_user,
-    users_lock,
 )
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
@@ -462,38 +459,11 @@ def _revoked(tx: Transaction, user: StoredUser, claims: dict[str, Any]) -> bool:
     return signed_out is not None and float(claims.get("iat", 0)) <= float(signed_out)
 
 
-def sign_out_everywhere(tx: Transaction, pool: StoredPool, user: StoredUser, now: float) -> None:
-    tx.execute(
-        "UPDATE cognito_refresh_tokens SET revoked_at = ? "
-        "WHERE pool_id = ? AND sub = ? AND revoked_at IS NULL",
-        (now, pool.id, user.sub),
-    )
-    user.data["signed_out_at"] = now
-    save_user(tx, pool, user, now)
-
-
 def forget_user(tx: Transaction, pool_id: str, sub: str) -> None:
     tx.execute("DELETE FROM cognito_refresh_tokens WHERE pool_id = ? AND sub = ?", (pool_id, sub))
 
 
 # ---- operations -------------------------------------------------------------------------
-
-
-def global_sign_out(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    caller = authorize(ctx, params["AccessToken"])
-    with caller.ctx.db.transaction(lock=users_lock(caller.pool.id)) as tx:
-        user = require_user(tx, caller.pool, caller.user.username)
-        sign_out_everywhere(tx, caller.pool, user, ctx.clock.now().timestamp())
-    return {}
-
-
-def admin_user_global_sign_out(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    pool_id = params["UserPoolId"]
-    with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
-        pool = load_pool(tx, ctx, pool_id)
-        user = require_user(tx, pool, params["Username"])
-        sign_out_everywhere(tx, pool, user, ctx.clock.now().timestamp())
-    return {}
 
 
 def revoke_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -527,7 +497,5 @@ def revoke_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 OPERATIONS: dict[str, Handler] = {
-    "GlobalSignOut": global_sign_out,
-    "AdminUserGlobalSignOut": admin_user_global_sign_out,
     "RevokeToken": revoke_token,
 }
