@@ -111,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(
         serve,
+        "--ses-identity-verification",
+        "POOLMAIL_SES_IDENTITY_VERIFICATION",
+        "real",
+        "real: addresses verify by the mailed link and domains by their DNS records, as on "
+        "AWS; auto: new identities are verified at once (as moto and LocalStack do)",
+        choices=["real", "auto"],
+    )
+    _option(
+        serve,
         "--ses-max-24-hour-send",
         "POOLMAIL_SES_MAX_24_HOUR_SEND",
         str(PRODUCTION_MAX_24_HOUR_SEND),
@@ -230,6 +239,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         account_id=args.account_id,
         ses_sandbox=args.ses_sandbox == "on",
         production_access_review=args.production_access_review,
+        ses_identity_verification=args.ses_identity_verification,
         ses_max_24_hour_send=_integer(
             str(args.ses_max_24_hour_send), "--ses-max-24-hour-send", 1, 10**9
         ),

@@ -32,6 +32,8 @@ class Settings:
     # SES: "on" starts every account and region in the sandbox, as AWS does.
     ses_sandbox: bool = True
     production_access_review: Literal["manual", "auto"] = "manual"
+    # "real": identities verify by link (addresses) and DNS (domains); "auto": at once.
+    ses_identity_verification: Literal["real", "auto"] = "real"
     ses_max_24_hour_send: int = PRODUCTION_MAX_24_HOUR_SEND
     ses_max_send_rate: int = PRODUCTION_MAX_SEND_RATE
     # Where domain verification looks up records ("host:port"); None: system resolver.

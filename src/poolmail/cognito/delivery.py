@@ -19,7 +19,14 @@ from poolmail.mail.mailbox import StoredMessage, new_message_id
 from poolmail.protocol.errors import AwsError
 from poolmail.ses import mime
 from poolmail.ses.coverage import bare_address
-from poolmail.ses.outbound import IdentityArn, Outgoing, SendError, delivery_events, send
+from poolmail.ses.outbound import (
+    IdentityArn,
+    Outgoing,
+    SendError,
+    delivery_events,
+    relay_delivered,
+    send,
+)
 from poolmail.store import Transaction
 
 DEFAULT_SENDER = "no-reply@verificationemail.com"
@@ -136,10 +143,28 @@ def _through_cognito(ctx: RequestContext, config: dict[str, Any], email: Cognito
     # The cap is per AWS account (limits.md: "Email messages sent daily per AWS account"),
     # across its pools and regions; the lock keeps it exact across replicas.
     with ctx.db.transaction(lock=default_sender_lock(ctx.account_id)) as tx:
-        message_id, sent = send_by_default(tx, ctx, config, email)
-    if not sent:
+        sent = send_by_default(tx, ctx, config, email)
+    if sent.raw is None:
         raise AwsError("LimitExceededException", DAILY_LIMIT_MESSAGE)
-    return message_id
+    relay_default(ctx, config, sent)
+    return sent.message_id
+
+
+@dataclass(slots=True)
+class DefaultSend:
+    """A message stored as Cognito's default sender sent it: its id and MIME bytes, or
+    None for bytes when the daily cap refused it."""
+
+    message_id: str
+    raw: bytes | None
+    to: str
+
+
+def relay_default(ctx: RequestContext, config: dict[str, Any], sent: DefaultSend) -> None:
+    """Hand a default-sender message to `--relay` (call it once its transaction has
+    committed), as SES mail is: a relay target sees all of a pool's mail."""
+    if sent.raw is not None:
+        relay_delivered(ctx, sent.message_id, bare_address(_sender(config)), [sent.to], sent.raw)
 
 
 def default_sender_lock(account: str) -> str:
@@ -148,10 +173,11 @@ def default_sender_lock(account: str) -> str:
 
 def send_by_default(
     tx: Transaction, ctx: RequestContext, config: dict[str, Any], email: CognitoEmail
-) -> tuple[str, bool]:
+) -> DefaultSend:
     """Store ``email`` as sent by Cognito's default sender in ``tx``, or, past the daily
-    cap, as refused: (message id, whether it was sent). The caller raises
-    ``LimitExceededException`` for a refused message once ``tx`` has committed.
+    cap, as refused (no bytes). Once ``tx`` has committed, the caller raises
+    ``LimitExceededException`` for a refused message, or relays a sent one
+    (``relay_default``).
 
     ``tx`` holds ``default_sender_lock(ctx.account_id)``, so a caller may create the user
     and mail the code in one transaction (one commit, where a sign-up used to need two).
@@ -163,13 +189,14 @@ def send_by_default(
         >= ctx.settings.cognito_default_daily_email_limit
     ):
         _record_cap_refusal(tx, ctx, config, email, message_id, moment)
-        return message_id, False
+        return DefaultSend(message_id, None, email.to)
     tx.execute(
         "INSERT INTO cognito_default_sends (account, region, pool_id, sent_at) VALUES (?, ?, ?, ?)",
         (ctx.account_id, ctx.region, email.pool_id, moment),
     )
     _count_default_sends(tx, ctx.account_id, 1)
     events, status = delivery_events([email.to], moment)
+    raw = _build(config, email, message_id, ctx)
     mailbox.store(
         tx,
         StoredMessage(
@@ -182,7 +209,7 @@ def send_by_default(
             source=_sender(config),
             recipients=[email.to],
             subject=email.subject,
-            raw=_build(config, email, message_id, ctx),
+            raw=raw,
             details={
                 **_details(email, "COGNITO_DEFAULT"),
                 "destination": {"to": [email.to], "cc": [], "bcc": []},
@@ -191,7 +218,7 @@ def send_by_default(
             events=events,
         ),
     )
-    return message_id, True
+    return DefaultSend(message_id, raw, email.to)
 
 
 def _default_sends_today(tx: Transaction, account: str, now: float) -> int:

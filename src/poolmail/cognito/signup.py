@@ -16,6 +16,7 @@ from poolmail.cognito.delivery import (
     by_default_sender,
     default_sender_lock,
     deliver,
+    relay_default,
     send_by_default,
 )
 from poolmail.cognito.masking import email_delivery, phone_delivery, simulated_delivery
@@ -219,6 +220,7 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             raise AwsError("UsernameExistsException", "User already exists")
         email = None
         code = None
+        sent = None
         if attribute is not None:
             code = codes.issue(tx, ctx, pool.id, username, codes.SIGN_UP, {"attribute": attribute})
         if by_mail and code is not None:
@@ -226,10 +228,13 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             if by_default_sender(pool.settings):
                 tx.lock(default_sender_lock(ctx.account_id))
                 config = pool.settings.get("EmailConfiguration") or {}
-                refused = not send_by_default(tx, ctx, config, email)[1]
+                sent = send_by_default(tx, ctx, config, email)
+                refused = sent.raw is None
                 email = None
     if refused:
         raise AwsError("LimitExceededException", DAILY_LIMIT_MESSAGE)
+    if sent is not None:
+        relay_default(ctx, pool.settings.get("EmailConfiguration") or {}, sent)
     result: dict[str, Any] = {"UserConfirmed": False, "UserSub": sub, "Session": session}
     if email is not None:
         deliver(ctx, pool.settings, email)

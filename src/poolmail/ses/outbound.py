@@ -105,30 +105,32 @@ def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) 
         if error.kind != "invalid":
             _record_rejection(ctx, outgoing, account, region, now, error)
         raise
-    if ctx.settings.relay:
-        _relay(ctx, outgoing)
+    envelope_from = bare_address(outgoing.return_path or outgoing.source)
+    relay_delivered(ctx, outgoing.message_id, envelope_from, outgoing.recipients, outgoing.raw)
     return outgoing.message_id
 
 
-def _relay(ctx: RequestContext, outgoing: Outgoing) -> None:
-    """Hand the message to the configured SMTP server; the simulator keeps its mail."""
-    assert ctx.settings.relay is not None
-    recipients = [address for address in outgoing.recipients if not is_simulator(address)]
+def relay_delivered(
+    ctx: RequestContext, message_id: str, envelope_from: str, to: list[str], raw: bytes
+) -> None:
+    """Hand a delivered message to the `--relay` SMTP server, if any, and record how that
+    went as its event; the mailbox simulator keeps its mail. Every delivered message goes
+    this way: SES's own sends and Cognito's, whichever account sent them."""
+    if not ctx.settings.relay:
+        return
+    recipients = [address for address in to if not is_simulator(address)]
     if not recipients:
         return
-    envelope_from = bare_address(outgoing.return_path or outgoing.source)
-    failure = relay(ctx.settings.relay, envelope_from, recipients, outgoing.raw)
+    failure = relay(ctx.settings.relay, envelope_from, recipients, raw)
     detail: dict[str, Any] = {"relay": ctx.settings.relay, "recipients": recipients}
     if failure is not None:
         detail["error"] = failure
     with ctx.db.transaction() as tx:
-        row = tx.fetchone(
-            "SELECT COUNT(*) FROM message_events WHERE message_id = ?", (outgoing.message_id,)
-        )
+        row = tx.fetchone("SELECT COUNT(*) FROM message_events WHERE message_id = ?", (message_id,))
         position = int(row[0]) if row else 0
         mailbox.add_events(
             tx,
-            outgoing.message_id,
+            message_id,
             [Event("RelayFailed" if failure else "Relayed", ctx.clock.now().timestamp(), detail)],
             start=position,
         )
