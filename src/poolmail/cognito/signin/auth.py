@@ -106,14 +106,14 @@ def _check_flow(client: ClientRecord, flow: str) -> None:
     raise AwsError("InvalidParameterException", f"{flow} flow not enabled for this client")
 
 
-def _parameter(values: dict[str, str], name: str) -> str:
+def parameter(values: dict[str, str], name: str) -> str:
     value = values.get(name)
     if not value:
         raise AwsError("InvalidParameterException", f"Missing required parameter {name}")
     return value
 
 
-def _check_secret(client: ClientRecord, username: str, given: str | None) -> None:
+def check_secret(client: ClientRecord, username: str, given: str | None) -> None:
     if client.settings.get("ClientSecret") and not given:
         # AWS's text when a secret client's request carries no SECRET_HASH.
         raise AwsError(
@@ -193,12 +193,12 @@ def _missing(pool: StoredPool, attributes: dict[str, str]) -> list[str]:
 # ---- the flows --------------------------------------------------------------------------
 
 
-def _password_flow(
+def password_flow(
     ctx: RequestContext, pool: StoredPool, client: ClientRecord, values: dict[str, str]
 ) -> dict[str, Any]:
-    username = _parameter(values, "USERNAME")
-    password = _parameter(values, "PASSWORD")
-    _check_secret(client, username, values.get("SECRET_HASH"))
+    username = parameter(values, "USERNAME")
+    password = parameter(values, "PASSWORD")
+    check_secret(client, username, values.get("SECRET_HASH"))
     with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, username)
     if user is None:
@@ -212,7 +212,7 @@ def _password_flow(
     return proceed(ctx, pool, client, user, progress)
 
 
-def _srp_flow(
+def srp_flow(
     ctx: RequestContext, pool: StoredPool, client: ClientRecord, values: dict[str, str]
 ) -> dict[str, Any]:
     """PASSWORD_VERIFIER with the salt and B; the server's b waits with the secret block.
@@ -220,9 +220,9 @@ def _srp_flow(
     An unknown user of a client that hides existence gets a made-up salt and B, as AWS
     does, and fails only at the signature.
     """
-    username = _parameter(values, "USERNAME")
-    srp_a = _parameter(values, "SRP_A")
-    _check_secret(client, username, values.get("SECRET_HASH"))
+    username = parameter(values, "USERNAME")
+    srp_a = parameter(values, "SRP_A")
+    check_secret(client, username, values.get("SECRET_HASH"))
     if srp.parse_a(srp_a) is None:
         # Not found: AWS's text for an SRP_A of 0 mod N.
         raise AwsError("InvalidParameterException", "SRP_A is invalid.")
@@ -270,11 +270,11 @@ def _initiate(
             return proceed(ctx, pool, client, started.user, started.progress)
         return started
     if flow in PASSWORD_FLOWS:
-        return _password_flow(ctx, pool, client, values)
+        return password_flow(ctx, pool, client, values)
     if flow == "USER_SRP_AUTH":
-        return _srp_flow(ctx, pool, client, values)
+        return srp_flow(ctx, pool, client, values)
     if flow in REFRESH_FLOWS:
-        token = _parameter(values, "REFRESH_TOKEN")
+        token = parameter(values, "REFRESH_TOKEN")
         result = sessions.refresh(ctx, pool, client, token, values.get("SECRET_HASH"))
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
     if flow == "CUSTOM_AUTH" and not (pool.settings.get("LambdaConfig") or {}).get(
@@ -298,14 +298,14 @@ def _password_verifier(
     ctx: RequestContext, pool: StoredPool, client: ClientRecord, params: dict[str, Any]
 ) -> dict[str, Any] | Passed:
     answers: dict[str, str] = params.get("ChallengeResponses") or {}
-    username = _parameter(answers, "USERNAME")
-    block = _parameter(answers, "PASSWORD_CLAIM_SECRET_BLOCK")
-    claimed = _parameter(answers, "PASSWORD_CLAIM_SIGNATURE")
-    timestamp = _parameter(answers, "TIMESTAMP")
+    username = parameter(answers, "USERNAME")
+    block = parameter(answers, "PASSWORD_CLAIM_SECRET_BLOCK")
+    claimed = parameter(answers, "PASSWORD_CLAIM_SIGNATURE")
+    timestamp = parameter(answers, "TIMESTAMP")
     pending = challenges.find_challenge(ctx, client, block, PASSWORD_VERIFIER)
     # One attempt per secret block: a wrong signature needs a new InitiateAuth.
     challenges.close_challenge(ctx, pending)
-    _check_secret(client, username, answers.get("SECRET_HASH"))
+    check_secret(client, username, answers.get("SECRET_HASH"))
     canonical = srp.canonical_timestamp(timestamp)
     if canonical is None:
         raise AwsError("InvalidParameterException", srp.TIMESTAMP_FORMAT)
@@ -338,9 +338,9 @@ def _new_password(
     """The invited user's own password (and any required attributes): CONFIRMED, tokens."""
     answers: dict[str, str] = params.get("ChallengeResponses") or {}
     pending = challenges.find_challenge(ctx, client, params.get("Session"), NEW_PASSWORD_REQUIRED)
-    username = _parameter(answers, "USERNAME")
-    password = _parameter(answers, "NEW_PASSWORD")
-    _check_secret(client, username, answers.get("SECRET_HASH"))
+    username = parameter(answers, "USERNAME")
+    password = parameter(answers, "NEW_PASSWORD")
+    check_secret(client, username, answers.get("SECRET_HASH"))
     given = [
         {"Name": name.removeprefix("userAttributes."), "Value": value}
         for name, value in answers.items()

@@ -73,8 +73,8 @@ def initiate(
     if params.get("Session"):
         return _signed_up(ctx, pool, client, params["Session"], values)
     auth = _flows()
-    username = auth._parameter(values, "USERNAME")
-    auth._check_secret(client, username, values.get("SECRET_HASH"))
+    username = auth.parameter(values, "USERNAME")
+    auth.check_secret(client, username, values.get("SECRET_HASH"))
     with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, username)
     if user is None and not hides_existence(client):
@@ -135,12 +135,12 @@ def _begin(
     auth = _flows()
     if choice == PASSWORD:
         if values.get("PASSWORD"):
-            result: dict[str, Any] = auth._password_flow(ctx, pool, client, values)
+            result: dict[str, Any] = auth.password_flow(ctx, pool, client, values)
             return result
         return _ask(ctx, client, progress, PASSWORD)
     if choice == PASSWORD_SRP:
         if values.get("SRP_A"):
-            started: dict[str, Any] = auth._srp_flow(ctx, pool, client, values)
+            started: dict[str, Any] = auth.srp_flow(ctx, pool, client, values)
             return started
         return _ask(ctx, client, progress, PASSWORD_SRP)
     if user is None:  # only passwords are offered to unknown users
@@ -168,8 +168,8 @@ def check_answerer(
     """The user answering ``pending``: USERNAME must name the sign-in's user (None for the
     made-up sign-in of an unknown user), with the client's SECRET_HASH."""
     auth = _flows()
-    username = auth._parameter(answers, "USERNAME")
-    auth._check_secret(client, username, answers.get("SECRET_HASH"))
+    username = auth.parameter(answers, "USERNAME")
+    auth.check_secret(client, username, answers.get("SECRET_HASH"))
     with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, pending.username)
         named = find_user(tx, pool, username)
@@ -197,7 +197,7 @@ def _select_challenge(
 ) -> dict[str, Any] | Passed:
     pending, answers = _pending(ctx, client, params, SELECT_CHALLENGE)
     user = check_answerer(ctx, pool, client, pending, answers)
-    answer = _flows()._parameter(answers, "ANSWER")
+    answer = _flows().parameter(answers, "ANSWER")
     available: list[str] = pending.data.get("available") or []
     if answer not in available or answer not in _CHOICES:
         raise AwsError("InvalidParameterException", NOT_OFFERED.format(available=available))
@@ -214,8 +214,8 @@ def _password(
     pending, answers = _pending(ctx, client, params, PASSWORD)
     check_answerer(ctx, pool, client, pending, answers)
     auth = _flows()
-    auth._parameter(answers, "PASSWORD")
-    result: dict[str, Any] = auth._password_flow(ctx, pool, client, answers)
+    auth.parameter(answers, "PASSWORD")
+    result: dict[str, Any] = auth.password_flow(ctx, pool, client, answers)
     return result
 
 
@@ -225,8 +225,8 @@ def _password_srp(
     pending, answers = _pending(ctx, client, params, PASSWORD_SRP)
     check_answerer(ctx, pool, client, pending, answers)
     auth = _flows()
-    auth._parameter(answers, "SRP_A")
-    result: dict[str, Any] = auth._srp_flow(ctx, pool, client, answers)
+    auth.parameter(answers, "SRP_A")
+    result: dict[str, Any] = auth.srp_flow(ctx, pool, client, answers)
     return result
 
 
