@@ -1,13 +1,16 @@
-"""Black-box fixtures: the real server, on SQLite and on PostgreSQL."""
+"""Black-box fixtures: the real server, on SQLite and on PostgreSQL; and the session's end:
+the suite's own PostgreSQL stopped, one block on tests skipped for missing programs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support import postgres
 from tests.support.postgres import fresh_database
+from tests.support.programs import MISSING_PROGRAM, SkipLedger
 from tests.support.server import ServerProcess
 
 BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -39,3 +42,45 @@ def live(server: ServerProcess) -> ServerProcess:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+MISSING_PROGRAMS = SkipLedger()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    program = getattr(call.excinfo.value, MISSING_PROGRAM, None) if call.excinfo else None
+    if program is not None:
+        # On the report, not in this process: xdist hands reports to the controller.
+        report.user_properties.append((MISSING_PROGRAM, program))
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    MISSING_PROGRAMS.record(report)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # After the terminal summary, which reports the server.
+    postgres.stop_local_server()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Generator[None]:
+    # Outside the terminal reporter's own wrapper: printed after its short summary, last.
+    yield
+    local = postgres.local_server()
+    if local is not None:
+        terminalreporter.write_line(
+            f"PostgreSQL: nothing answered at {postgres.POSTGRES_URL}; the PostgreSQL cases "
+            f"ran on the suite's own (pgserver, PostgreSQL {local.version}, "
+            f"started in {local.start_seconds:.1f} s)"
+        )
+    lines = MISSING_PROGRAMS.summary()
+    if lines:
+        terminalreporter.write_sep("=", "tests skipped for missing programs", yellow=True)
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -9,7 +9,6 @@ The pools are made with boto3."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from tests.cognito.test_auth import FLOWS, auth_pool, confirmed_user
 from tests.cognito.test_client_libraries import JS_DIR
 from tests.cognito.test_signup import idp, latest_mail
 from tests.ses.helpers import production_access, verify
+from tests.support.programs import require_program
 from tests.support.server import ServerProcess
 
 
@@ -28,8 +28,8 @@ from tests.support.server import ServerProcess
 def pinned_modules() -> Path:
     """js/node_modules with every pin of package.json, installed from package-lock.json when
     one is missing (a tree installed before a pin was added is installed again)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are needed for the JavaScript client tests")
+    require_program("node")
+    require_program("npm")
     installed = JS_DIR / "node_modules"
     pins = json.loads((JS_DIR / "package.json").read_text())["dependencies"]
 

@@ -5,7 +5,6 @@ amazon-cognito-identity-js with aws-jwt-verify and the AWS SDK v3 (`js/signin.mj
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from pycognito import Cognito
 
 from tests.cognito.test_auth import auth_pool, confirmed_user
 from tests.cognito.test_signup import PASSWORD, code_for, error_of, idp
+from tests.support.programs import require_program
 from tests.support.server import ServerProcess
 
 JS_DIR = Path(__file__).parent / "js"
@@ -96,8 +96,8 @@ def test_pycognito_admin_authenticate_and_groups(live: ServerProcess) -> None:
 @pytest.fixture(scope="session")
 def node_modules() -> Path:
     """The pinned JavaScript packages, installed once from package-lock.json."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are needed for the JavaScript client test")
+    require_program("node")
+    require_program("npm")
     installed = JS_DIR / "node_modules"
     if not (installed / "amazon-cognito-identity-js").exists():
         subprocess.run(

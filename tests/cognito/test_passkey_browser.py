@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from playwright.sync_api import sync_playwright
 from tests.cognito.test_auth import FLOWS, auth_pool, confirmed_user
 from tests.cognito.test_signup import PASSWORD, idp
 from tests.console.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.support.programs import require_program
 from tests.support.server import ServerProcess
 
 # The app: two functions the test calls, each one user action. Every Cognito call is the
@@ -148,12 +148,7 @@ class _AppHandler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def app_origin() -> Iterator[str]:
     """The page's origin: http://localhost, a secure context without certificates."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"The passkey test needs Chromium at {CHROMIUM}: install Debian's package "
-            "(apt-get install -y chromium) or set POOLMAIL_CHROMIUM.",
-            pytrace=False,
-        )
+    require_program("chromium", CHROMIUM)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _AppHandler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

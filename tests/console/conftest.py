@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from tests.support.dns import Dnsmasq, free_dns_port
+from tests.support.programs import require_program
 from tests.support.server import ServerProcess
 
 CHROMIUM = os.environ.get("POOLMAIL_CHROMIUM", "/usr/bin/chromium")
@@ -58,13 +59,7 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"The console's browser tests need Chromium at {CHROMIUM}: install Debian's "
-            "package (apt-get install -y chromium) or set POOLMAIL_CHROMIUM to a Chromium "
-            "binary. Playwright's downloaded browsers are not used.",
-            pytrace=False,
-        )
+    require_program("chromium", CHROMIUM)  # Playwright's downloaded browsers are not used
     launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield launched
     launched.close()

@@ -4,7 +4,6 @@ shows."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from tests.support.postgres import fresh_database
+from tests.support.programs import require_program
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.postgres
@@ -64,8 +64,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def balancer(tmp_path: Path) -> Iterator[tuple[str, list[ServerProcess]]]:
-    if not os.path.exists(NGINX):
-        pytest.fail("nginx is not installed (Debian: apt-get install nginx); CI installs it")
+    require_program("nginx", NGINX)
     with fresh_database() as url:
         replicas = [ServerProcess(["--database-url", url]).start() for _ in range(2)]
         port = free_port()

@@ -4,7 +4,6 @@ serving exactly the TXT and CNAME records a test gives it."""
 from __future__ import annotations
 
 import getpass
-import os
 import socket
 import subprocess
 import tempfile
@@ -14,7 +13,8 @@ from typing import IO
 
 import dns.exception
 import dns.resolver
-import pytest
+
+from tests.support.programs import require_program
 
 DNSMASQ = "/usr/sbin/dnsmasq"
 
@@ -63,12 +63,7 @@ class Dnsmasq:
         ]
 
     def start(self, timeout: float = 10.0) -> Dnsmasq:
-        if not os.access(DNSMASQ, os.X_OK):
-            pytest.fail(
-                f"{DNSMASQ} is missing: the DNS verification tests run a real dnsmasq. "
-                "Install it with `apt-get install dnsmasq-base` (CI does).",
-                pytrace=False,
-            )
+        require_program("dnsmasq", DNSMASQ)
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives until stop()
         self.process = subprocess.Popen(self.command(), stdout=self._log, stderr=self._log)
         deadline = time.monotonic() + timeout
