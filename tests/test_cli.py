@@ -161,3 +161,40 @@ def test_bad_options_are_usage_errors(args: list[str], message: str) -> None:
 
 def test_no_command_is_a_usage_error() -> None:
     assert run_poolmail().returncode == 2
+
+
+def test_integrate_and_doctor_take_the_aws_cli_options() -> None:
+    for command in ("integrate", "doctor"):
+        result = run_poolmail(command, "--help")
+        assert result.returncode == 0
+        text = " ".join(result.stdout.split())
+        for word in [
+            "--region",
+            "--profile",
+            "--endpoint-url",
+            "AWS_REGION, AWS_DEFAULT_REGION, then the profile's region",
+            "AWS_PROFILE",
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+            "AWS_ENDPOINT_URL_SESV2, AWS_ENDPOINT_URL,",
+        ]:
+            assert word in text, (command, word)
+
+
+def test_env_prints_without_loading_the_aws_sdk() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+
+        from poolmail.cli import main
+
+        main(["env", "--endpoint-url", "http://127.0.0.1:4747"])
+        loaded = ("boto3", "botocore.session", "botocore.credentials")
+        print(" ".join(name for name in loaded if name in sys.modules))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == "export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=http://127.0.0.1:4747"
+    assert lines[-1] == ""

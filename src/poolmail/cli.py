@@ -1,4 +1,4 @@
-"""The `poolmail` command line: `serve`, `integrate` and `doctor`."""
+"""The `poolmail` command line: `serve`, `integrate`, `doctor` and `env`."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from poolmail.mail.relay import parse_relay
 from poolmail.server.admin_guard import AdminGuard
 from poolmail.server.app import create_app
 from poolmail.store import POSTGRES_SCHEMES, open_database
-from poolmail.tools.commands import add_commands, run_doctor, run_integrate
+from poolmail.tools.commands import add_commands, run_doctor, run_env, run_integrate
 
 
 def _option(
@@ -359,4 +359,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_integrate(args)
     if args.command == "doctor":
         return run_doctor(args)
+    if args.command == "env":
+        return run_env(args)
     return 2

@@ -178,6 +178,8 @@ def test_an_unmapped_region_is_refused(live: ServerProcess) -> None:
         f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/example.com",
         "--from",
         "a@example.com",
+        "--region",
+        "us-west-1",
         "--json",
     )
     assert run.code == 1

@@ -54,7 +54,7 @@ class StubbedAws:
 
 def test_integrate_speaks_to_aws_endpoints() -> None:
     aws = StubbedAws()
-    clients = AwsClients(make=aws)
+    clients = AwsClients(region="eu-west-1", make=aws)
     # Create the clients first so their stubbers can be primed in call order.
     for service in ("cognito-idp", "ses", "sesv2"):
         clients.client(service, "eu-west-1")
@@ -99,7 +99,7 @@ def test_integrate_speaks_to_aws_endpoints() -> None:
 
 def test_doctor_speaks_to_aws_endpoints() -> None:
     aws = StubbedAws()
-    clients = AwsClients(make=aws)
+    clients = AwsClients(region="eu-west-1", make=aws)
     for service in ("cognito-idp", "ses", "sesv2"):
         clients.client(service, "eu-west-1")
     cognito, ses, sesv2 = (aws.get(s, "eu-west-1") for s in ("cognito-idp", "ses", "sesv2"))
@@ -128,7 +128,7 @@ def test_doctor_speaks_to_aws_endpoints() -> None:
         {"Identities": ANY},
     )
     sesv2.add_client_error("get_suppressed_destination", "NotFoundException", "not suppressed", 404)
-    found = {f.check: f for f in doctor.run(clients, POOL_ID, "reader@example.org", None)}
+    found = {f.check: f for f in doctor.run(clients, POOL_ID, "reader@example.org")}
     assert found["identity"].severity == "ok"
     assert found["sandbox"].severity == "warning"
     assert found["quota"].severity == "warning"

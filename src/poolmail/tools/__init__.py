@@ -1,2 +1,2 @@
-"""`poolmail integrate` and `poolmail doctor`: boto3 only, so they serve real AWS and
-poolmail alike."""
+"""`poolmail integrate` and `poolmail doctor`: botocore clients only, so they serve real AWS
+and poolmail alike; and `poolmail env`, which points the AWS SDKs at poolmail."""

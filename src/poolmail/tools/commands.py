@@ -1,26 +1,43 @@
-"""The command-line faces of `integrate` and `doctor`: options, output, exit codes."""
+"""The command-line faces of `integrate`, `doctor` and `env`: options, output, exit codes."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import TYPE_CHECKING
 
+from poolmail.tools import env
+from poolmail.tools.env import run_env
+
 if TYPE_CHECKING:
+    from poolmail.tools.aws import AwsClients
     from poolmail.tools.findings import Finding
+
+__all__ = ["add_commands", "run_doctor", "run_env", "run_integrate"]
 
 # boto3, rich and the tools themselves are imported by the commands that use them, so
 # that `poolmail serve` does not load them: they were a fifth of its start-up time.
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # As the AWS CLI v2 reads them; the environment and the config file are read by
+    # botocore at the moment a client is made (tools/aws.py), so no default here.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
+        "--region",
+        help="the AWS region; it must be the user pool's (default: AWS_REGION, "
+        "AWS_DEFAULT_REGION, then the profile's region)",
+    )
+    common.add_argument(
+        "--profile",
+        help="a profile of the AWS config and credentials files (default: AWS_PROFILE)",
+    )
+    common.add_argument(
         "--endpoint-url",
-        default=os.environ.get("AWS_ENDPOINT_URL"),
-        help="talk to this endpoint instead of AWS, e.g. a poolmail server (env "
-        "AWS_ENDPOINT_URL); credentials and region come from the usual boto3 chain",
+        help="send every request to this URL, e.g. a poolmail server (default: "
+        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, AWS_ENDPOINT_URL_SES, "
+        "AWS_ENDPOINT_URL_SESV2, AWS_ENDPOINT_URL, then the profile's services and "
+        "endpoint_url settings; AWS itself without any)",
     )
     common.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -75,6 +92,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     check.add_argument("--user-pool-id", required=True)
     check.add_argument("--recipient", help="an address whose mail does not arrive")
+    env.add_command(commands)
+
+
+def _connect(args: argparse.Namespace) -> AwsClients:
+    from poolmail.tools.aws import AwsOptions, connect
+
+    return connect(AwsOptions(args.profile, args.region, args.endpoint_url))
 
 
 def run_integrate(args: argparse.Namespace) -> int:
@@ -83,7 +107,7 @@ def run_integrate(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from poolmail.tools import integrate
-    from poolmail.tools.aws import AwsClients
+    from poolmail.tools.aws import ConfigurationProblem
     from poolmail.tools.findings import dumps, render
 
     options = integrate.IntegrateOptions(
@@ -101,8 +125,8 @@ def run_integrate(args: argparse.Namespace) -> int:
         use_case=args.use_case,
     )
     try:
-        result = integrate.run(AwsClients(endpoint_url=args.endpoint_url), options)
-    except (BotoCoreError, ClientError) as error:
+        result = integrate.run(_connect(args), options)
+    except (ConfigurationProblem, BotoCoreError, ClientError) as error:
         return _failed(args, error)
     if args.json:
         print(dumps({"user_pool_id": args.user_pool_id, **result.as_dict()}))
@@ -124,18 +148,13 @@ def run_doctor(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from poolmail.tools import doctor
-    from poolmail.tools.aws import AwsClients
+    from poolmail.tools.aws import ConfigurationProblem
     from poolmail.tools.findings import blocking, dumps, render
 
     findings: list[Finding]
     try:
-        findings = doctor.run(
-            AwsClients(endpoint_url=args.endpoint_url),
-            args.user_pool_id,
-            args.recipient,
-            args.endpoint_url,
-        )
-    except (BotoCoreError, ClientError) as error:
+        findings = doctor.run(_connect(args), args.user_pool_id, args.recipient)
+    except (ConfigurationProblem, BotoCoreError, ClientError) as error:
         return _failed(args, error)
     healthy = not blocking(findings)
     if args.json:
@@ -154,8 +173,17 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 
 def _failed(args: argparse.Namespace, error: Exception) -> int:
+    """A profile, region or credentials that cannot be resolved is a usage error (2), in
+    the AWS CLI's words; an AWS error or an unreachable endpoint is a failure (1)."""
+    from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError
+
+    from poolmail.tools.aws import ConfigurationProblem, explain
     from poolmail.tools.findings import dumps
 
+    if isinstance(error, ConfigurationProblem | NoCredentialsError | NoRegionError):
+        text = explain(error) if isinstance(error, BotoCoreError) else str(error)
+        print(f"poolmail: {text}", file=sys.stderr)
+        return 2
     if args.json:
         print(dumps({"user_pool_id": args.user_pool_id, "error": str(error)}))
     else:

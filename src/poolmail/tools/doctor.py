@@ -29,7 +29,7 @@ from poolmail.tools.identities import (
     domain_of,
     parse_identity,
 )
-from poolmail.tools.integrate import pool_region
+from poolmail.tools.integrate import wrong_region
 
 DEFAULT_DAILY_LIMIT = 50
 HEADROOM_WARNING = 0.8
@@ -55,13 +55,11 @@ CAUSES: dict[str, tuple[str, str | None]] = {
 
 
 class Doctor:
-    def __init__(
-        self, clients: AwsClients, pool_id: str, recipient: str | None, endpoint: str | None
-    ) -> None:
+    def __init__(self, clients: AwsClients, pool_id: str, recipient: str | None) -> None:
         self.clients = clients
         self.pool_id = pool_id
         self.recipient = recipient
-        self.endpoint = endpoint
+        self.endpoint: str | None = None
         self.findings: list[Finding] = []
 
     def add(
@@ -75,7 +73,12 @@ class Doctor:
         self.findings.append(Finding(check, severity, message, evidence, fix))
 
     def run(self) -> list[Finding]:
-        region = pool_region(self.pool_id)
+        mismatch = wrong_region(self.clients, self.pool_id)
+        if mismatch is not None:
+            return [mismatch]
+        region = self.clients.region
+        # poolmail's own API answers on the same port as Cognito; AWS has none.
+        self.endpoint = self.clients.configured_endpoint("cognito-idp", region)
         try:
             pool = self.clients.cognito(region).describe_user_pool(UserPoolId=self.pool_id)[
                 "UserPool"
@@ -358,7 +361,5 @@ class Doctor:
         )
 
 
-def run(
-    clients: AwsClients, pool_id: str, recipient: str | None, endpoint: str | None
-) -> list[Finding]:
-    return Doctor(clients, pool_id, recipient, endpoint).run()
+def run(clients: AwsClients, pool_id: str, recipient: str | None) -> list[Finding]:
+    return Doctor(clients, pool_id, recipient).run()

@@ -9,6 +9,7 @@ back to prove nothing else changed (UpdateUserPool resets what a request leaves 
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,9 +74,33 @@ def pool_region(pool_id: str) -> str:
     return pool_id.split("_", 1)[0]
 
 
+_REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+
+
+def wrong_region(clients: AwsClients, pool_id: str) -> Finding | None:
+    """A pool ID names its region, and Cognito finds the pool only there: in another
+    region the AWS CLI gets ResourceNotFoundException. Say so, and where the region in
+    use came from, before asking."""
+    named = pool_region(pool_id)
+    if named == clients.region or not _REGION_NAME.fullmatch(named):
+        return None
+    return Finding(
+        "pool",
+        "error",
+        f"user pool {pool_id} is in {named}, but the region in use is {clients.region} "
+        f"(from {clients.region_source})",
+        fix=f"add --region {named}",
+    )
+
+
 def run(clients: AwsClients, options: IntegrateOptions) -> IntegrateResult:
     result = IntegrateResult()
-    region = pool_region(options.user_pool_id)
+    mismatch = wrong_region(clients, options.user_pool_id)
+    if mismatch is not None:
+        result.steps.append(mismatch)
+        result.refused = True
+        return result
+    region = clients.region
     cognito = clients.cognito(region)
     try:
         pool = cognito.describe_user_pool(UserPoolId=options.user_pool_id)["UserPool"]
