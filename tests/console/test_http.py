@@ -127,7 +127,10 @@ def test_every_captured_value_is_escaped(site: ServerProcess) -> None:
         assert subject not in page
         assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
     view = httpx.get(f"{site.url}/console/mail/{message_id}").text
-    assert "plain &lt;b&gt;text&lt;/b&gt;" in view
+    assert "&lt;b&gt;x&lt;/b&gt;" in view  # the HTML body's source, below its frame
+    for name in ("text", "source"):
+        view = httpx.get(f"{site.url}/console/mail/{message_id}", params={"view": name}).text
+        assert "plain &lt;b&gt;text&lt;/b&gt;" in view
 
 
 def test_a_javascript_link_in_captured_details_is_never_clickable() -> None:

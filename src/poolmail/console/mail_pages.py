@@ -1,5 +1,5 @@
-"""Mailbox pages (the live list, one message with its chips, its HTML in a sandboxed
-frame), the sending log, and `/_poolmail/codes` for end-to-end tests."""
+"""Mailbox pages (the live list with its filters and search; one message is
+message_pages.py), the sending log, and `/_poolmail/codes` for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ from starlette.responses import JSONResponse, Response
 
 from poolmail.console import mail_views, sending_log
 from poolmail.console.layout import show
-from poolmail.console.render import message_document, page
+from poolmail.console.render import page
 from poolmail.console.scope import scope_of
-from poolmail.mail import queries
-from poolmail.protocol.errors import AwsError
 from poolmail.server.admin import admin_error, services_of
 from poolmail.sms import queries as sms_queries
 
@@ -59,45 +57,6 @@ async def mailbox_rows(request: Request) -> Response:
             return mail_views.list_mail(tx, wanted)
 
     return page("mail_rows.html", messages=await run_in_threadpool(read))
-
-
-async def message_page(request: Request) -> Response:
-    services = services_of(request)
-    scope = scope_of(request, services)
-    message_id = request.path_params["message_id"]
-
-    def build() -> dict[str, Any]:
-        with services.db.transaction() as tx:
-            message = queries.full_message(tx, message_id)
-            raw = queries.raw_message(tx, message_id)
-        if message is None:
-            raise AwsError("NotFoundException", f"No message {message_id}.")
-        message["kind_label"] = mail_views.KIND_LABELS.get(message["kind"], message["kind"])
-        return {
-            "message": message,
-            "chips": mail_views.chips(message),
-            "headers": mail_views.headers_of(raw),
-            "has_raw": raw is not None,
-        }
-
-    return await show(request, scope, "message.html", "mail", build)
-
-
-async def message_html(request: Request) -> Response:
-    """The message's HTML body as its own document, for the sandboxed iframe only: the
-    response's policy forbids scripts and every load from anywhere."""
-    services = services_of(request)
-    message_id = request.path_params["message_id"]
-
-    def read() -> str | None:
-        with services.db.transaction() as tx:
-            message = queries.full_message(tx, message_id)
-        return None if message is None else message.get("html")
-
-    html = await run_in_threadpool(read)
-    if html is None:
-        return admin_error(404, "NotFound", f"No HTML body in message {message_id}.")
-    return message_document(html)
 
 
 async def sending_log_page(request: Request) -> Response:

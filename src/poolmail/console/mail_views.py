@@ -45,6 +45,7 @@ SCANNED = 5000
 
 @dataclass(frozen=True, slots=True)
 class MailFilter:
+    q: str = ""  # the search: words that must all occur in the subject, addresses or bodies
     recipient: str = ""
     sender: str = ""
     pool: str = ""
@@ -79,6 +80,7 @@ def list_mail(tx: Transaction, wanted: MailFilter, limit: int = SHOWN) -> list[d
         recipient=wanted.recipient or None,
         sender=wanted.sender or None,
         status=wanted.status or None,
+        search=wanted.q or None,
         limit=SCANNED if (wanted.pool or wanted.user or wanted.kind) else limit,
     )
     found = [item for item in queries.list_messages(tx, where) if wanted.matches(item)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,8 +53,8 @@ class StoredMessage:
 def store(tx: Transaction, message: StoredMessage) -> None:
     tx.execute(
         "INSERT INTO messages (id, account, region, created_at, status, origin, source, "
-        "recipients, subject, data, raw, kind, listing) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "recipients, subject, data, raw, kind, listing, search_text) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             message.id,
             message.account,
@@ -76,6 +78,7 @@ def store(tx: Transaction, message: StoredMessage) -> None:
                 details=message.details,
                 raw=message.raw,
             ),
+            search_text(message),
         ),
     )
     # The recipient index behind the mailbox's `recipient` filter (queries.list_messages).
@@ -85,6 +88,52 @@ def store(tx: Transaction, message: StoredMessage) -> None:
             (recipient, message.created_at, message.id),
         )
     add_events(tx, message.id, message.events, start=0)
+
+
+# What a search reads of one message, at most: a newsletter of megabytes is searchable by
+# its beginning, and its row does not double in size.
+SEARCH_TEXT_LIMIT = 100_000
+# Elements whose content a reader never sees as text.
+_UNSEEN = re.compile(r"<(script|style|head|title)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def search_text(message: StoredMessage) -> str:
+    """The lower-cased text the mailbox search matches (`queries.search_terms`): subject,
+    addresses, the text body and the HTML body without its tags.
+
+    Kept with the message because it never changes, and made from the bodies the sender
+    gave (``details["body"]``) when it gave them: a sign-up's mail is not parsed back from
+    MIME on the send path. Only raw sends (and SES's verification mail) are parsed here.
+    """
+    given = message.details.get("body")
+    if isinstance(given, dict):
+        text, markup = given.get("text"), given.get("html")
+    elif message.raw is not None:
+        # Imported here: the ses package imports the mailbox, which it would import back.
+        from poolmail.ses.mime import bodies
+
+        # The beginning only: the bodies come first, and a large attachment after them
+        # is not parsed for nothing.
+        text, markup = bodies(message.raw[: SEARCH_TEXT_LIMIT * 4])
+    else:
+        text = markup = None
+    parts = [message.subject, message.source, " ".join(message.recipients)]
+    if text:
+        parts.append(text[:SEARCH_TEXT_LIMIT])
+    if markup:
+        seen = html_text(markup[:SEARCH_TEXT_LIMIT])
+        # Cognito's text body is its HTML without tags: the same words once are enough.
+        if _SPACE.sub("", seen) != _SPACE.sub("", text or ""):
+            parts.append(seen)
+    # Spaces collapsed, so a quoted phrase matches across the body's line breaks.
+    return _SPACE.sub(" ", " ".join(parts)).lower()[:SEARCH_TEXT_LIMIT]
+
+
+def html_text(markup: str) -> str:
+    """What a reader reads of an HTML body: no tags, entities decoded, spaces collapsed."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", _UNSEEN.sub(" ", markup)))).strip()
 
 
 def kind_of(details: dict[str, Any]) -> str:

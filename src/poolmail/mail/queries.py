@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,8 @@ class MessageFilter:
     account: str | None = None
     region: str | None = None
     message_id: str | None = None
+    # Words (or "quoted phrases") that must all occur in the subject, an address or a body.
+    search: str | None = None
     include_rejected: bool = True
     exclude_kinds: tuple[str, ...] = ()
     limit: int = 100
@@ -35,7 +38,8 @@ def list_messages(tx: Transaction, where: MessageFilter) -> list[dict[str, Any]]
 
     Every filter runs in SQL, before the limit. A recipient filter starts from the
     recipient index (exact address, any case), so it costs the same with a hundred
-    messages stored as with a million.
+    messages stored as with a million. A search reads each newer message's text until
+    ``limit`` match: linear in the mailbox, as a local mailbox can afford.
     """
     return [summary(row) for row in tx.fetchall(*_select(where, _COLUMNS))]
 
@@ -93,6 +97,10 @@ def _select(where: MessageFilter, columns: str) -> tuple[str, list[Any]]:
         args.append(where.until)
     if not where.include_rejected:
         clauses.append("m.status <> 'rejected'")
+    if where.search:
+        for term in search_terms(where.search):
+            clauses.append("m.search_text LIKE ? ESCAPE '\\'")
+            args.append(_containing(term))
     if where.exclude_kinds:
         clauses.append(f"m.kind NOT IN ({', '.join('?' for _ in where.exclude_kinds)})")
         args.extend(where.exclude_kinds)
@@ -111,6 +119,25 @@ def _select(where: MessageFilter, columns: str) -> tuple[str, list[Any]]:
         sql += (" AND " if where.recipient is not None else " WHERE ") + " AND ".join(clauses)
     args.append(where.limit)
     return sql + order, args
+
+
+# A search has at most this many terms; more would only slow the scan.
+MAX_TERMS = 10
+_TERM = re.compile(r'"([^"]*)"|(\S+)')
+_LIKE_SPECIAL = re.compile(r"[\\%_]")
+
+
+def search_terms(query: str) -> list[str]:
+    """The lower-cased terms of a search: words, and "quoted phrases" kept whole. Each must
+    occur in a message's search text (`mailbox.search_text`), anywhere: `4711` finds the
+    code 471122, `example.org` every address at that domain."""
+    terms = [" ".join((phrase or word).lower().split()) for phrase, word in _TERM.findall(query)]
+    return [term for term in dict.fromkeys(terms) if term][:MAX_TERMS]
+
+
+def _containing(term: str) -> str:
+    """A LIKE pattern (escaped with backslashes) matching any text that contains ``term``."""
+    return "%" + _LIKE_SPECIAL.sub(lambda found: "\\" + found.group(), term) + "%"
 
 
 def summary(row: Row) -> dict[str, Any]:

@@ -9,7 +9,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from poolmail.console import mail_pages, pool_pages, ses_pages, sms_pages, user_pages
+from poolmail.console import (
+    mail_pages,
+    message_pages,
+    pool_pages,
+    ses_pages,
+    sms_pages,
+    user_pages,
+)
 from poolmail.server.admin import services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import handle_aws
@@ -43,6 +50,7 @@ async def console_home(request: Request) -> Response:
 
 _POOL = "/console/pools/{pool_id}"
 _IDENTITY = "/console/ses/identities/{identity}"
+_MAIL = "/console/mail/{message_id}"
 
 ROUTES: list[BaseRoute] = [
     # Only GET (and HEAD): POST / never reaches this route and stays the AWS endpoint.
@@ -72,8 +80,10 @@ ROUTES: list[BaseRoute] = [
     Route("/console/ses/account/sending", ses_pages.switch_sending, methods=["POST"]),
     Route("/console/mail", mail_pages.mailbox_page, methods=["GET"]),
     Route("/console/mail/rows", mail_pages.mailbox_rows, methods=["GET"]),
-    Route("/console/mail/{message_id}", mail_pages.message_page, methods=["GET"]),
-    Route("/console/mail/{message_id}/html", mail_pages.message_html, methods=["GET"]),
+    Route(_MAIL, message_pages.message_page, methods=["GET"]),
+    Route(_MAIL + "/html", message_pages.message_html, methods=["GET"]),
+    Route(_MAIL + "/links", message_pages.check_message_links, methods=["POST"]),
+    Route(_MAIL + "/release", message_pages.release_message, methods=["POST"]),
     Route("/console/sms", sms_pages.outbox_page, methods=["GET"]),
     Route("/console/sms/rows", sms_pages.outbox_rows, methods=["GET"]),
     Route("/console/log", mail_pages.sending_log_page, methods=["GET"]),

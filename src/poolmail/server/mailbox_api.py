@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from poolmail.mail import queries
+from poolmail.mail import attachments, queries
 from poolmail.mail.queries import MessageFilter
 from poolmail.server.admin import admin_error, services_of
 from poolmail.server.background import Job
@@ -88,6 +88,7 @@ async def list_messages(request: Request) -> Response:
             kind=query.get("kind"),
             account=query.get("account"),
             region=query.get("region"),
+            search=query.get("q"),
             limit=min(int(query.get("limit", "100")), MAX_LIMIT),
         )
     except ValueError:
@@ -139,6 +140,41 @@ async def raw_message(request: Request) -> Response:
     )
 
 
+async def message_attachments(request: Request) -> Response:
+    """`{"attachments": [{index, filename, content_type, size, inline, content_id}]}`:
+    every part of the message that is not one of its bodies."""
+    services = services_of(request)
+    message_id = request.path_params["message_id"]
+
+    def read() -> bytes | None:
+        with services.db.transaction(readonly=True) as tx:
+            return queries.raw_message(tx, message_id)
+
+    raw = await run_in_threadpool(read)
+    if raw is None:
+        return admin_error(404, "NotFound", f"No stored MIME message {message_id}.")
+    found = await run_in_threadpool(attachments.attachments, raw)
+    return JSONResponse({"attachments": [part.as_json() for part in found]})
+
+
+async def one_attachment(request: Request) -> Response:
+    """One attachment's content, as a download (never shown as a page of this origin)."""
+    services = services_of(request)
+    message_id = request.path_params["message_id"]
+    index = request.path_params["index"]
+
+    def read() -> tuple[attachments.Attachment, bytes] | None:
+        with services.db.transaction(readonly=True) as tx:
+            raw = queries.raw_message(tx, message_id)
+        return None if raw is None else attachments.attachment(raw, index)
+
+    found = await run_in_threadpool(read)
+    if found is None:
+        return admin_error(404, "NotFound", f"No attachment {index} in message {message_id}.")
+    part, content = found
+    return Response(content, headers=attachments.download_headers(part))
+
+
 async def message_events(request: Request) -> Response:
     services = services_of(request)
     message_id = request.path_params["message_id"]
@@ -168,6 +204,7 @@ def _filter_from(query: Any, **overrides: Any) -> MessageFilter:
         "kind": query.get("kind"),
         "account": query.get("account"),
         "region": query.get("region"),
+        "search": query.get("q"),
         "limit": 1,
     }
     fields.update(overrides)
@@ -202,7 +239,9 @@ async def wait_for_message(request: Request) -> Response:
     try:
         timeout = min(float(query.get("timeout", "10")), WAIT_LIMIT_SECONDS)
         since = _number(query.get("since"))
-        where = _filter_from(query, since=since or services.clock.now().timestamp())
+        where = _filter_from(
+            query, since=since if since is not None else services.clock.now().timestamp()
+        )
     except ValueError:
         return admin_error(400, "InvalidRequest", "since and timeout must be numbers")
 
@@ -221,6 +260,7 @@ async def wait_for_message(request: Request) -> Response:
         await asyncio.sleep(POLL_SECONDS)
 
 
+_ATTACHMENTS = "/_poolmail/messages/{message_id}/attachments"
 ROUTES: list[BaseRoute] = [
     Route("/_poolmail/messages/latest", latest_message, methods=["GET"]),
     Route("/_poolmail/messages/wait", wait_for_message, methods=["GET"]),
@@ -229,5 +269,7 @@ ROUTES: list[BaseRoute] = [
     Route("/_poolmail/messages/{message_id}", one_message, methods=["GET", "DELETE"]),
     Route("/_poolmail/messages/{message_id}/raw", raw_message, methods=["GET"]),
     Route("/_poolmail/messages/{message_id}/events", message_events, methods=["GET"]),
+    Route(_ATTACHMENTS, message_attachments, methods=["GET"]),
+    Route(_ATTACHMENTS + "/{index:int}", one_attachment, methods=["GET"]),
 ]
 JOBS: list[Job] = []

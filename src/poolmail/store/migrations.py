@@ -479,6 +479,33 @@ MIGRATIONS: list[Migration] = [
             """,
         ],
     ),
+    Migration(
+        8,
+        "Mailbox search: each message's searchable text",
+        [
+            # Subject, addresses and bodies of each message, lower-cased, written by
+            # mail/mailbox.py with the message: a search is a LIKE per word on one column.
+            "ALTER TABLE messages ADD COLUMN search_text TEXT",
+            # Messages stored before: the bodies their details kept (every SES SendEmail
+            # and Cognito mail), else the MIME message as text (a raw send; its
+            # quoted-printable or base64 bodies are searchable only where they read as
+            # they are). SQL's LOWER folds ASCII only; new messages fold all of Unicode.
+            {
+                "sqlite": "UPDATE messages SET search_text = LOWER("
+                "subject || ' ' || source || ' ' || recipients || ' ' || "
+                "CASE WHEN json_type(data, '$.body') = 'object' THEN "
+                "COALESCE(json_extract(data, '$.body.text'), '') || ' ' || "
+                "COALESCE(json_extract(data, '$.body.html'), '') "
+                "ELSE COALESCE(CAST(raw AS TEXT), '') END)",
+                "postgresql": "UPDATE messages SET search_text = LOWER("
+                "subject || ' ' || source || ' ' || recipients || ' ' || "
+                "CASE WHEN jsonb_typeof(data::jsonb -> 'body') = 'object' THEN "
+                "COALESCE(data::jsonb #>> '{body,text}', '') || ' ' || "
+                "COALESCE(data::jsonb #>> '{body,html}', '') "
+                "ELSE COALESCE(encode(raw, 'escape'), '') END)",
+            },
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
