@@ -107,6 +107,7 @@ LAZY_IMPORTS = [
     "botocore.credentials",
     "cryptography",
     "dns",
+    "html.parser",
     "jinja2",
     "regex",
     "rich",

@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from poolmail.testing.server import TEST_ACCESS_KEY, TEST_SECRET_KEY
+from poolmail.tools.env import ENDPOINT_VARIABLES
 
-ENDPOINT_VARIABLES = (
-    "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
-    "AWS_ENDPOINT_URL_SES",
-    "AWS_ENDPOINT_URL_SESV2",
-)
+__all__ = ["CLEARED_VARIABLES", "ENDPOINT_VARIABLES", "region_in", "sdk_environment"]
 # Each would beat or break the test credentials and endpoints: a profile (which may not
 # exist on a CI machine), a session token of real credentials, the switch that makes the
 # SDKs ignore AWS_ENDPOINT_URL_*.
