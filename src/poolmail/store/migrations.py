@@ -506,6 +506,20 @@ MIGRATIONS: list[Migration] = [
             },
         ],
     ),
+    Migration(
+        9,
+        "The rest of the Cognito model: imports, threat protection, terms, secrets, replicas",
+        [
+            # -- user import jobs (cognito/user_import.py) --
+            # -- end user import jobs --
+            # -- threat protection (cognito/threat_protection.py) --
+            # -- end threat protection --
+            # -- pool and client extras (terms, secrets, session configuration, limits) --
+            # -- end pool and client extras --
+            # -- replicas, point-in-time recovery, client metadata URLs --
+            # -- end replicas --
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
