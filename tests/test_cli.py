@@ -46,6 +46,7 @@ def test_serve_help_documents_every_option_and_its_env_variable() -> None:
         ("--verify-signatures", "POOLMAIL_VERIFY_SIGNATURES"),
         ("--credentials", "POOLMAIL_CREDENTIALS"),
         ("--admin-token", "POOLMAIL_ADMIN_TOKEN"),
+        ("--breached-passwords", "POOLMAIL_BREACHED_PASSWORDS"),
     ]:
         assert option in text
         assert f"env {env}" in text

@@ -186,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(
         serve,
+        "--breached-passwords",
+        "POOLMAIL_BREACHED_PASSWORDS",
+        None,
+        "file of breached passwords, one a line, that Cognito threat protection's "
+        "compromised-credentials check refuses besides its built-in list",
+    )
+    _option(
+        serve,
         "--log-level",
         "POOLMAIL_LOG_LEVEL",
         "warning",
@@ -256,6 +264,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         verify_signatures=args.verify_signatures,
         credentials=credentials,
         admin_token=args.admin_token or None,
+        breached_passwords=args.breached_passwords or None,
     )
 
 

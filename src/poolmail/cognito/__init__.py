@@ -6,37 +6,61 @@ Each resource module lists the operations it serves in ``OPERATIONS``.
 from __future__ import annotations
 
 from poolmail.cognito import (
+    client_metadata,
+    client_secrets,
     clients,
+    custom_attributes,
     domains,
     filters,
     groups,
     invitations,
+    limits,
     passwords,
+    point_in_time_recovery,
+    replicas,
+    risk_events,
     self_service,
+    session_configuration,
+    signing_certificate,
     signup,
+    terms,
+    threat_protection,
     user_pools,
     user_removal,
     users,
 )
+from poolmail.cognito.imports import jobs as import_jobs
 from poolmail.cognito.mfa import config as mfa_config
 from poolmail.cognito.mfa import preferences, totp
 from poolmail.cognito.signin import (
     auth,
     auth_factors,
+    client_tokens,
     device_operations,
     passkeys,
     refresh,
     sessions,
     sign_out,
+    token_exchange,
     user_sessions,
 )
 from poolmail.operations import Handler
 
 _MODULES = (
     user_pools,
+    replicas,
+    point_in_time_recovery,
+    client_metadata,
+    custom_attributes,
     clients,
+    client_secrets,
+    signing_certificate,
+    session_configuration,
+    terms,
+    limits,
     domains,
     users,
+    import_jobs,
     user_removal,
     filters,
     signup,
@@ -49,12 +73,16 @@ _MODULES = (
     self_service,
     refresh,
     user_sessions,
+    client_tokens,
+    token_exchange,
     mfa_config,
     totp,
     preferences,
     device_operations,
     passkeys,
     auth_factors,
+    threat_protection,
+    risk_events,
 )
 
 OPERATIONS: dict[str, Handler] = {

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from poolmail.cognito import tiers
+from poolmail.cognito.custom_attributes import check_client_attributes
 from poolmail.cognito.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
@@ -64,6 +65,10 @@ SETTABLE = (
     "AuthSessionValidity",
     "RefreshTokenRotation",
 )
+
+# Keys of a client's ``data`` that UpdateUserPoolClient keeps: its secrets (client_secrets.py
+# keeps rotated ones under ``secrets``) and what the client's own operations set.
+OWN_KEYS = ("ClientSecret", "secrets", "session_configuration")
 
 # What a client does when the member is absent [model]: the flows engineer reads these.
 DEFAULT_AUTH_FLOWS = ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH")
@@ -252,6 +257,7 @@ def create_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
     with ctx.db.transaction() as tx:
         pool = load_pool(tx, ctx, params["UserPoolId"])
         _check_plan(pool.settings, settings)
+        check_client_attributes(pool.settings, settings, "creating")
         record = ClientRecord(
             new_client_id(),
             pool.id,
@@ -288,12 +294,16 @@ def update_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
     with ctx.db.transaction() as tx:
         record = _load(tx, ctx, params["UserPoolId"], params["ClientId"])
         settings = _settings(params)
-        _check_plan(load_pool(tx, ctx, record.pool_id).settings, settings)
-        # The secret is the client's own, not a setting: it stays (there is no way to
-        # change it through this operation). An omitted name stays too: "ClientName" is
-        # optional here and names no default.
-        if "ClientSecret" in record.settings:
-            settings["ClientSecret"] = record.settings["ClientSecret"]
+        pool_settings = load_pool(tx, ctx, record.pool_id).settings
+        _check_plan(pool_settings, settings)
+        check_client_attributes(pool_settings, settings, "updating")
+        # The secrets are the client's own, not settings: they stay (there is no way to
+        # change them through this operation), as does what other operations set on the
+        # client (OWN_KEYS). An omitted name stays too: "ClientName" is optional here and
+        # names no default.
+        for key in OWN_KEYS:
+            if key in record.settings:
+                settings[key] = record.settings[key]
         settings["LastModifiedDate"] = ctx.clock.now().timestamp()
         record.settings = settings
         record.name = params.get("ClientName") or record.name
@@ -308,6 +318,8 @@ def delete_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
     with ctx.db.transaction() as tx:
         record = _load(tx, ctx, params["UserPoolId"], params["ClientId"])
         tx.execute("DELETE FROM user_pool_clients WHERE id = ?", (record.id,))
+        # Its terms documents (terms.py) go with it.
+        tx.execute("DELETE FROM cognito_terms WHERE client_id = ?", (record.id,))
     return {}
 
 

@@ -10,7 +10,7 @@ import secrets
 import string
 from typing import Any
 
-from poolmail.cognito import codes, recovery
+from poolmail.cognito import codes, recovery, risk_events, risk_responses
 from poolmail.cognito.masking import simulated_delivery
 from poolmail.cognito.signin import srp
 from poolmail.cognito.user_pools import StoredPool, load_pool
@@ -202,6 +202,7 @@ def forgot_password(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         code = codes.issue(tx, ctx, pool.id, user.username, codes.FORGOT_PASSWORD)
     kind = "cognito-forgot-password"
     details = recovery.send_reset_code(ctx, pool, user, attribute, code, kind)
+    risk_events.record(ctx, pool, user, risk_events.FORGOT_PASSWORD)
     return {"CodeDeliveryDetails": details}
 
 
@@ -225,6 +226,9 @@ def confirm_forgot_password(ctx: RequestContext, params: dict[str, Any]) -> dict
         )
         codes.discard(tx, pool.id, user.username, codes.FORGOT_PASSWORD)
         current = require_user(tx, pool, user.username)
+        risk_responses.check_new_password(
+            ctx, tx, pool, client.id, user.username, "PASSWORD_CHANGE", params["Password"]
+        )
         now = ctx.clock.now().timestamp()
         # The code reached the user's verified address: that confirms an unconfirmed user
         # too, and ends RESET_REQUIRED.

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import codes, messages, sms_messages
+from poolmail.cognito import codes, messages, risk_events, risk_responses, sms_messages
 from poolmail.cognito.clients import find_client
+from poolmail.cognito.custom_attributes import check_client_write
 from poolmail.cognito.delivery import deliver
 from poolmail.cognito.masking import email_delivery, phone_delivery
 from poolmail.cognito.mfa.state import user_mfa_members
@@ -34,8 +35,6 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
 
-# AWS's text when the app client's WriteAttributes leave an attribute out.
-UNAUTHORIZED_WRITE = "A client attempted to write unauthorized attribute"
 INCORRECT = "Incorrect username or password."
 
 
@@ -53,9 +52,8 @@ def update_user_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[
     given: list[dict[str, Any]] = params["UserAttributes"]
     with caller.ctx.db.transaction() as tx:
         client = find_client(tx, str(caller.claims.get("client_id", "")))
-    writable = client.settings.get("WriteAttributes") if client is not None else None
-    if writable and any(entry["Name"] not in writable for entry in given):
-        raise AwsError("NotAuthorizedException", UNAUTHORIZED_WRITE)
+    client_settings = client.settings if client is not None else {}
+    check_client_write(caller.pool.settings, client_settings, [e["Name"] for e in given])
     sent = update_attributes(caller.ctx, caller.pool.id, caller.user.username, given)
     return {"CodeDeliveryDetailsList": sent}
 
@@ -145,9 +143,13 @@ def change_password(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         if has_password(user) and not password_matches(user, str(previous)):
             raise AwsError("NotAuthorizedException", INCORRECT)
         check_password(policy_of(pool), params["ProposedPassword"], RESET_PREFIX)
+        risk_responses.check_new_password(
+            ctx, tx, pool, None, user.username, "PASSWORD_CHANGE", params["ProposedPassword"]
+        )
         now = ctx.clock.now().timestamp()
         set_password(user, pool, params["ProposedPassword"], now, temporary=False)
         save_user(tx, pool, user, now)
+    risk_events.record(caller.ctx, pool, user, risk_events.PASSWORD_CHANGE)
     return {}
 
 

@@ -8,8 +8,16 @@ import re
 import uuid
 from typing import Any
 
-from poolmail.cognito import codes, messages, sign_in_policy, sms_messages
+from poolmail.cognito import (
+    codes,
+    messages,
+    risk_events,
+    risk_responses,
+    sign_in_policy,
+    sms_messages,
+)
 from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.custom_attributes import check_client_write
 from poolmail.cognito.delivery import (
     DAILY_LIMIT_MESSAGE,
     CognitoEmail,
@@ -191,7 +199,9 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         pool = load_pool(tx, ctx, client.pool_id)
         if (pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
             raise AwsError("NotAuthorizedException", "SignUp is not permitted for this user pool")
-        attributes = check_attributes(pool, params.get("UserAttributes") or [])
+        given = params.get("UserAttributes") or []
+        check_client_write(pool.settings, client.settings, [entry["Name"] for entry in given])
+        attributes = check_attributes(pool, given)
         # Not found: what AWS does with a self-asserted email_verified; poolmail drops it,
         # since only a code (or an administrator) verifies an address.
         attributes.pop("email_verified", None)
@@ -205,6 +215,9 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         password = params.get("Password")
         if password:
             check_password(policy_of(pool), password, SIGN_UP_PREFIX)
+            risk_responses.check_new_password(
+                ctx, tx, pool, client.id, username, "SIGN_UP", password
+            )
         else:
             sign_in_policy.require_passwordless(pool.settings)
         user = StoredUser(pool.id, username, sub, UNCONFIRMED, True, now, now, attributes)
@@ -236,6 +249,7 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     if sent is not None:
         relay_default(ctx, pool.settings.get("EmailConfiguration") or {}, sent)
     result: dict[str, Any] = {"UserConfirmed": False, "UserSub": sub, "Session": session}
+    risk_events.record(ctx, pool, user, risk_events.SIGN_UP)
     if email is not None:
         deliver(ctx, pool.settings, email)
     if attribute == "phone_number" and code is not None:
@@ -328,6 +342,7 @@ def resend_confirmation_code(ctx: RequestContext, params: dict[str, Any]) -> dic
         data = {"attribute": attribute}
         code = codes.issue(tx, ctx, pool.id, user.username, codes.SIGN_UP, data)
     details = _send_code(ctx, pool, client.id, user, attribute, code, "cognito-resend-code")
+    risk_events.record(ctx, pool, user, risk_events.RESEND_CODE)
     return {"CodeDeliveryDetails": details}
 
 

@@ -26,6 +26,7 @@ PASSKEYS = "Passkeys"
 CHOICE_BASED = "Choice-based authentication"
 THREAT_PROTECTION = "Threat Protection"
 ACCESS_TOKEN_CUSTOMIZATION = "Access token customization"
+SESSION_TRACKING = "Session tracking"
 
 
 def tier_of(settings: dict[str, Any]) -> str:
@@ -77,6 +78,9 @@ def check_plan(settings: dict[str, Any]) -> None:
         )
         if version in ("V2_0", "V3_0"):
             features.append(ACCESS_TOKEN_CUSTOMIZATION)
+        # Set by SetUserPoolSessionConfiguration, an Essentials feature [model].
+        if (settings.get("session_configuration") or {}).get("UserSessionTracking") == "ENABLED":
+            features.append(SESSION_TRACKING)
     if _RANK[tier] < _RANK[PLUS]:
         mode = (settings.get("UserPoolAddOns") or {}).get("AdvancedSecurityMode")
         if mode in ("AUDIT", "ENFORCED"):

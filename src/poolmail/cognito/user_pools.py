@@ -58,7 +58,11 @@ def load_pool(tx: Transaction, ctx: RequestContext, pool_id: str) -> StoredPool:
         (pool_id, ctx.account_id, ctx.region),
     )
     if row is None:
-        raise not_found(pool_id)
+        # A pool of another region may have its secondary replica here (replicas.py); the
+        # import waits for this rare path, as replicas imports this module.
+        from poolmail.cognito.replicas import serve_replica
+
+        return serve_replica(tx, ctx, pool_id)
     return StoredPool(pool_id, str(row[0]), float(row[1]), float(row[2]), json.loads(row[3]))
 
 
@@ -171,6 +175,10 @@ def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
             token_error="InvalidParameterException",
             limit=limit,
         )
+        # replicas imports this module (load_pool): imported here, not at module import.
+        from poolmail.cognito.replicas import replica_regions
+
+        replicated = replica_regions(tx, ctx)
     pools = [
         {
             "Id": pool_id,
@@ -178,6 +186,7 @@ def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
             "LambdaConfig": json.loads(data).get("LambdaConfig", {}),
             "LastModifiedDate": float(modified),
             "CreationDate": float(created),
+            "ReplicaRegions": replicated.get(pool_id),
         }
         for pool_id, created, name, modified, data in rows
     ]
@@ -198,9 +207,22 @@ _POOL_TABLES = (
     "cognito_refresh_tokens",
     "cognito_groups",
     "cognito_group_members",
+    "cognito_terms",
     "cognito_devices",
     "cognito_webauthn_credentials",
     "cognito_password_failures",
+    "cognito_import_jobs",
+    "cognito_import_log",
+    "cognito_risk_configurations",
+    "cognito_auth_events",
+    "cognito_risk_overrides",
+    "cognito_user_pool_replicas",
+    "cognito_pitr_tracking",
+    "cognito_user_history",
+    "cognito_group_member_history",
+    "cognito_pitr_restorations",
+    "cognito_cimd_policies",
+    "cognito_cimd_urls",
     "user_pool_sizes",  # after `users`, whose deletion counts down to zero
 )
 
@@ -241,8 +263,26 @@ def _tagged_pool(tx: Transaction, ctx: RequestContext, arn: str) -> StoredPool:
     return load_pool(tx, ctx, match["pool"])
 
 
+def _replica_tags(
+    tx: Transaction,
+    ctx: RequestContext,
+    arn: str,
+    add: dict[str, str] | None = None,
+    remove: frozenset[str] = frozenset(),
+) -> dict[str, str] | None:
+    """The own tags of the secondary replica the ARN names in this region, if it does."""
+    match = _POOL_ARN.fullmatch(arn)
+    if match is None or (match["region"], match["account"]) != (ctx.region, ctx.account_id):
+        return None
+    from poolmail.cognito.replicas import replica_tags
+
+    return replica_tags(tx, ctx, match["pool"], add, remove)
+
+
 def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.db.transaction() as tx:
+        if _replica_tags(tx, ctx, params["ResourceArn"], add=params["Tags"]) is not None:
+            return {}
         pool = _tagged_pool(tx, ctx, params["ResourceArn"])
         pool.settings["UserPoolTags"] = {**pool.settings.get("UserPoolTags", {}), **params["Tags"]}
         save_pool(tx, pool)
@@ -251,6 +291,9 @@ def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.db.transaction() as tx:
+        removed = frozenset(params["TagKeys"])
+        if _replica_tags(tx, ctx, params["ResourceArn"], remove=removed) is not None:
+            return {}
         pool = _tagged_pool(tx, ctx, params["ResourceArn"])
         tags = pool.settings.get("UserPoolTags", {})
         pool.settings["UserPoolTags"] = {
@@ -263,6 +306,9 @@ def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
 @local_only
 def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.db.transaction(readonly=True) as tx:
+        replica = _replica_tags(tx, ctx, params["ResourceArn"])
+        if replica is not None:
+            return {"Tags": replica}
         pool = _tagged_pool(tx, ctx, params["ResourceArn"])
     return {"Tags": dict(pool.settings.get("UserPoolTags", {}))}
 

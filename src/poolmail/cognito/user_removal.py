@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import codes, groups
+from poolmail.cognito import codes, groups, risk_events, user_history
 from poolmail.cognito.signin import devices, lockout, passkeys, sessions
 from poolmail.cognito.user_pools import load_pool
 from poolmail.cognito.users import StoredUser, require_user, users_lock
@@ -15,10 +15,13 @@ from poolmail.operations import Handler
 from poolmail.store import Transaction
 
 
-def _remove(tx: Transaction, pool_id: str, user: StoredUser) -> None:
+def remove_user(tx: Transaction, pool_id: str, user: StoredUser, now: float) -> None:
+    # The row as it was, for point-in-time recovery, when the pool is tracked.
+    user_history.remember(tx, pool_id, user.username, now, deleted=True)
     tx.execute("DELETE FROM users WHERE pool_id = ? AND username = ?", (pool_id, user.username))
     codes.forget_user(tx, pool_id, user.username)
     lockout.forget_user(tx, pool_id, user.username)
+    risk_events.forget_user(tx, pool_id, user.username)
     groups.forget_user(tx, pool_id, user.sub)
     sessions.forget_user(tx, pool_id, user.sub)
     devices.forget_user(tx, pool_id, user.sub)
@@ -29,14 +32,14 @@ def admin_delete_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     pool_id = params["UserPoolId"]
     with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
         user = require_user(tx, load_pool(tx, ctx, pool_id), params["Username"])
-        _remove(tx, pool_id, user)
+        remove_user(tx, pool_id, user, ctx.clock.now().timestamp())
     return {}
 
 
 def delete_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     caller = sessions.authorize(ctx, params["AccessToken"])
     with caller.ctx.db.transaction(lock=users_lock(caller.pool.id)) as tx:
-        _remove(tx, caller.pool.id, caller.user)
+        remove_user(tx, caller.pool.id, caller.user, ctx.clock.now().timestamp())
     return {}
 
 

@@ -7,16 +7,21 @@ aliases), lower-cased where Cognito matches without case.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
-import hmac
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito import codes, messages, sms_config, sms_messages
+from poolmail.cognito import (
+    client_secrets,
+    codes,
+    messages,
+    sms_config,
+    sms_messages,
+    user_history,
+)
+from poolmail.cognito import schema as schema_rules
 from poolmail.cognito.clients import ClientRecord, client_not_found, find_client
 from poolmail.cognito.delivery import deliver
 from poolmail.cognito.masking import email_delivery, phone_delivery
@@ -155,6 +160,8 @@ def insert_user(tx: Transaction, pool: StoredPool, user: StoredUser) -> bool:
 
 def save_user(tx: Transaction, pool: StoredPool, user: StoredUser, now: float) -> None:
     user.modified = now
+    # The row as it was, for point-in-time recovery, when the pool is tracked.
+    user_history.remember(tx, user.pool_id, user.username, now, deleted=False)
     tx.execute(
         "UPDATE users SET status = ?, enabled = ?, email = ?, phone = ?, "
         "preferred_username = ?, modified_at = ?, data = ? WHERE pool_id = ? AND username = ?",
@@ -212,32 +219,47 @@ def check_attributes(
     AWS's texts: SignUp and AdminCreateUser say `Attributes did not conform to the schema:
     custom:nope: Attribute does not exist in the schema.`; the update operations name the
     attribute `user.<name>` (both seen in public error reports, with the trailing newline).
-    ``naming`` checks names only (AdminDeleteUserAttributes).
+    Every unknown attribute gets its line (aws-amplify/amplify-flutter#509, #1531); so does
+    every immutable one and every value outside its custom attribute's constraints.
+    ``naming`` checks names only (AdminDeleteUserAttributes). A developer-only attribute is
+    stored under its schema name (`dev:custom:x`) whichever form the request uses.
     """
     updating = updating or naming
     schema = _schema(pool)
+    prefix = "" if updating else schema_rules.CONFORM_PREFIX
+    unknown: list[str] = []
+    fixed: list[str] = []
+    values: list[str] = []
     attributes: dict[str, str] = {}
     for entry in given:
         name, value = str(entry["Name"]), str(entry.get("Value", ""))
         label = f"user.{name}" if updating else name
         known = schema.get(name) or schema.get(f"dev:{name}")
         if known is None:
-            prefix = "" if updating else "Attributes did not conform to the schema: "
-            raise AwsError(
-                "InvalidParameterException",
-                f"{prefix}{label}: Attribute does not exist in the schema.\n",
-            )
+            unknown.append(schema_rules.NOT_IN_SCHEMA.format(name=label))
+            continue
         if name == "sub" or (updating and not known.get("Mutable", True)):
-            raise AwsError("InvalidParameterException", f"{label}: Attribute cannot be updated.\n")
+            fixed.append(schema_rules.CANNOT_UPDATE.format(name=label))
+            continue
         if naming:
             continue
+        problem = schema_rules.value_problem(known, value, label)
+        if problem is not None:
+            values.append(problem)
+        attributes[str(known["Name"])] = value
+    if unknown:
+        raise AwsError("InvalidParameterException", prefix + "".join(unknown))
+    if fixed:
+        raise AwsError("InvalidParameterException", "".join(fixed))
+    if values:
+        raise AwsError("InvalidParameterException", prefix + "".join(values))
+    for name, value in attributes.items():
         if name == "email" and not _EMAIL.match(value):
             raise AwsError("InvalidParameterException", "Invalid email address format.")
         if name == "phone_number" and not _PHONE.match(value):
             raise AwsError("InvalidParameterException", "Invalid phone number format.")
         if name in ("email_verified", "phone_number_verified"):
-            value = value.lower()
-        attributes[name] = value
+            attributes[name] = value.lower()
     return attributes
 
 
@@ -278,13 +300,11 @@ def public_client(ctx: RequestContext, client_id: str) -> tuple[RequestContext, 
 
 def check_secret_hash(client: ClientRecord, username: str, given: str | None) -> None:
     """SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id)), required of
-    clients that have a secret (cognito signing-up docs, "Computing secret hash values")."""
-    secret = str(client.settings.get("ClientSecret") or "")
-    if not secret:
+    clients that have a secret (cognito signing-up docs, "Computing secret hash values").
+    Any active secret of the client signs (client_secrets.py: rotation)."""
+    if not client_secrets.values(client):
         return
-    digest = hmac.new(secret.encode(), (username + client.id).encode(), hashlib.sha256)
-    expected = base64.b64encode(digest.digest()).decode()
-    if given is None or not hmac.compare_digest(expected, given):
+    if given is None or not client_secrets.hash_matches(client, username, given):
         raise AwsError(
             "NotAuthorizedException", f"Unable to verify secret hash for client {client.id}"
         )
@@ -332,6 +352,9 @@ def admin_delete_user_attributes(ctx: RequestContext, params: dict[str, Any]) ->
         check_attributes(pool, [{"Name": name, "Value": ""} for name in names], naming=True)
         for name in names:
             user.attributes.pop(name, None)
+            # A developer-only attribute named without its `dev:` (check_attributes
+            # accepts both forms) is stored under its schema name.
+            user.attributes.pop(f"dev:{name}", None)
             if name in VERIFIABLE:
                 # Without the address, nothing is verified any more.
                 user.attributes.pop(f"{name}_verified", None)

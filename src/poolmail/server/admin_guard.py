@@ -12,7 +12,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 GUARDED_PREFIXES = ("/_poolmail", "/console", "/_aws/ses", "/moto-api")
 # Links a user opens from a mailed message: public on AWS, so public here.
-PUBLIC_PREFIXES = ("/_poolmail/ses/verify/",)
+# A user import job's PreSignedUrl: public on AWS (an S3 URL whose signature is its secret),
+# so public here; its random token is the secret.
+# The one-click feedback links of threat protection's notification mails: public, as the
+# event's feedback token in the link is the secret.
+PUBLIC_PREFIXES = (
+    "/_poolmail/ses/verify/",
+    "/_poolmail/cognito/import/",
+    "/_poolmail/cognito/feedback/",
+)
 TOKEN_HEADER = b"x-poolmail-token"
 TOKEN_COOKIE = "poolmail_token"
 

@@ -21,8 +21,11 @@ from poolmail.server import (
     admin,
     cognito_routes,
     console_routes,
+    import_routes,
     mailbox_api,
     oidc_routes,
+    recovery_admin,
+    risk_admin,
     ses_admin,
     sms_api,
 )
@@ -45,6 +48,9 @@ _ADMIN_MODULES = (
     cognito_routes,
     console_routes,
     oidc_routes,
+    import_routes,
+    risk_admin,
+    recovery_admin,
 )
 
 

@@ -207,11 +207,30 @@ def _check_addresses(outgoing: Outgoing, recipients: list[str]) -> None:
     if len(recipients) > MAX_RECIPIENTS:
         raise SendError("invalid", f"Recipient count exceeds {MAX_RECIPIENTS}.")
     for address in [outgoing.source, *recipients]:
-        bare = bare_address(address)
-        local, at, domain = bare.rpartition("@")
-        if not at or not local or not domain or "." not in domain.strip("."):
-            # AWS quirk: SES names the address that lacks its domain this way.
-            raise SendError("invalid", f"Missing final '@domain' in address: {address}")
+        problem = address_problem(bare_address(address))
+        if problem is not None:
+            raise SendError("invalid", problem)
+
+
+def address_problem(bare: str) -> str | None:
+    """SES's refusal of a malformed address, or None.
+
+    AWS quirk: the texts name no address. Without `@`: `Missing final '@domain'`
+    (boto/boto#351, anymail/django-anymail#281); with nothing before it: `Missing local
+    name` (arithmetic/aws-lambda-ses-forwarder#103); a domain with an empty label, such as
+    a trailing dot: `Missing domain` (brave/accounts#35). Choice: a domain without a dot
+    (`a@localhost`) is refused like a missing one; AWS's answer for it was not found.
+    """
+    local, at, domain = bare.rpartition("@")
+    if not at:
+        return "Missing final '@domain'"
+    if not local:
+        return "Missing local name"
+    if not domain or "" in domain.split("."):
+        return "Missing domain"
+    if "." not in domain:
+        return "Missing final '@domain'"
+    return None
 
 
 def _sending_identity(

@@ -14,7 +14,8 @@ from poolmail.mail.mailbox import new_message_id
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
 from poolmail.ses import mime, templates
-from poolmail.ses.outbound import ErrorKind, Outgoing, SendError, send
+from poolmail.ses.coverage import bare_address
+from poolmail.ses.outbound import ErrorKind, Outgoing, SendError, address_problem, send
 
 V1_LIMIT = 10 * 1024 * 1024
 
@@ -88,6 +89,12 @@ def simple_outgoing(
     message_id = new_message_id(ctx.clock.now().timestamp())
     to = destination.get("ToAddresses", [])
     cc = destination.get("CcAddresses", [])
+    # Malformed addresses are refused in SES's words before the message is built (the
+    # email package cannot even parse `someone@`).
+    for address in [source, *to, *cc, *destination.get("BccAddresses", [])]:
+        problem = address_problem(bare_address(address))
+        if problem is not None:
+            raise refusal(SendError("invalid", problem), errors)
     headers = mime.Headers(sender=source, to=to, cc=cc, reply_to=reply_to, extra=extra_headers)
     try:
         raw = mime.build(headers, content, message_id, ctx.clock.now())

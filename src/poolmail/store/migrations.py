@@ -511,12 +511,208 @@ MIGRATIONS: list[Migration] = [
         "The rest of the Cognito model: imports, threat protection, terms, secrets, replicas",
         [
             # -- user import jobs (cognito/user_import.py) --
+            # CSV user import jobs (cognito/imports/): the wire members in `data`; the
+            # uploaded file in `csv`; `position` is the rows done, committed with each batch
+            # of users, so an interrupted job resumes where it stopped.
+            """
+            CREATE TABLE cognito_import_jobs (
+                job_id TEXT PRIMARY KEY,
+                pool_id TEXT NOT NULL,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                upload_token TEXT NOT NULL,
+                upload_expires_at DOUBLE PRECISION NOT NULL,
+                imported BIGINT NOT NULL,
+                skipped BIGINT NOT NULL,
+                failed BIGINT NOT NULL,
+                position BIGINT NOT NULL,
+                data TEXT NOT NULL,
+                csv TEXT
+            )
+            """,
+            "CREATE UNIQUE INDEX cognito_import_jobs_token ON cognito_import_jobs (upload_token)",
+            "CREATE INDEX cognito_import_jobs_pool ON cognito_import_jobs "
+            "(pool_id, created_at, job_id)",
+            "CREATE INDEX cognito_import_jobs_status ON cognito_import_jobs (status, created_at)",
+            # The rows an import skipped or failed, with why: what AWS writes to the job's
+            # CloudWatch Logs stream, one line per user.
+            """
+            CREATE TABLE cognito_import_log (
+                pool_id TEXT NOT NULL,
+                job_id TEXT NOT NULL,
+                line BIGINT NOT NULL,
+                outcome TEXT NOT NULL,
+                message TEXT NOT NULL,
+                PRIMARY KEY (job_id, line)
+            )
+            """,
             # -- end user import jobs --
             # -- threat protection (cognito/threat_protection.py) --
+            # SetRiskConfiguration per pool (client_id '') and per app client.
+            """
+            CREATE TABLE cognito_risk_configurations (
+                pool_id TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (pool_id, client_id)
+            )
+            """,
+            # Auth events (AdminListUserAuthEvents), newest first per user.
+            """
+            CREATE TABLE cognito_auth_events (
+                pool_id TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                username TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                feedback_token TEXT NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (pool_id, event_id)
+            )
+            """,
+            "CREATE INDEX cognito_auth_events_user "
+            "ON cognito_auth_events (pool_id, username, created_at)",
+            # The risk level poolmail's admin API set for a user's next sign-in ('' once
+            # used), and the event of the sign-in it is being applied to.
+            """
+            CREATE TABLE cognito_risk_overrides (
+                pool_id TEXT NOT NULL,
+                username TEXT NOT NULL,
+                level TEXT NOT NULL,
+                event_id TEXT,
+                PRIMARY KEY (pool_id, username)
+            )
+            """,
             # -- end threat protection --
             # -- pool and client extras (terms, secrets, session configuration, limits) --
+            # Terms documents of app clients (cognito/terms.py): one per client and name,
+            # found by id within the pool.
+            """
+            CREATE TABLE cognito_terms (
+                id TEXT PRIMARY KEY,
+                pool_id TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                UNIQUE (client_id, name)
+            )
+            """,
+            "CREATE INDEX cognito_terms_pool ON cognito_terms (pool_id, created_at, id)",
+            # Provisioned API rate limits of an account in a region (cognito/limits.py).
+            """
+            CREATE TABLE cognito_provisioned_limits (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                category TEXT NOT NULL,
+                value INTEGER NOT NULL,
+                PRIMARY KEY (account, region, category)
+            )
+            """,
             # -- end pool and client extras --
             # -- replicas, point-in-time recovery, client metadata URLs --
+            # Secondary replicas of pools (cognito/replicas.py): the pool's row stays in
+            # its primary region; a replica row lets the other region serve it.
+            """
+            CREATE TABLE cognito_user_pool_replicas (
+                pool_id TEXT NOT NULL,
+                region TEXT NOT NULL,
+                account TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                status_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (pool_id, region)
+            )
+            """,
+            # Pools whose user history poolmail keeps for point-in-time recovery, since when
+            # (cognito/point_in_time_recovery.py).
+            """
+            CREATE TABLE cognito_pitr_tracking (
+                pool_id TEXT PRIMARY KEY,
+                since DOUBLE PRECISION NOT NULL
+            )
+            """,
+            # Earlier versions of users rows of tracked pools: the row as it was, and when
+            # it stopped being current (replaced by an update, or deleted).
+            """
+            CREATE TABLE cognito_user_history (
+                pool_id TEXT NOT NULL,
+                username TEXT NOT NULL,
+                sub TEXT NOT NULL,
+                status TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                email TEXT,
+                phone TEXT,
+                preferred_username TEXT,
+                created_at DOUBLE PRECISION NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                replaced_at DOUBLE PRECISION NOT NULL,
+                deleted INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX cognito_user_history_pool ON cognito_user_history (pool_id, replaced_at)",
+            # Group memberships of deleted users of tracked pools, as they were.
+            """
+            CREATE TABLE cognito_group_member_history (
+                pool_id TEXT NOT NULL,
+                group_name TEXT NOT NULL,
+                sub TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                replaced_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX cognito_group_member_history_user ON cognito_group_member_history "
+            "(pool_id, sub, replaced_at)",
+            """
+            CREATE TABLE cognito_pitr_restorations (
+                id TEXT PRIMARY KEY,
+                pool_id TEXT NOT NULL,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                status TEXT NOT NULL,
+                restore_at DOUBLE PRECISION NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                status_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX cognito_pitr_restorations_pool ON cognito_pitr_restorations "
+            "(pool_id, created_at)",
+            "CREATE INDEX cognito_pitr_restorations_account ON cognito_pitr_restorations "
+            "(account, created_at)",
+            # Client ID metadata document policies of app clients, and the metadata URLs
+            # cached for each, created_at being when the document was cached
+            # (cognito/client_metadata.py).
+            """
+            CREATE TABLE cognito_cimd_policies (
+                id TEXT PRIMARY KEY,
+                pool_id TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                cache_duration INTEGER NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX cognito_cimd_policies_pool ON cognito_cimd_policies "
+            "(pool_id, created_at, id)",
+            """
+            CREATE TABLE cognito_cimd_urls (
+                pool_id TEXT NOT NULL,
+                policy_id TEXT NOT NULL,
+                url TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (policy_id, url)
+            )
+            """,
+            "CREATE INDEX cognito_cimd_urls_pool ON cognito_cimd_urls (pool_id)",
             # -- end replicas --
         ],
     ),

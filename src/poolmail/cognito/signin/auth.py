@@ -15,6 +15,7 @@ import hmac
 import json
 from typing import Any
 
+from poolmail.cognito import client_secrets, risk_responses
 from poolmail.cognito.clients import DEFAULT_AUTH_FLOWS, ClientRecord, client_not_found, find_client
 from poolmail.cognito.mfa import challenges as mfa_challenges
 from poolmail.cognito.passwords import (
@@ -114,7 +115,7 @@ def parameter(values: dict[str, str], name: str) -> str:
 
 
 def check_secret(client: ClientRecord, username: str, given: str | None) -> None:
-    if client.settings.get("ClientSecret") and not given:
+    if client_secrets.values(client) and not given:
         # AWS's text when a secret client's request carries no SECRET_HASH.
         raise AwsError(
             "NotAuthorizedException",
@@ -128,6 +129,19 @@ def _unknown_user(client: ClientRecord) -> AwsError:
     if hides_existence(client):
         return AwsError("NotAuthorizedException", INCORRECT)
     return AwsError("UserNotFoundException", USER_NOT_FOUND)
+
+
+def _check_imported(client: ClientRecord, user: StoredUser | None) -> None:
+    """An imported user (CSV import: RESET_REQUIRED, no password) is told to reset whatever
+    password it tries; a client that hides existence says the password is wrong instead
+    (cognito-user-pools-using-import-tool-password-reset)."""
+    if user is None or user.status != RESET_REQUIRED:
+        return
+    if user.data.get("srp") or user.data.get("password"):
+        return
+    if hides_existence(client):
+        raise AwsError("NotAuthorizedException", INCORRECT)
+    raise AwsError("PasswordResetRequiredException", RESET_NEEDED)
 
 
 def proceed(
@@ -162,6 +176,8 @@ def proceed(
                 "userAttributes": json.dumps(visible),
             },
         }
+    if (risky := risk_responses.screen(ctx, pool, client, user, progress)) is not None:
+        return risky
     step = devices.device_step(ctx, pool, client, user, progress)
     if step is not None:
         return step
@@ -176,6 +192,7 @@ def proceed(
             return step
     # First: a new device's key goes into progress, and so into the access token.
     new_device = devices.new_device_metadata(ctx, pool, client, user, progress)
+    risk_responses.signed_in(ctx, pool, client, user, progress)
     result = sessions.sign_in(ctx, client, user, progress.device_key)
     if new_device is not None:
         result["NewDeviceMetadata"] = new_device
@@ -203,11 +220,13 @@ def password_flow(
         user = find_user(tx, pool, username)
     if user is None:
         raise _unknown_user(client)
+    _check_imported(client, user)
     lockout.check(ctx, pool, user)
     if not password_matches(user, password):
         lockout.failed(ctx, pool, user)
         raise AwsError("NotAuthorizedException", INCORRECT)
     lockout.succeeded(ctx, pool, user)
+    risk_responses.check_sign_in(ctx, pool, client, user, password)
     progress = Progress(user.username, PASSWORD, device_key_of(values))
     return proceed(ctx, pool, client, user, progress)
 
@@ -230,6 +249,9 @@ def srp_flow(
         user = find_user(tx, pool, username)
     if user is None and not hides_existence(client):
         raise AwsError("UserNotFoundException", USER_NOT_FOUND)
+    if not hides_existence(client):
+        # Hidden, an imported user gets the made-up challenge an unknown user gets.
+        _check_imported(client, user)
     stored = user.data.get("srp") if user is not None else None
     user_id = user.username if user is not None else username
     salt = stored["salt"] if stored else srp.new_salt()
@@ -260,6 +282,7 @@ def _initiate(
     allowed: tuple[str, ...],
 ) -> dict[str, Any]:
     flow: str = params["AuthFlow"]
+    risk_responses.note_sign_in(params)
     if flow not in allowed:
         raise AwsError("InvalidParameterException", NOT_SUPPORTED)
     _check_flow(client, flow)
@@ -381,6 +404,7 @@ RESPONDERS: dict[str, Responder] = {
 def _respond(
     ctx: RequestContext, pool: StoredPool, client: ClientRecord, params: dict[str, Any]
 ) -> dict[str, Any]:
+    risk_responses.note_sign_in(params)
     responder = RESPONDERS.get(params["ChallengeName"])
     if responder is None:
         # A challenge poolmail never issues (CUSTOM_CHALLENGE without Lambda triggers):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+from poolmail.cognito import risk_events
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.cognito.users import StoredUser
 from poolmail.context import RequestContext
@@ -93,6 +94,7 @@ def failed(ctx: RequestContext, pool: StoredPool, user: StoredUser) -> None:
     `check` (on another replica, say): this one was then made during the lockout.
     """
     _clean.set(None)
+    risk_events.password_failed(ctx, pool, user)
     now = ctx.clock.now().timestamp()
     with ctx.db.transaction(lock=_lock(pool.id, user.username)) as tx:
         row = tx.fetchone(_SELECT, (pool.id, user.username))

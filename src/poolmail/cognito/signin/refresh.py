@@ -5,9 +5,9 @@ itself are in sessions.py, which REFRESH_TOKEN_AUTH shares.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
+from poolmail.cognito import client_secrets
 from poolmail.cognito.clients import DEFAULT_AUTH_FLOWS, ClientRecord, rotates
 from poolmail.cognito.signin import sessions
 from poolmail.cognito.user_pools import load_pool
@@ -18,8 +18,7 @@ from poolmail.protocol.errors import AwsError
 
 
 def _check_client_secret(client: ClientRecord, given: str | None) -> None:
-    secret = str(client.settings.get("ClientSecret") or "")
-    if not secret:
+    if not client_secrets.values(client):
         return
     # The texts InitiateAuth gives for a missing and a wrong SECRET_HASH. Not found: AWS's
     # texts for the ClientSecret member; Choice: the same ones.
@@ -28,7 +27,8 @@ def _check_client_secret(client: ClientRecord, given: str | None) -> None:
             "NotAuthorizedException",
             f"Client {client.id} is configured for secret but secret was not received",
         )
-    if not secrets.compare_digest(given, secret):
+    # Any active secret of the client will do (client_secrets.py: rotation).
+    if not client_secrets.matches(client, given):
         raise AwsError(
             "NotAuthorizedException", f"Unable to verify secret hash for client {client.id}"
         )

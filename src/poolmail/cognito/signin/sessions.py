@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import groups
+from poolmail.cognito import client_secrets, groups, session_configuration
 from poolmail.cognito.clients import ClientRecord, find_client, grace_period, rotates
 from poolmail.cognito.signin import tokens
 from poolmail.cognito.user_pools import StoredPool, load_pool, not_found
@@ -196,6 +196,8 @@ def sign_in(
     refresh = _new_refresh_token(session.origin_jti)
     keys = tokens.pool_keys(ctx.db, client.pool_id, now)
     with ctx.db.transaction() as tx:
+        # MaxPerUser: the least recently used sessions make way (session_configuration.py).
+        session_configuration.make_room(tx, client.pool_id, user.sub, now)
         tx.execute(
             "INSERT INTO cognito_refresh_tokens (token_hash, origin_jti, pool_id, client_id, "
             "sub, created_at, expires_at, revoked_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
@@ -442,6 +444,12 @@ def authorize(ctx: RequestContext, access_token: str) -> Authorized:
     return Authorized(scoped, pool, user, claims)
 
 
+def token_revoked(tx: Transaction, user: StoredUser, claims: dict[str, Any]) -> bool:
+    """Whether a token of ``user`` no longer counts: its sign-in revoked, its user disabled
+    or signed out everywhere since (token_exchange.py checks subject tokens so)."""
+    return _revoked(tx, user, claims)
+
+
 def _revoked(tx: Transaction, user: StoredUser, claims: dict[str, Any]) -> bool:
     # AdminDisableUser "revokes all access tokens for the user" [model].
     if not user.enabled:
@@ -477,8 +485,10 @@ def revoke_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         client = find_client(tx, params["ClientId"])
     if client is None:
         raise AwsError("UnauthorizedException", "Invalid client id provided.")
-    secret = client.settings.get("ClientSecret")
-    if secret and not secrets.compare_digest(str(params.get("ClientSecret") or ""), secret):
+    # Any active secret of the client will do (client_secrets.py: rotation).
+    if client_secrets.values(client) and not client_secrets.matches(
+        client, str(params.get("ClientSecret") or "")
+    ):
         raise AwsError("UnauthorizedException", "Invalid client secret provided.")
     if not client.settings.get("EnableTokenRevocation"):
         raise AwsError(
