@@ -714,6 +714,14 @@ MIGRATIONS: list[Migration] = [
             """,
             "CREATE INDEX cognito_cimd_urls_pool ON cognito_cimd_urls (pool_id)",
             # -- end replicas --
+            # -- resource servers, UI customization --
+            # -- end resource servers --
+            # -- identity providers and linked users --
+            # -- end identity providers --
+            # -- managed login branding --
+            # -- end managed login branding --
+            # -- log delivery and the outbox to other AWS services --
+            # -- end log delivery --
         ],
     ),
 ]
