@@ -47,6 +47,8 @@ def test_serve_help_documents_every_option_and_its_env_variable() -> None:
         ("--credentials", "POOLMAIL_CREDENTIALS"),
         ("--admin-token", "POOLMAIL_ADMIN_TOKEN"),
         ("--breached-passwords", "POOLMAIL_BREACHED_PASSWORDS"),
+        ("--aws-endpoint-url", "POOLMAIL_AWS_ENDPOINT_URL"),
+        ("--logs-endpoint-url", "POOLMAIL_LOGS_ENDPOINT_URL"),
     ]:
         assert option in text
         assert f"env {env}" in text
@@ -153,6 +155,7 @@ def test_start_up_leaves_out_what_only_some_requests_need() -> None:
         (["--ses-sandbox", "maybe"], "invalid choice"),
         (["--verify-signatures"], "--verify-signatures needs --credentials KEY_ID:SECRET"),
         (["--credentials", "nosecret"], "--credentials wants KEY_ID:SECRET"),
+        (["--aws-endpoint-url", "localhost:4566"], "--aws-endpoint-url must be an http://"),
     ],
 )
 def test_bad_options_are_usage_errors(args: list[str], message: str) -> None:

@@ -194,6 +194,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(
         serve,
+        "--aws-endpoint-url",
+        "POOLMAIL_AWS_ENDPOINT_URL",
+        None,
+        "URL of the engine that serves other AWS services (CloudWatch Logs, S3, Firehose: "
+        "LocalStack, moto's server, or real AWS) for the logs poolmail delivers; without "
+        "it they stay local, marked undeliverable",
+    )
+    _option(
+        serve,
+        "--logs-endpoint-url",
+        "POOLMAIL_LOGS_ENDPOINT_URL",
+        None,
+        "CloudWatch Logs' own endpoint URL, instead of --aws-endpoint-url",
+    )
+    _option(
+        serve,
         "--log-level",
         "POOLMAIL_LOG_LEVEL",
         "warning",
@@ -265,7 +281,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
         credentials=credentials,
         admin_token=args.admin_token or None,
         breached_passwords=args.breached_passwords or None,
+        aws_endpoint_url=_endpoint(args.aws_endpoint_url, "--aws-endpoint-url"),
+        logs_endpoint_url=_endpoint(args.logs_endpoint_url, "--logs-endpoint-url"),
     )
+
+
+def _endpoint(value: str | None, flag: str) -> str | None:
+    if not value:
+        return None
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise UsageError(f"{flag} must be an http:// or https:// URL, not {value!r}")
+    return value.rstrip("/")
 
 
 def _credentials(text: str | None) -> dict[str, str]:

@@ -54,3 +54,7 @@ class Settings:
     # Cognito threat protection: a file of breached passwords (one a line) checked
     # besides the built-in list (cognito/breached_passwords.py).
     breached_passwords: str | None = None
+    # Other AWS services (DESIGN.md): where logs and events go through boto3; None keeps
+    # them local, marked undeliverable. `logs_endpoint_url` overrides it for CloudWatch Logs.
+    aws_endpoint_url: str | None = None
+    logs_endpoint_url: str | None = None

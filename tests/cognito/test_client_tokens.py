@@ -26,7 +26,20 @@ def claims_of(token: str) -> dict[str, Any]:
 
 
 def m2m_client(server: ServerProcess, pool_id: str, **settings: Any) -> dict[str, Any]:
-    client: dict[str, Any] = idp(server).create_user_pool_client(
+    """A client_credentials client of the `api` resource server's read and write scopes."""
+    cognito = idp(server)
+    servers = cognito.list_resource_servers(UserPoolId=pool_id, MaxResults=50)
+    if not servers["ResourceServers"]:
+        cognito.create_resource_server(
+            UserPoolId=pool_id,
+            Identifier="api",
+            Name="API",
+            Scopes=[
+                {"ScopeName": "read", "ScopeDescription": "read"},
+                {"ScopeName": "write", "ScopeDescription": "write"},
+            ],
+        )
+    client: dict[str, Any] = cognito.create_user_pool_client(
         UserPoolId=pool_id,
         ClientName="service",
         GenerateSecret=True,

@@ -138,8 +138,7 @@ def test_delete_the_domain_then_the_pool(live: ServerProcess) -> None:
     cognito.create_user_pool_domain(UserPoolId=new_pool(live), Domain="shop")
 
 
-# --- in process: custom domains (the model's Domain pattern has no dots, so the protocol
-# layer refuses them before a handler runs) and pool_domain -----------------------------------
+# --- in process: custom domains and pool_domain ---------------------------------------------
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -192,3 +191,152 @@ def test_custom_and_prefix_domains_side_by_side(ctx: RequestContext) -> None:
     described = domains.describe_user_pool_domain(ctx, {"Domain": "auth.example.com"})
     assert described["DomainDescription"]["CustomDomainConfig"] == {"CertificateArn": certificate}
     assert described["DomainDescription"]["CloudFrontDistribution"] == created["CloudFrontDomain"]
+
+
+# --- UpdateUserPoolDomain; custom domains black-box ------------------------------------------
+
+CERTIFICATE = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/abc"
+
+
+def update_error(server: ServerProcess, **params: object) -> tuple[str, str, int]:
+    with pytest.raises(ClientError) as excinfo:
+        server.client("cognito-idp").update_user_pool_domain(**params)
+    return error_of(excinfo)
+
+
+def test_update_the_managed_login_version(live: ServerProcess) -> None:
+    pool_id = new_pool(live)
+    cognito = live.client("cognito-idp")
+    cognito.create_user_pool_domain(UserPoolId=pool_id, Domain="shop")
+    before = cognito.describe_user_pool_domain(Domain="shop")["DomainDescription"]
+    updated = cognito.update_user_pool_domain(
+        UserPoolId=pool_id, Domain="shop", ManagedLoginVersion=2
+    )
+    assert {key: value for key, value in updated.items() if key != "ResponseMetadata"} == {
+        "ManagedLoginVersion": 2
+    }
+    after = cognito.describe_user_pool_domain(Domain="shop")["DomainDescription"]
+    assert after["ManagedLoginVersion"] == 2
+    assert after["CloudFrontDistribution"] == before["CloudFrontDistribution"]
+    # An omitted version stays.
+    kept = cognito.update_user_pool_domain(UserPoolId=pool_id, Domain="shop")
+    assert kept["ManagedLoginVersion"] == 2
+
+
+def test_update_refusals(live: ServerProcess) -> None:
+    pool_id = new_pool(live)
+    live.client("cognito-idp").create_user_pool_domain(UserPoolId=pool_id, Domain="shop")
+    assert update_error(live, UserPoolId=pool_id, Domain="other", ManagedLoginVersion=2) == (
+        "InvalidParameterException",
+        "No such domain or user pool exists.",
+        400,
+    )
+    assert update_error(
+        live,
+        UserPoolId=pool_id,
+        Domain="shop",
+        CustomDomainConfig={"CertificateArn": CERTIFICATE},
+    ) == ("InvalidParameterException", "Cannot convert prefix domain to custom domain.", 400)
+    assert update_error(live, UserPoolId=pool_id, Domain="shop", ManagedLoginVersion=3) == (
+        "InvalidParameterException",
+        "ManagedLoginVersion must be 1 or 2.",
+        400,
+    )
+    assert update_error(
+        live, UserPoolId="us-east-1_Missing12", Domain="shop", ManagedLoginVersion=1
+    ) == ("ResourceNotFoundException", "User pool us-east-1_Missing12 does not exist.", 400)
+    # Managed login needs a plan above Lite [model].
+    cognito = live.client("cognito-idp")
+    lite = cognito.create_user_pool(PoolName="lite", UserPoolTier="LITE")["UserPool"]["Id"]
+    cognito.create_user_pool_domain(UserPoolId=lite, Domain="lite-shop")
+    assert update_error(live, UserPoolId=lite, Domain="lite-shop", ManagedLoginVersion=2) == (
+        "FeatureUnavailableInTierException",
+        "The following features need to be disabled for the LITE pricing tier configured: "
+        "Managed login",
+        400,
+    )
+
+
+def test_custom_domains_black_box(live: ServerProcess) -> None:
+    pool_id = new_pool(live)
+    cognito = live.client("cognito-idp")
+    created = cognito.create_user_pool_domain(
+        UserPoolId=pool_id,
+        Domain="auth.example.com",
+        CustomDomainConfig={"CertificateArn": CERTIFICATE},
+        ManagedLoginVersion=2,
+    )
+    assert re.fullmatch(r"d[0-9a-f]{13}\.cloudfront\.net", created["CloudFrontDomain"])
+    assert cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["CustomDomain"] == (
+        "auth.example.com"
+    )
+    # AWS quirk: an update without the certificate reads as a conversion to a prefix.
+    assert update_error(
+        live, UserPoolId=pool_id, Domain="auth.example.com", ManagedLoginVersion=1
+    ) == ("InvalidParameterException", "Cannot convert custom domain to prefix domain.", 400)
+    renewed = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/renewed"
+    updated = cognito.update_user_pool_domain(
+        UserPoolId=pool_id,
+        Domain="auth.example.com",
+        ManagedLoginVersion=1,
+        CustomDomainConfig={"CertificateArn": renewed, "SecurityPolicy": "TLS_V1_2_2021"},
+    )
+    assert (updated["ManagedLoginVersion"], updated["CloudFrontDomain"]) == (
+        1,
+        created["CloudFrontDomain"],
+    )
+    described = cognito.describe_user_pool_domain(Domain="auth.example.com")["DomainDescription"]
+    assert described["CustomDomainConfig"] == {
+        "CertificateArn": renewed,
+        "SecurityPolicy": "TLS_V1_2_2021",
+    }
+    assert described["ManagedLoginVersion"] == 1
+    assert update_error(
+        live,
+        UserPoolId=pool_id,
+        Domain="auth.example.com",
+        CustomDomainConfig={"CertificateArn": f"arn:aws:acm:eu-west-1:{ACCOUNT}:certificate/x"},
+    ) == (
+        "InvalidParameterException",
+        "The specified SSL certificate doesn't exist, isn't in us-east-1 region, isn't valid, "
+        "or doesn't include a valid certificate chain.",
+        400,
+    )
+    cognito.delete_user_pool_domain(UserPoolId=pool_id, Domain="auth.example.com")
+    assert cognito.describe_user_pool_domain(Domain="auth.example.com")["DomainDescription"] == {}
+
+
+def test_custom_domain_refusals(live: ServerProcess) -> None:
+    pool_id = new_pool(live)
+    config = {"CertificateArn": CERTIFICATE}
+    cognito = live.client("cognito-idp")
+    for domain, message in [
+        ("Auth.Example.com", "Domain Auth.Example.com is not a valid fully qualified domain name."),
+        (
+            "auth..example.com",
+            "Domain auth..example.com is not a valid fully qualified domain name.",
+        ),
+    ]:
+        with pytest.raises(ClientError) as excinfo:
+            cognito.create_user_pool_domain(
+                UserPoolId=pool_id, Domain=domain, CustomDomainConfig=config
+            )
+        assert error_of(excinfo) == ("InvalidParameterException", message, 400)
+    assert domain_error(live, pool_id, "auth.example.com") == (
+        "InvalidParameterException",
+        "CustomDomainConfig is required for a custom domain.",
+        400,
+    )
+    with pytest.raises(ClientError) as excinfo:
+        cognito.create_user_pool_domain(
+            UserPoolId=pool_id, Domain="shop", CustomDomainConfig=config
+        )
+    assert error_of(excinfo) == (
+        "InvalidParameterException",
+        "A custom domain must be a fully qualified domain name.",
+        400,
+    )
+    # A prefix still meets the model's pattern.
+    code, message, _ = domain_error(live, pool_id, "My_Prefix")
+    assert code == "InvalidParameterException"
+    assert message.startswith("1 validation error detected: Value 'My_Prefix' at 'domain'")

@@ -119,7 +119,7 @@ def test_messages_stored_before_are_searchable(unmigrated: Database) -> None:
     )
     for message in (simple, raw, cognito):
         _insert_as_version_7(unmigrated, message)
-    assert migrate(unmigrated) == [8]
+    assert migrate(unmigrated, MIGRATIONS[:8]) == [8]
 
     def found(q: str) -> list[str]:
         with unmigrated.transaction(readonly=True) as tx:

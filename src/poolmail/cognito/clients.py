@@ -15,6 +15,8 @@ from typing import Any
 
 from poolmail.cognito import tiers
 from poolmail.cognito.custom_attributes import check_client_attributes
+from poolmail.cognito.identity_providers import check_supported
+from poolmail.cognito.resource_servers import check_client_scopes
 from poolmail.cognito.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
@@ -258,6 +260,8 @@ def create_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
         pool = load_pool(tx, ctx, params["UserPoolId"])
         _check_plan(pool.settings, settings)
         check_client_attributes(pool.settings, settings, "creating")
+        check_supported(tx, pool.id, settings.get("SupportedIdentityProviders"))
+        check_client_scopes(tx, pool.id, settings.get("AllowedOAuthScopes") or [])
         record = ClientRecord(
             new_client_id(),
             pool.id,
@@ -297,6 +301,8 @@ def update_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
         pool_settings = load_pool(tx, ctx, record.pool_id).settings
         _check_plan(pool_settings, settings)
         check_client_attributes(pool_settings, settings, "updating")
+        check_supported(tx, record.pool_id, settings.get("SupportedIdentityProviders"))
+        check_client_scopes(tx, record.pool_id, settings.get("AllowedOAuthScopes") or [])
         # The secrets are the client's own, not settings: they stay (there is no way to
         # change them through this operation), as does what other operations set on the
         # client (OWN_KEYS). An omitted name stays too: "ClientName" is optional here and
@@ -318,8 +324,13 @@ def delete_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
     with ctx.db.transaction() as tx:
         record = _load(tx, ctx, params["UserPoolId"], params["ClientId"])
         tx.execute("DELETE FROM user_pool_clients WHERE id = ?", (record.id,))
-        # Its terms documents (terms.py) go with it.
+        # Its terms documents (terms.py) and UI customization go with it.
         tx.execute("DELETE FROM cognito_terms WHERE client_id = ?", (record.id,))
+        tx.execute("DELETE FROM cognito_managed_login_branding WHERE client_id = ?", (record.id,))
+        tx.execute(
+            "DELETE FROM cognito_ui_customizations WHERE pool_id = ? AND client_id = ?",
+            (record.pool_id, record.id),
+        )
     return {}
 
 

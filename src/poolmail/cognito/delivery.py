@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from poolmail.cognito import log_delivery
 from poolmail.context import RequestContext
 from poolmail.mail import mailbox
 from poolmail.mail.mailbox import StoredMessage, new_message_id
@@ -85,7 +86,7 @@ def deliver(ctx: RequestContext, pool_settings: dict[str, Any], email: CognitoEm
     """
     config = pool_settings.get("EmailConfiguration") or {}
     if not by_default_sender(pool_settings):
-        return _through_ses(ctx, config, email)
+        return _through_ses(ctx, config, email, pool_settings)
     return _through_cognito(ctx, config, email)
 
 
@@ -109,7 +110,9 @@ def _build(
     return mime.build(headers, content, message_id, ctx.clock.now())
 
 
-def _through_ses(ctx: RequestContext, config: dict[str, Any], email: CognitoEmail) -> str:
+def _through_ses(
+    ctx: RequestContext, config: dict[str, Any], email: CognitoEmail, pool_settings: dict[str, Any]
+) -> str:
     arn = IdentityArn.parse(str(config["SourceArn"]))
     message_id = new_message_id(ctx.clock.now().timestamp())
     outgoing = Outgoing(
@@ -130,6 +133,7 @@ def _through_ses(ctx: RequestContext, config: dict[str, Any], email: CognitoEmai
         # region: that account's sandbox and quotas apply there.
         return send(ctx, outgoing, account=ctx.account_id, region=arn.region)
     except SendError as error:
+        log_delivery.notification_failed(ctx, pool_settings, email.pool_id, error.message)
         raise AwsError("CodeDeliveryFailureException", SES_ERROR_PREFIX + error.message) from None
 
 

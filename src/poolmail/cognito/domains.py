@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from typing import Any
 
+from poolmail.cognito import tiers
 from poolmail.cognito.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
@@ -26,6 +28,29 @@ RESERVED = "Domain cannot contain reserved word: {word}"
 # deleting a domain the pool does not have.
 POOL_HAS_DOMAIN = "User pool already has a domain configured."
 NO_SUCH_DOMAIN = "No such domain or user pool exists."
+# AWS's text for an UpdateUserPoolDomain of a custom domain without CustomDomainConfig
+# (hashicorp/terraform-provider-aws#43252).
+CUSTOM_TO_PREFIX = "Cannot convert custom domain to prefix domain."
+# Choices, AWS's texts not found: the converse conversion; a host name that is not one; a
+# custom domain without its certificate or a prefix with one; a managed login version
+# other than the two the model names.
+PREFIX_TO_CUSTOM = "Cannot convert prefix domain to custom domain."
+BAD_HOST = "Domain {domain} is not a valid fully qualified domain name."
+NEEDS_CERTIFICATE = "CustomDomainConfig is required for a custom domain."
+PREFIX_WITH_CERTIFICATE = "A custom domain must be a fully qualified domain name."
+BAD_VERSION = "ManagedLoginVersion must be 1 or 2."
+# Choice: CloudFront's text for a certificate outside us-east-1, which serves custom
+# domains ("The certificate must be an ACM ARN in us-east-1." [model]).
+BAD_CERTIFICATE = (
+    "The specified SSL certificate doesn't exist, isn't in us-east-1 region, isn't valid, "
+    "or doesn't include a valid certificate chain."
+)
+# The feature the tier refusal names (tiers.py's choices): "Managed login requires that
+# your user pool be configured for any feature plan other than Lite." [model]
+MANAGED_LOGIN = "Managed login"
+
+# A DNS label as the model's prefix pattern has it; a host name is two or more of them.
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?")
 
 # "You can't use the text aws, amazon, or cognito in the domain prefix." (Cognito guide,
 # cognito-user-pools-assign-domain-prefix.md)
@@ -102,10 +127,34 @@ def _check_prefix(domain: str) -> None:
             raise AwsError("InvalidParameterException", RESERVED.format(word=word))
 
 
+def _check_custom(domain: str, custom: dict[str, Any] | None) -> None:
+    if "." not in domain:
+        if custom is not None:
+            raise AwsError("InvalidParameterException", PREFIX_WITH_CERTIFICATE)
+        return
+    labels = domain.split(".")
+    if len(domain) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise AwsError("InvalidParameterException", BAD_HOST.format(domain=domain))
+    if custom is None:
+        raise AwsError("InvalidParameterException", NEEDS_CERTIFICATE)
+    if custom["CertificateArn"].split(":")[3:4] != ["us-east-1"]:
+        raise AwsError("InvalidParameterException", BAD_CERTIFICATE)
+
+
+def _check_version(pool_settings: dict[str, Any], version: int | None) -> None:
+    if version is None:
+        return
+    if version not in (1, 2):
+        raise AwsError("InvalidParameterException", BAD_VERSION)
+    if version == 2:
+        tiers.require(pool_settings, tiers.ESSENTIALS, MANAGED_LOGIN)
+
+
 def create_user_pool_domain(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     domain = params["Domain"]
     custom = params.get("CustomDomainConfig")
     _check_prefix(domain)
+    _check_custom(domain, custom)
     host = _host(domain, ctx.region)
     now = ctx.clock.now()
     data: dict[str, Any] = {
@@ -122,6 +171,7 @@ def create_user_pool_domain(ctx: RequestContext, params: dict[str, Any]) -> dict
         data["Routing"] = params["Routing"]
     with ctx.db.transaction() as tx:
         pool = load_pool(tx, ctx, params["UserPoolId"])
+        _check_version(pool.settings, params.get("ManagedLoginVersion"))
         if _kind(data) in _pool_domains(tx, pool.id):
             raise AwsError("InvalidParameterException", POOL_HAS_DOMAIN)
         inserted = tx.execute(
@@ -180,8 +230,52 @@ def delete_user_pool_domain(ctx: RequestContext, params: dict[str, Any]) -> dict
     return {}
 
 
+def update_user_pool_domain(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    # "This operation updates the branding version ... It also updates the SSL certificate
+    # for user pool custom domains ... [it] doesn't change the name of your user pool
+    # domain." [model]
+    custom = params.get("CustomDomainConfig")
+    host = _host(params["Domain"], ctx.region)
+    with ctx.db.transaction() as tx:
+        pool = load_pool(tx, ctx, params["UserPoolId"])
+        row = tx.fetchone(
+            "SELECT data FROM user_pool_domains WHERE domain = ? AND pool_id = ?",
+            (host, pool.id),
+        )
+        if row is None:
+            raise AwsError("InvalidParameterException", NO_SUCH_DOMAIN)
+        data = json.loads(row[0])
+        if _kind(data) == "CustomDomain" and custom is None:
+            raise AwsError("InvalidParameterException", CUSTOM_TO_PREFIX)
+        if _kind(data) == "Domain" and custom is not None:
+            raise AwsError("InvalidParameterException", PREFIX_TO_CUSTOM)
+        if custom is not None:
+            _check_custom(params["Domain"], custom)
+            data["CustomDomainConfig"] = custom
+        version = params.get("ManagedLoginVersion")
+        _check_version(pool.settings, version)
+        # Not found: what an omitted ManagedLoginVersion does. Choice: the version stays,
+        # as a certificate-only update (the model's other use of this operation) implies.
+        if version is not None:
+            data["ManagedLoginVersion"] = version
+        if params.get("Routing") is not None:
+            data["Routing"] = params["Routing"]
+        data["Version"] = ctx.clock.now().astimezone(dt.UTC).strftime("%Y%m%d%H%M%S")
+        tx.execute(
+            "UPDATE user_pool_domains SET data = ? WHERE domain = ?", (json.dumps(data), host)
+        )
+    result: dict[str, Any] = {"ManagedLoginVersion": data["ManagedLoginVersion"]}
+    if _kind(data) == "CustomDomain":
+        # "Amazon Cognito returns this value if you set a custom domain" [model].
+        result["CloudFrontDomain"] = data["CloudFrontDistribution"]
+    if "Routing" in data:
+        result["Routing"] = data["Routing"]
+    return result
+
+
 OPERATIONS: dict[str, Handler] = {
     "CreateUserPoolDomain": create_user_pool_domain,
+    "UpdateUserPoolDomain": update_user_pool_domain,
     "DescribeUserPoolDomain": describe_user_pool_domain,
     "DeleteUserPoolDomain": delete_user_pool_domain,
 }

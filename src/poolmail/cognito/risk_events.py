@@ -17,6 +17,7 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
+from poolmail.cognito import log_delivery
 from poolmail.cognito.threat_protection import active
 from poolmail.cognito.user_pools import StoredPool, load_pool, not_found
 from poolmail.cognito.users import USER_NOT_FOUND, StoredUser, find_user
@@ -124,6 +125,7 @@ def new_event(
         "feedback_token, data) VALUES (?, ?, ?, ?, ?, ?)",
         (pool.id, event_id, username, ctx.clock.now().timestamp(), token, json.dumps(data)),
     )
+    log_delivery.auth_event(tx, ctx, pool, {**data, "EventId": event_id, "Username": username})
     return event_id, token
 
 

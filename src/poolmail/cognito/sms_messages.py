@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import sms_config
+from poolmail.cognito import log_delivery, sms_config
 from poolmail.context import RequestContext
+from poolmail.protocol.errors import AwsError
 from poolmail.sms import outbox
 
 CODE = "{####}"
@@ -54,7 +55,11 @@ def send_text(
     """Capture ``sms`` as sent through the pool's SmsConfiguration; its id. A pool without
     one answers AWS's InvalidParameterException (sms_config.sender). ``ctx`` carries the
     pool's account and region."""
-    sms.sns_region, sms.caller_arn = sms_config.sender(settings, ctx.region)
+    try:
+        sms.sns_region, sms.caller_arn = sms_config.sender(settings, ctx.region)
+    except AwsError as error:
+        log_delivery.notification_failed(ctx, settings, sms.pool_id, error.message)
+        raise
     return outbox.send(ctx, sms)
 
 

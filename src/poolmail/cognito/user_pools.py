@@ -208,6 +208,7 @@ _POOL_TABLES = (
     "cognito_groups",
     "cognito_group_members",
     "cognito_terms",
+    "cognito_managed_login_branding",
     "cognito_devices",
     "cognito_webauthn_credentials",
     "cognito_password_failures",
@@ -223,6 +224,11 @@ _POOL_TABLES = (
     "cognito_pitr_restorations",
     "cognito_cimd_policies",
     "cognito_cimd_urls",
+    "cognito_resource_servers",
+    "cognito_ui_customizations",
+    "cognito_identity_providers",
+    "cognito_idp_identifiers",
+    "cognito_provider_links",
     "user_pool_sizes",  # after `users`, whose deletion counts down to zero
 )
 

@@ -24,6 +24,7 @@ from poolmail.server import (
     import_routes,
     mailbox_api,
     oidc_routes,
+    outbox_admin,
     recovery_admin,
     risk_admin,
     ses_admin,
@@ -51,6 +52,7 @@ _ADMIN_MODULES = (
     import_routes,
     risk_admin,
     recovery_admin,
+    outbox_admin,
 )
 
 

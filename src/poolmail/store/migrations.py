@@ -715,12 +715,121 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX cognito_cimd_urls_pool ON cognito_cimd_urls (pool_id)",
             # -- end replicas --
             # -- resource servers, UI customization --
+            # Resource servers of a pool, keyed by their identifier, with their scopes in
+            # ``data`` (cognito/resource_servers.py).
+            """
+            CREATE TABLE cognito_resource_servers (
+                pool_id TEXT NOT NULL,
+                identifier TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (pool_id, identifier)
+            )
+            """,
+            # Classic hosted UI customizations: the pool's default (client_id 'ALL') and
+            # per-client ones (cognito/ui_customization.py).
+            """
+            CREATE TABLE cognito_ui_customizations (
+                pool_id TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (pool_id, client_id)
+            )
+            """,
             # -- end resource servers --
             # -- identity providers and linked users --
+            # Identity providers of a pool, by name (cognito/identity_providers.py): the
+            # type in a column, ProviderDetails, AttributeMapping, IdpIdentifiers and
+            # AcrMapping in ``data``.
+            """
+            CREATE TABLE cognito_identity_providers (
+                pool_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                type TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (pool_id, name)
+            )
+            """,
+            # IdpIdentifiers are unique in a pool; GetIdentityProviderByIdentifier reads here.
+            """
+            CREATE TABLE cognito_idp_identifiers (
+                pool_id TEXT NOT NULL,
+                identifier TEXT NOT NULL,
+                provider_name TEXT NOT NULL,
+                PRIMARY KEY (pool_id, identifier)
+            )
+            """,
+            # Identities of external IdPs linked to users (AdminLinkProviderForUser,
+            # cognito/linked_users.py): one user per source identity.
+            """
+            CREATE TABLE cognito_provider_links (
+                pool_id TEXT NOT NULL,
+                provider_name TEXT NOT NULL,
+                attribute_name TEXT NOT NULL,
+                attribute_value TEXT NOT NULL,
+                username TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (pool_id, provider_name, attribute_name, attribute_value)
+            )
+            """,
+            "CREATE INDEX cognito_provider_links_user ON cognito_provider_links "
+            "(pool_id, username)",
             # -- end identity providers --
             # -- managed login branding --
+            # Managed login branding styles (cognito/managed_login_branding.py): one per app
+            # client; `data` holds UseCognitoProvidedValues, Settings and Assets (base64).
+            """
+            CREATE TABLE cognito_managed_login_branding (
+                id TEXT PRIMARY KEY,
+                pool_id TEXT NOT NULL,
+                client_id TEXT NOT NULL UNIQUE,
+                created_at DOUBLE PRECISION NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX cognito_managed_login_branding_pool "
+            "ON cognito_managed_login_branding (pool_id)",
             # -- end managed login branding --
             # -- log delivery and the outbox to other AWS services --
+            # Records for other AWS services (aws_services/outbox.py), stored before they
+            # are delivered: `target` is JSON (the ARN and the service's particulars),
+            # `payload` the record's JSON text; `owner` what it belongs to (a pool id).
+            """
+            CREATE TABLE aws_outbox (
+                id TEXT PRIMARY KEY,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                service TEXT NOT NULL,
+                source TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at DOUBLE PRECISION NOT NULL,
+                target TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                last_error TEXT,
+                delivered_at DOUBLE PRECISION
+            )
+            """,
+            "CREATE INDEX aws_outbox_due ON aws_outbox (status, next_attempt_at)",
+            "CREATE INDEX aws_outbox_owner ON aws_outbox (owner, created_at)",
+            # Every delivery attempt of a record, with the target's error (NULL: delivered).
+            """
+            CREATE TABLE aws_outbox_attempts (
+                record_id TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                attempted_at DOUBLE PRECISION NOT NULL,
+                error TEXT,
+                PRIMARY KEY (record_id, attempt)
+            )
+            """,
             # -- end log delivery --
         ],
     ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import client_secrets
+from poolmail.cognito import client_secrets, resource_servers
 from poolmail.cognito.clients import ClientRecord
 from poolmail.cognito.signin import sessions, tokens
 from poolmail.cognito.users import public_client
@@ -72,6 +72,10 @@ def get_client_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     if not machine_client(client):
         raise AwsError("InvalidParameterException", FLOW_OFF)
     scopes = _scopes(client, params.get("Scopes"))
+    with ctx.db.transaction(readonly=True) as tx:
+        # A scope its resource server no longer defines stays on the client, inactive: it
+        # is not granted (resource servers, facts §3).
+        scopes = resource_servers.active_scopes(tx, client.pool_id, scopes)
     now = int(ctx.clock.now().timestamp())
     life = sessions.lifetime(client, "AccessTokenValidity")
     claims = {
