@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from tests.cognito.mfa.helpers import access_token, add_totp, totp_pool
+from tests.cognito.test_log_delivery import refused
 from tests.cognito.test_signup import idp
 from tests.support.server import ServerProcess
 
@@ -33,3 +34,20 @@ def test_user_page_shows_mfa_settings(site: ServerProcess) -> None:
     assert "SOFTWARE_TOKEN_MFA" in mfa
     missing = httpx.get(f"{site.url}/console/pools/{pool_id}/users/nobody")
     assert missing.status_code == 404
+
+
+def test_pool_page_shows_import_progress_and_exported_logs(site: ServerProcess) -> None:
+    pool_id = refused(site)
+    job = idp(site).create_user_import_job(
+        JobName="spring-migration",
+        UserPoolId=pool_id,
+        CloudWatchLogsRoleArn="arn:aws:iam::123456789012:role/CognitoImport",
+    )["UserImportJob"]
+    page = httpx.get(f"{site.url}/console/pools/{pool_id}")
+    assert page.status_code == 200
+    imports = page.text[page.text.index('id="imports"') : page.text.index('id="logs"')]
+    assert "spring-migration" in imports and job["JobId"] in imports and "Created" in imports
+    logs = page.text[page.text.index('id="logs"') :]
+    # The sign-up mail the SES sandbox refused, kept for the pool's notification log.
+    assert "userNotification" in logs
+    assert "Email address is not verified" in logs

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from poolmail.aws_services import outbox
 from poolmail.cognito.ses_regions import allowed_ses_regions
 from poolmail.console import email_settings
 from poolmail.console.forms import read_form
@@ -80,6 +81,13 @@ def _clients(services: Services, scope: Scope, pool_id: str) -> list[dict[str, A
     ]
 
 
+def _logs(services: Services, pool_id: str) -> list[dict[str, Any]]:
+    """The pool's newest exported log records (userNotification, userAuthEvents) with how
+    their delivery went: the ones an app's troubleshooting starts from."""
+    with services.db.transaction(readonly=True) as tx:
+        return outbox.listing(tx, source_prefix="cognito-idp:", owner=pool_id, limit=20)
+
+
 def _mfa_factors(services: Services, scope: Scope, pool_id: str) -> list[str]:
     """The MFA methods the pool offers, named as the AWS console names them."""
     config = call(services, scope, COGNITO, "GetUserPoolMfaConfig", {"UserPoolId": pool_id})
@@ -106,6 +114,14 @@ async def pool_page(request: Request) -> Response:
             "groups_known": has_operation(services, COGNITO, "AdminListGroupsForUser"),
             "email_url": pool_url(pool_id, scope, "email"),
             "mfa_factors": _mfa_factors(services, scope, pool_id),
+            "imports": call(
+                services,
+                scope,
+                COGNITO,
+                "ListUserImportJobs",
+                {"UserPoolId": pool_id, "MaxResults": 20},
+            )["UserImportJobs"],
+            "logs": _logs(services, pool_id),
         }
 
     return await show(request, scope, "pool.html", "pools", build)
