@@ -100,11 +100,8 @@ def test_ses_lists(live: ServerProcess) -> None:
     ("args", "operation"),
     [
         (["ses", "describe-active-receipt-rule-set"], "DescribeActiveReceiptRuleSet"),
+        # cognito-idp has none left (tests/cognito/test_coverage.py).
         (["sesv2", "get-deliverability-dashboard-options"], "GetDeliverabilityDashboardOptions"),
-        (
-            ["cognito-idp", "get-ui-customization", "--user-pool-id", "us-east-1_abcdefghi"],
-            "GetUICustomization",
-        ),
     ],
 )
 def test_unimplemented_operation_names_itself(

@@ -177,11 +177,7 @@ def test_ses_v1_validation_error_in_query_form(live: ServerProcess) -> None:
 @pytest.mark.parametrize(
     ("service", "call", "operation"),
     [
-        (
-            "cognito-idp",
-            lambda c: c.get_ui_customization(UserPoolId="us-east-1_abcdefghi"),
-            "GetUICustomization",
-        ),
+        # cognito-idp has none left (tests/cognito/test_coverage.py).
         ("ses", lambda c: c.describe_active_receipt_rule_set(), "DescribeActiveReceiptRuleSet"),
         (
             "sesv2",

@@ -397,16 +397,11 @@ def test_a_device_not_remembered_signs_in_without_device_srp(live: ServerProcess
 def totp_user(server: ServerProcess, pool_id: str, client_id: str) -> pyotp.TOTP:
     """Alice with TOTP as her MFA, in a pool that then requires MFA."""
     cognito = idp(server)
-    try:
-        cognito.set_user_pool_mfa_config(
-            UserPoolId=pool_id,
-            MfaConfiguration="OPTIONAL",
-            SoftwareTokenMfaConfiguration={"Enabled": True},
-        )
-    except ClientError as error:
-        if error.response["ResponseMetadata"]["HTTPStatusCode"] == 501:
-            pytest.skip("MFA is not implemented in this build yet")
-        raise
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool_id,
+        MfaConfiguration="OPTIONAL",
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+    )
     token = password_auth(server, client_id, "alice")["AuthenticationResult"]["AccessToken"]
     secret = cognito.associate_software_token(AccessToken=token)["SecretCode"]
     totp = pyotp.TOTP(secret)
