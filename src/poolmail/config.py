@@ -52,7 +52,7 @@ class Settings:
     # Cognito's default sender (COGNITO_DEFAULT): messages per account per 24 hours.
     cognito_default_daily_email_limit: int = 50
     # Cognito threat protection: a file of breached passwords (one a line) checked
-    # besides the built-in list (cognito/breached_passwords.py).
+    # besides the built-in list (cognito/threats/breached_passwords.py).
     breached_passwords: str | None = None
     # Other AWS services (DESIGN.md): where logs and events go through boto3; None keeps
     # them local, marked undeliverable. `logs_endpoint_url` overrides it for CloudWatch Logs.

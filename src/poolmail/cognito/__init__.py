@@ -13,28 +13,23 @@ from poolmail.cognito import (
     domains,
     filters,
     groups,
-    identity_providers,
     invitations,
     limits,
-    linked_users,
     log_delivery,
-    managed_login_branding,
     passwords,
-    point_in_time_recovery,
-    replicas,
     resource_servers,
-    risk_events,
     self_service,
     session_configuration,
     signing_certificate,
     signup,
     terms,
-    threat_protection,
-    ui_customization,
     user_pools,
     user_removal,
     users,
 )
+from poolmail.cognito.branding import managed_login_branding, ui_customization
+from poolmail.cognito.continuity import point_in_time_recovery, replicas
+from poolmail.cognito.federation import identity_providers, linked_users
 from poolmail.cognito.imports import jobs as import_jobs
 from poolmail.cognito.mfa import config as mfa_config
 from poolmail.cognito.mfa import preferences, totp
@@ -50,6 +45,7 @@ from poolmail.cognito.signin import (
     token_exchange,
     user_sessions,
 )
+from poolmail.cognito.threats import risk_events, threat_protection
 from poolmail.operations import Handler
 
 _MODULES = (

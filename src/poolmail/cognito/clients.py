@@ -15,7 +15,7 @@ from typing import Any
 
 from poolmail.cognito import tiers
 from poolmail.cognito.custom_attributes import check_client_attributes
-from poolmail.cognito.identity_providers import check_supported
+from poolmail.cognito.federation.identity_providers import check_supported
 from poolmail.cognito.resource_servers import check_client_scopes
 from poolmail.cognito.user_pools import load_pool
 from poolmail.context import RequestContext

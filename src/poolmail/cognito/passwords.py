@@ -10,9 +10,10 @@ import secrets
 import string
 from typing import Any
 
-from poolmail.cognito import codes, recovery, risk_events, risk_responses
+from poolmail.cognito import codes, recovery
 from poolmail.cognito.masking import simulated_delivery
 from poolmail.cognito.signin import srp
+from poolmail.cognito.threats import risk_events, risk_responses
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
     CLIENT_USER_NOT_FOUND,

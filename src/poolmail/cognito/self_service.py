@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import codes, messages, risk_events, risk_responses, sms_messages
+from poolmail.cognito import codes, messages, sms_messages
 from poolmail.cognito.clients import find_client
 from poolmail.cognito.custom_attributes import check_client_write
 from poolmail.cognito.delivery import deliver
@@ -22,6 +22,7 @@ from poolmail.cognito.passwords import (
 )
 from poolmail.cognito.signin import sessions
 from poolmail.cognito.signin.auth_factors import has_password
+from poolmail.cognito.threats import risk_events, risk_responses
 from poolmail.cognito.users import (
     admin_delete_user_attributes,
     attribute_list,

@@ -8,14 +8,7 @@ import re
 import uuid
 from typing import Any
 
-from poolmail.cognito import (
-    codes,
-    messages,
-    risk_events,
-    risk_responses,
-    sign_in_policy,
-    sms_messages,
-)
+from poolmail.cognito import codes, messages, sign_in_policy, sms_messages
 from poolmail.cognito.clients import ClientRecord
 from poolmail.cognito.custom_attributes import check_client_write
 from poolmail.cognito.delivery import (
@@ -30,6 +23,7 @@ from poolmail.cognito.delivery import (
 from poolmail.cognito.masking import email_delivery, phone_delivery, simulated_delivery
 from poolmail.cognito.passwords import SIGN_UP_PREFIX, check_password, policy_of, set_password
 from poolmail.cognito.signin import user_auth
+from poolmail.cognito.threats import risk_events, risk_responses
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
     CLIENT_USER_NOT_FOUND,

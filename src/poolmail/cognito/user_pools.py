@@ -60,7 +60,7 @@ def load_pool(tx: Transaction, ctx: RequestContext, pool_id: str) -> StoredPool:
     if row is None:
         # A pool of another region may have its secondary replica here (replicas.py); the
         # import waits for this rare path, as replicas imports this module.
-        from poolmail.cognito.replicas import serve_replica
+        from poolmail.cognito.continuity.replicas import serve_replica
 
         return serve_replica(tx, ctx, pool_id)
     return StoredPool(pool_id, str(row[0]), float(row[1]), float(row[2]), json.loads(row[3]))
@@ -176,7 +176,7 @@ def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
             limit=limit,
         )
         # replicas imports this module (load_pool): imported here, not at module import.
-        from poolmail.cognito.replicas import replica_regions
+        from poolmail.cognito.continuity.replicas import replica_regions
 
         replicated = replica_regions(tx, ctx)
     pools = [
@@ -280,7 +280,7 @@ def _replica_tags(
     match = _POOL_ARN.fullmatch(arn)
     if match is None or (match["region"], match["account"]) != (ctx.region, ctx.account_id):
         return None
-    from poolmail.cognito.replicas import replica_tags
+    from poolmail.cognito.continuity.replicas import replica_tags
 
     return replica_tags(tx, ctx, match["pool"], add, remove)
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import codes, groups, risk_events, user_history
+from poolmail.cognito import codes, groups
+from poolmail.cognito.continuity import user_history
 from poolmail.cognito.signin import devices, lockout, passkeys, sessions
+from poolmail.cognito.threats import risk_events
 from poolmail.cognito.user_pools import load_pool
 from poolmail.cognito.users import StoredUser, require_user, users_lock
 from poolmail.context import RequestContext

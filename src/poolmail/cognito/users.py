@@ -13,16 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito import (
-    client_secrets,
-    codes,
-    messages,
-    sms_config,
-    sms_messages,
-    user_history,
-)
+from poolmail.cognito import client_secrets, codes, messages, sms_config, sms_messages
 from poolmail.cognito import schema as schema_rules
 from poolmail.cognito.clients import ClientRecord, client_not_found, find_client
+from poolmail.cognito.continuity import user_history
 from poolmail.cognito.delivery import deliver
 from poolmail.cognito.masking import email_delivery, phone_delivery
 from poolmail.cognito.mfa.state import user_mfa_members

@@ -2,7 +2,7 @@
 
 AWS keeps every Essentials or Plus pool's history; poolmail keeps it only for the pools
 named here, so other pools' sign-up and sign-in write no history
-(cognito/user_history.py). `POST /_poolmail/cognito/point-in-time-recovery`
+(cognito/continuity/user_history.py). `POST /_poolmail/cognito/point-in-time-recovery`
 `{"user_pool_id": "...", "enabled": true}` starts it (false stops it and forgets the
 history); `GET ...?user_pool_id=` reads it.
 """
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from poolmail.cognito import user_history
+from poolmail.cognito.continuity import user_history
 from poolmail.server.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from poolmail.cognito import risk_events, risk_responses
+from poolmail.cognito.threats import risk_events, risk_responses
 from poolmail.cognito.users import find_user
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError

@@ -549,7 +549,7 @@ MIGRATIONS: list[Migration] = [
             )
             """,
             # -- end user import jobs --
-            # -- threat protection (cognito/threat_protection.py) --
+            # -- threat protection (cognito/threats/threat_protection.py) --
             # SetRiskConfiguration per pool (client_id '') and per app client.
             """
             CREATE TABLE cognito_risk_configurations (
@@ -614,7 +614,7 @@ MIGRATIONS: list[Migration] = [
             """,
             # -- end pool and client extras --
             # -- replicas, point-in-time recovery, client metadata URLs --
-            # Secondary replicas of pools (cognito/replicas.py): the pool's row stays in
+            # Secondary replicas of pools (cognito/continuity/replicas.py): the pool's row stays in
             # its primary region; a replica row lets the other region serve it.
             """
             CREATE TABLE cognito_user_pool_replicas (
@@ -629,7 +629,7 @@ MIGRATIONS: list[Migration] = [
             )
             """,
             # Pools whose user history poolmail keeps for point-in-time recovery, since when
-            # (cognito/point_in_time_recovery.py).
+            # (cognito/continuity/point_in_time_recovery.py).
             """
             CREATE TABLE cognito_pitr_tracking (
                 pool_id TEXT PRIMARY KEY,
@@ -728,7 +728,7 @@ MIGRATIONS: list[Migration] = [
             )
             """,
             # Classic hosted UI customizations: the pool's default (client_id 'ALL') and
-            # per-client ones (cognito/ui_customization.py).
+            # per-client ones (cognito/branding/ui_customization.py).
             """
             CREATE TABLE cognito_ui_customizations (
                 pool_id TEXT NOT NULL,
@@ -741,7 +741,7 @@ MIGRATIONS: list[Migration] = [
             """,
             # -- end resource servers --
             # -- identity providers and linked users --
-            # Identity providers of a pool, by name (cognito/identity_providers.py): the
+            # Identity providers of a pool, by name (cognito/federation/identity_providers.py): the
             # type in a column, ProviderDetails, AttributeMapping, IdpIdentifiers and
             # AcrMapping in ``data``.
             """
@@ -765,7 +765,7 @@ MIGRATIONS: list[Migration] = [
             )
             """,
             # Identities of external IdPs linked to users (AdminLinkProviderForUser,
-            # cognito/linked_users.py): one user per source identity.
+            # cognito/federation/linked_users.py): one user per source identity.
             """
             CREATE TABLE cognito_provider_links (
                 pool_id TEXT NOT NULL,
@@ -781,8 +781,9 @@ MIGRATIONS: list[Migration] = [
             "(pool_id, username)",
             # -- end identity providers --
             # -- managed login branding --
-            # Managed login branding styles (cognito/managed_login_branding.py): one per app
-            # client; `data` holds UseCognitoProvidedValues, Settings and Assets (base64).
+            # Managed login branding styles (cognito/branding/managed_login_branding.py): one
+            # per app client; `data` holds UseCognitoProvidedValues, Settings and Assets
+            # (base64).
             """
             CREATE TABLE cognito_managed_login_branding (
                 id TEXT PRIMARY KEY,

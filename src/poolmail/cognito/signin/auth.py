@@ -15,7 +15,7 @@ import hmac
 import json
 from typing import Any
 
-from poolmail.cognito import client_secrets, risk_responses
+from poolmail.cognito import client_secrets
 from poolmail.cognito.clients import DEFAULT_AUTH_FLOWS, ClientRecord, client_not_found, find_client
 from poolmail.cognito.mfa import challenges as mfa_challenges
 from poolmail.cognito.passwords import (
@@ -37,6 +37,7 @@ from poolmail.cognito.signin.progress import (
     open_step,
     progress_of,
 )
+from poolmail.cognito.threats import risk_responses
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
     FORCE_CHANGE_PASSWORD,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from poolmail.cognito import risk_events
+from poolmail.cognito.threats import risk_events
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.cognito.users import StoredUser
 from poolmail.context import RequestContext

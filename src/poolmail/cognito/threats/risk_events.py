@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from poolmail.cognito import log_delivery
-from poolmail.cognito.threat_protection import active
+from poolmail.cognito.threats.threat_protection import active
 from poolmail.cognito.user_pools import StoredPool, load_pool, not_found
 from poolmail.cognito.users import USER_NOT_FOUND, StoredUser, find_user
 from poolmail.context import RequestContext

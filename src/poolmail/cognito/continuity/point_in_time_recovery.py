@@ -14,16 +14,17 @@ import json
 import uuid
 from typing import Any
 
-from poolmail.cognito import replicas, restorations, tiers
-from poolmail.cognito.restorations import (
+from poolmail.cognito import tiers
+from poolmail.cognito.continuity import replicas, restorations
+from poolmail.cognito.continuity.restorations import (
     CANCELLED,
     GENERATED,
     GENERATING,
     RESTORING,
     Restoration,
 )
-from poolmail.cognito.user_history import ROW_COLUMNS as _ROW
-from poolmail.cognito.user_history import remember, restore_groups, tracked_since
+from poolmail.cognito.continuity.user_history import ROW_COLUMNS as _ROW
+from poolmail.cognito.continuity.user_history import remember, restore_groups, tracked_since
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.user_removal import remove_user
 from poolmail.cognito.users import find_user

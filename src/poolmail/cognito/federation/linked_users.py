@@ -14,8 +14,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from poolmail.cognito.identity_providers import CLIENT_PROVIDER_MISSING, Provider, find_provider
-from poolmail.cognito.provider_details import SOCIAL, issuer
+from poolmail.cognito.federation.identity_providers import (
+    CLIENT_PROVIDER_MISSING,
+    Provider,
+    find_provider,
+)
+from poolmail.cognito.federation.provider_details import SOCIAL, issuer
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
     USER_NOT_FOUND,

@@ -17,8 +17,8 @@ import uuid
 from typing import Any
 
 from poolmail.cognito import tiers
+from poolmail.cognito.branding.managed_login_defaults import default_settings, merged
 from poolmail.cognito.clients import client_not_found, find_client
-from poolmail.cognito.managed_login_defaults import default_settings, merged
 from poolmail.cognito.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only

@@ -17,11 +17,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import breached_passwords
 from poolmail.cognito.clients import ClientRecord
 from poolmail.cognito.mfa import challenges as mfa_challenges
 from poolmail.cognito.mfa import rules
-from poolmail.cognito.risk_events import (
+from poolmail.cognito.signin.progress import Progress
+from poolmail.cognito.threats import breached_passwords
+from poolmail.cognito.threats.risk_events import (
     FAIL,
     IN_PROGRESS,
     PASS,
@@ -34,9 +35,8 @@ from poolmail.cognito.risk_events import (
     take_compromised,
     update_event,
 )
-from poolmail.cognito.risk_notifications import Notification
-from poolmail.cognito.signin.progress import Progress
-from poolmail.cognito.threat_protection import ENFORCED, active, load_configuration, mode_of
+from poolmail.cognito.threats.risk_notifications import Notification
+from poolmail.cognito.threats.threat_protection import ENFORCED, active, load_configuration, mode_of
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.cognito.users import RESET_REQUIRED, StoredUser, find_user, save_user, users_lock
 from poolmail.context import RequestContext

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from poolmail.cognito.delivery import CognitoEmail, deliver
-from poolmail.cognito.risk_events import request_ip
+from poolmail.cognito.threats.risk_events import request_ip
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.cognito.users import StoredUser
 from poolmail.context import RequestContext

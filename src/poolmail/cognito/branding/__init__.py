@@ -1,0 +1,1 @@
+"""How a pool's login pages look: managed login branding and classic UI customization."""

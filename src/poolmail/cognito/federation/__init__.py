@@ -1,0 +1,1 @@
+"""Federation: identity providers of a pool and the users linked to them."""

@@ -1,0 +1,1 @@
+"""Threat protection: risk configuration, auth events, compromised credentials, adaptive risk."""
