@@ -24,3 +24,6 @@ class RequestContext:
     settings: Settings
     # The URL this server was reached at (`http://127.0.0.1:4747`), for links it mails.
     base_url: str = ""
+    # The caller's User-Agent: Lambda trigger events derive `callerContext.awsSdkVersion`
+    # from it (cognito/triggers).
+    user_agent: str = ""

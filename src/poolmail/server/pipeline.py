@@ -106,6 +106,7 @@ async def handle_aws(request: Request, services: Services) -> Response:
             clock=services.clock,
             settings=services.settings,
             base_url=str(request.base_url).rstrip("/"),
+            user_agent=request.headers.get("user-agent", ""),
         )
         result = await services.inline.run(handler, context, call.params, body)
         wire = _serialize_result(call, result, request_id)

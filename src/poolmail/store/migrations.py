@@ -834,6 +834,22 @@ MIGRATIONS: list[Migration] = [
             # -- end log delivery --
         ],
     ),
+    Migration(
+        10,
+        "functions and triggers, managed login and OAuth, federation",
+        [
+            # -- functions (poolmail/functions) --
+            # -- end functions --
+            # -- triggers (cognito/triggers) --
+            # -- end triggers --
+            # -- oauth (cognito/oauth) --
+            # -- end oauth --
+            # -- hosted pages (hosted/) --
+            # -- end hosted pages --
+            # -- federation (cognito/federation) --
+            # -- end federation --
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
