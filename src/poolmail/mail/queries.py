@@ -11,6 +11,7 @@ from poolmail.mail import localstack
 from poolmail.mail.mailbox import kind_of
 from poolmail.ses.mime import bodies
 from poolmail.store import Row, Transaction
+from poolmail.store.conditions import Conditions
 
 _COLUMNS = "id, account, region, created_at, status, origin, source, recipients, subject, data"
 
@@ -76,47 +77,36 @@ def localstack_listing(tx: Transaction, where: MessageFilter) -> list[str]:
 
 
 def _select(where: MessageFilter, columns: str) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    args: list[Any] = []
-    for column, value in (
+    conditions = Conditions().equal(
         ("m.id", where.message_id),
         ("m.status", where.status),
         ("m.account", where.account),
         ("m.region", where.region),
         ("m.source", where.sender),
         ("m.kind", where.kind),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            args.append(value)
-    if where.since is not None:
-        clauses.append("m.created_at >= ?")
-        args.append(where.since)
-    if where.until is not None:
-        clauses.append("m.created_at <= ?")
-        args.append(where.until)
+    )
+    conditions.window("m.created_at", where.since, where.until)
     if not where.include_rejected:
-        clauses.append("m.status <> 'rejected'")
+        conditions.add("m.status <> 'rejected'")
     if where.search:
         for term in search_terms(where.search):
-            clauses.append("m.search_text LIKE ? ESCAPE '\\'")
-            args.append(_containing(term))
+            conditions.add("m.search_text LIKE ? ESCAPE '\\'", _containing(term))
     if where.exclude_kinds:
-        clauses.append(f"m.kind NOT IN ({', '.join('?' for _ in where.exclude_kinds)})")
-        args.extend(where.exclude_kinds)
+        marks = ", ".join("?" for _ in where.exclude_kinds)
+        conditions.add(f"m.kind NOT IN ({marks})", *where.exclude_kinds)
     selected = ", ".join(f"m.{column}" for column in columns.split(", "))
+    args = conditions.args
     if where.recipient is not None:
         sql = (
             f"SELECT {selected} FROM message_recipients r "
             "JOIN messages m ON m.id = r.message_id WHERE r.recipient = ?"
         )
         args.insert(0, where.recipient.lower())
+        sql += conditions.sql("AND")
         order = " ORDER BY r.created_at DESC, r.message_id DESC LIMIT ?"
     else:
-        sql = f"SELECT {selected} FROM messages m"
+        sql = f"SELECT {selected} FROM messages m{conditions.sql()}"
         order = " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
-    if clauses:
-        sql += (" AND " if where.recipient is not None else " WHERE ") + " AND ".join(clauses)
     args.append(where.limit)
     return sql + order, args
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from poolmail.mail.localstack import iso
 from poolmail.store import Row, Transaction
+from poolmail.store.conditions import Conditions
 
 _COLUMNS = "id, account, region, created_at, pool_id, destination, status, data"
 # Rows read per query while a filter on the JSON data (username, kind) is applied: the
@@ -71,38 +72,22 @@ def list_sms(tx: Transaction, where: SmsFilter) -> list[dict[str, Any]]:
 
 
 def _rows(tx: Transaction, where: SmsFilter) -> Iterator[Row]:
-    clauses: list[str] = []
-    args: list[Any] = []
-    for column, value in (
+    conditions = Conditions().equal(
         ("id", where.sms_id),
         ("account", where.account),
         ("region", where.region),
         ("pool_id", where.pool_id),
         ("destination", phone_number(where.destination)),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            args.append(value)
-    if where.since is not None:
-        clauses.append("created_at >= ?")
-        args.append(where.since)
-    if where.until is not None:
-        clauses.append("created_at <= ?")
-        args.append(where.until)
+    )
+    conditions.window("created_at", where.since, where.until)
     batch = max(where.limit, _BATCH) if where.reads_data() else where.limit
     after: tuple[float, str] | None = None
     while True:
-        more, more_args = list(clauses), list(args)
+        page = conditions.copy()
         if after is not None:
-            # Keyset paging on the listing's own order: no row is skipped or repeated
-            # when texts arrive during the walk.
-            more.append("(created_at < ? OR (created_at = ? AND id < ?))")
-            more_args.extend((after[0], after[0], after[1]))
-        sql = f"SELECT {_COLUMNS} FROM sms_messages"
-        if more:
-            sql += " WHERE " + " AND ".join(more)
-        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-        rows = tx.fetchall(sql, [*more_args, batch])
+            page.before(*after)
+        sql = f"SELECT {_COLUMNS} FROM sms_messages{page.sql()}"
+        rows = tx.fetchall(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", [*page.args, batch])
         yield from rows
         if len(rows) < batch:
             return
