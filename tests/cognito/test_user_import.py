@@ -351,6 +351,34 @@ def test_a_running_job_stops_after_its_current_batch(live: ServerProcess) -> Non
     assert error_of(excinfo)[0] == "InvalidParameterException"
 
 
+def test_a_pool_cannot_change_while_its_import_runs(live: ServerProcess) -> None:
+    pool_id = make_pool(live, AutoVerifiedAttributes=["email"])
+    job = create_job(live, pool_id)
+    upload(job, csv_of([person(f"user{n:05d}") for n in range(20_000)]))
+    cognito = idp(live)
+    cognito.start_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])
+    before = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    refused = "User import job {} is in progress for user pool {}.".format(job["JobId"], pool_id)
+    attempts = (
+        lambda: cognito.add_custom_attributes(
+            UserPoolId=pool_id, CustomAttributes=[{"Name": "team", "AttributeDataType": "String"}]
+        ),
+        lambda: cognito.update_user_pool(UserPoolId=pool_id, AutoVerifiedAttributes=["email"]),
+        lambda: cognito.delete_user_pool(UserPoolId=pool_id),
+    )
+    for attempt in attempts:
+        with pytest.raises(ClientError) as excinfo:
+            attempt()
+        assert error_of(excinfo) == ("UserImportInProgressException", refused)
+    after = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert after["SchemaAttributes"] == before["SchemaAttributes"]
+    assert after["LastModifiedDate"] == before["LastModifiedDate"]
+    cognito.stop_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])
+    assert wait_for(live, pool_id, job["JobId"])["Status"] == "Stopped"
+    cognito.update_user_pool(UserPoolId=pool_id, AutoVerifiedAttributes=["email"])
+    cognito.delete_user_pool(UserPoolId=pool_id)
+
+
 def test_ten_thousand_users_import_and_reset_their_passwords(live: ServerProcess) -> None:
     pool_id = make_pool(live, AutoVerifiedAttributes=["email"])
     client_id = make_client(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from poolmail.cognito.imports.in_progress import check_no_import_running
 from poolmail.cognito.schema import add_custom
 from poolmail.cognito.user_pools import load_pool, save_pool
 from poolmail.context import RequestContext
@@ -25,6 +26,7 @@ def add_custom_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     pool_id = params["UserPoolId"]
     with ctx.db.transaction(lock=schema_lock(pool_id)) as tx:
         pool = load_pool(tx, ctx, pool_id)
+        check_no_import_running(tx, pool_id)
         attributes = [dict(entry) for entry in pool.settings.get("SchemaAttributes") or []]
         add_custom(attributes, params["CustomAttributes"])
         pool.settings["SchemaAttributes"] = attributes

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from poolmail.cognito import email_config, pool_updates, sms_config, tiers
+from poolmail.cognito.imports.in_progress import check_no_import_running
 from poolmail.cognito.mfa.rules import check_pool_mfa
 from poolmail.cognito.sign_in_policy import check_sign_in_policy
 from poolmail.context import RequestContext
@@ -147,6 +148,7 @@ def describe_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 def update_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.db.transaction() as tx:
         pool = load_pool(tx, ctx, params["UserPoolId"])
+        check_no_import_running(tx, pool.id)
         pool.settings = pool_updates.settings_for_update(pool.settings, params)
         sms_config.check(ctx, params.get("SmsConfiguration"))
         tiers.check_plan(pool.settings)
@@ -241,6 +243,7 @@ def delete_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
                 "InvalidParameterException",
                 "The user pool cannot be deleted because deletion protection is activated.",
             )
+        check_no_import_running(tx, pool_id)
         # AWS quirk: a pool with a domain is not deleted with it; the domain goes first
         # (terraform-provider-aws#16479, rebuy-de/aws-nuke#330).
         if tx.fetchone("SELECT 1 FROM user_pool_domains WHERE pool_id = ?", (pool_id,)):
