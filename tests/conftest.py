@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,29 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     MISSING_PROGRAMS.record(report)
 
 
+# The suite's own PostgreSQL servers of this run as (version, seconds to start): this
+# process's, or under pytest-xdist each worker's, handed over when the worker ends.
+LOCAL_POSTGRES: list[tuple[str, float]] = []
+WORKER_OUTPUT_KEY = "poolmail_local_postgres"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    local = postgres.local_server()
+    if local is None:
+        return
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: the controller reports
+        session.config.workeroutput[WORKER_OUTPUT_KEY] = (local.version, local.start_seconds)
+    else:
+        LOCAL_POSTGRES.append((local.version, local.start_seconds))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    started = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if started is not None:
+        LOCAL_POSTGRES.append((str(started[0]), float(started[1])))
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     # After the terminal summary, which reports the server.
     postgres.stop_local_server()
@@ -72,12 +96,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Generator[None]:
     # Outside the terminal reporter's own wrapper: printed after its short summary, last.
     yield
-    local = postgres.local_server()
-    if local is not None:
+    if LOCAL_POSTGRES:
+        versions = ", ".join(sorted({version for version, _ in LOCAL_POSTGRES}))
+        slowest = max(seconds for _, seconds in LOCAL_POSTGRES)
+        count = len(LOCAL_POSTGRES)
+        started = (
+            f"started in {slowest:.1f} s"
+            if count == 1
+            else f"one per test worker, {count} started in at most {slowest:.1f} s"
+        )
         terminalreporter.write_line(
             f"PostgreSQL: nothing answered at {postgres.POSTGRES_URL}; the PostgreSQL cases "
-            f"ran on the suite's own (pgserver, PostgreSQL {local.version}, "
-            f"started in {local.start_seconds:.1f} s)"
+            f"ran on the suite's own (pgserver, PostgreSQL {versions}, {started})"
         )
     lines = MISSING_PROGRAMS.summary()
     if lines:

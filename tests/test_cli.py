@@ -106,14 +106,19 @@ def test_a_websocket_upgrade_is_answered_as_plain_http() -> None:
 # Needed by some requests or options only; each would add to every start-up (issue 8).
 LAZY_IMPORTS = [
     "aiosmtpd",
+    "aws_encryption_sdk",
     "boto3",
     "botocore.credentials",
     "cryptography",
     "dns",
     "html.parser",
+    # Federation's IdP calls, ID token checks and SAML (cognito/federation).
+    "httpx",
     "jinja2",
+    "jwt",
     "regex",
     "rich",
+    "saml2",
     "smtplib",
     "websockets",
 ]

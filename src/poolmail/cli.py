@@ -21,6 +21,7 @@ from poolmail.config import (
     PRODUCTION_MAX_SEND_RATE,
     Settings,
 )
+from poolmail.functions import note_server_url
 from poolmail.mail.relay import parse_relay
 from poolmail.server.admin_guard import AdminGuard
 from poolmail.server.app import create_app
@@ -210,6 +211,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(
         serve,
+        "--functions",
+        "POOLMAIL_FUNCTIONS",
+        None,
+        "TOML file naming the functions (Lambda triggers) poolmail runs itself, in warm "
+        "python3/node workers; see docs/functions.md",
+    )
+    _option(
+        serve,
+        "--lambda-endpoint-url",
+        "POOLMAIL_LAMBDA_ENDPOINT_URL",
+        None,
+        "Lambda's Invoke API for functions not named in --functions (sam local "
+        "start-lambda, LocalStack, real AWS), instead of --aws-endpoint-url",
+    )
+    _option(
+        serve,
         "--log-level",
         "POOLMAIL_LOG_LEVEL",
         "warning",
@@ -283,7 +300,29 @@ def settings_from(args: argparse.Namespace) -> Settings:
         breached_passwords=args.breached_passwords or None,
         aws_endpoint_url=_endpoint(args.aws_endpoint_url, "--aws-endpoint-url"),
         logs_endpoint_url=_endpoint(args.logs_endpoint_url, "--logs-endpoint-url"),
+        functions=_functions(args.functions),
+        lambda_endpoint_url=_endpoint(args.lambda_endpoint_url, "--lambda-endpoint-url"),
     )
+
+
+def _functions(path: str | None) -> str | None:
+    """The --functions file, checked now so that a mistake stops the start."""
+    if not path:
+        return None
+    from poolmail.functions.config import FunctionsConfigError, load_functions, missing_program
+
+    try:
+        specs = load_functions(path)
+    except FunctionsConfigError as problem:
+        raise UsageError(f"--functions {problem}") from None
+    for spec in specs.values():
+        program = missing_program(spec)
+        if program is not None:
+            raise UsageError(
+                f"--functions {path}: functions.{spec.name}.runtime: {spec.runtime} "
+                f"needs {program} on PATH"
+            )
+    return os.path.abspath(path)
 
 
 def _endpoint(value: str | None, flag: str) -> str | None:
@@ -323,6 +362,7 @@ class _Server(uvicorn.Server):
             return
         host, port = self.servers[0].sockets[0].getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
+        note_server_url(f"http://{shown}:{port}")
         print(f"poolmail ready on http://{shown}:{port}", flush=True)
 
 

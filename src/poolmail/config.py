@@ -58,3 +58,7 @@ class Settings:
     # them local, marked undeliverable. `logs_endpoint_url` overrides it for CloudWatch Logs.
     aws_endpoint_url: str | None = None
     logs_endpoint_url: str | None = None
+    # Functions (functions/): the `--functions` TOML file the embedded runner runs, and
+    # Lambda's own endpoint for any other ARN (else `aws_endpoint_url`).
+    functions: str | None = None
+    lambda_endpoint_url: str | None = None

@@ -6,7 +6,9 @@ every function must be named as botocore names the operation (``admin_create_use
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from botocore import xform_name
@@ -32,6 +34,32 @@ def local_only(handler: Handler) -> Handler:
 
 def is_local_only(handler: Handler) -> bool:
     return handler in _LOCAL_ONLY
+
+
+# Set while a local-only handler runs on the event loop itself (server/inline.py).
+_ON_LOOP: ContextVar[bool] = ContextVar("poolmail_on_loop", default=False)
+
+
+class LeaveLoop(Exception):
+    """A local-only handler running on the event loop found it must wait on something
+    (a pool's Lambda trigger, say): the pipeline runs it again in a worker thread. Raise
+    it only before the handler's first write, so that running again changes nothing twice.
+    """
+
+
+def on_loop() -> bool:
+    """True while the current handler runs on the event loop (see ``LeaveLoop``)."""
+    return _ON_LOOP.get()
+
+
+@contextmanager
+def running_on_loop() -> Iterator[None]:
+    """Mark the block as running a handler on the event loop."""
+    token = _ON_LOOP.set(True)
+    try:
+        yield
+    finally:
+        _ON_LOOP.reset(token)
 
 
 # Operations that only the newer models of the botocore range in pyproject.toml have: a

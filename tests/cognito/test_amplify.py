@@ -20,7 +20,7 @@ from tests.cognito.test_auth import FLOWS, auth_pool, confirmed_user
 from tests.cognito.test_client_libraries import JS_DIR
 from tests.cognito.test_signup import idp, latest_mail
 from tests.ses.helpers import production_access, verify
-from tests.support.programs import require_program
+from tests.support.npm import pinned_node_modules
 from tests.support.server import ServerProcess
 
 
@@ -28,24 +28,7 @@ from tests.support.server import ServerProcess
 def pinned_modules() -> Path:
     """js/node_modules with every pin of package.json, installed from package-lock.json when
     one is missing (a tree installed before a pin was added is installed again)."""
-    require_program("node")
-    require_program("npm")
-    installed = JS_DIR / "node_modules"
-    pins = json.loads((JS_DIR / "package.json").read_text())["dependencies"]
-
-    def version(name: str) -> str | None:
-        manifest = installed / name / "package.json"
-        return json.loads(manifest.read_text())["version"] if manifest.exists() else None
-
-    if any(version(name) != pinned for name, pinned in pins.items()):
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            check=True,
-            capture_output=True,
-            timeout=540,
-        )
-    return installed
+    return pinned_node_modules(JS_DIR)
 
 
 def run_script(

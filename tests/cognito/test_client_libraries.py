@@ -15,7 +15,7 @@ from pycognito import Cognito
 
 from tests.cognito.test_auth import auth_pool, confirmed_user
 from tests.cognito.test_signup import PASSWORD, code_for, error_of, idp
-from tests.support.programs import require_program
+from tests.support.npm import pinned_node_modules
 from tests.support.server import ServerProcess
 
 JS_DIR = Path(__file__).parent / "js"
@@ -96,18 +96,7 @@ def test_pycognito_admin_authenticate_and_groups(live: ServerProcess) -> None:
 @pytest.fixture(scope="session")
 def node_modules() -> Path:
     """The pinned JavaScript packages, installed once from package-lock.json."""
-    require_program("node")
-    require_program("npm")
-    installed = JS_DIR / "node_modules"
-    if not (installed / "amazon-cognito-identity-js").exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            check=True,
-            capture_output=True,
-            timeout=540,
-        )
-    return installed
+    return pinned_node_modules(JS_DIR)
 
 
 def run_node(server: ServerProcess, *args: str) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from tests.support.locks import exclusive_lock
+
 if TYPE_CHECKING:
     from pgserver.postgres_server import PostgresServer
 
@@ -48,9 +50,12 @@ def start_local_postgres() -> LocalPostgres:
         from pgserver.postgres_server import get_server
 
     data_dir = Path(tempfile.mkdtemp(prefix="poolmail-pg-"))
-    started = time.monotonic()
     try:
-        server = get_server(data_dir, cleanup_mode="delete")
+        # pgserver creates its system user where none is (root) without a lock of its own:
+        # two workers doing it at once, one's `useradd` fails.
+        with exclusive_lock("pgserver start"):
+            started = time.monotonic()
+            server = get_server(data_dir, cleanup_mode="delete")
     except BaseException:
         shutil.rmtree(data_dir, ignore_errors=True)
         raise

@@ -1,6 +1,7 @@
-"""Programs outside Python that some tests run: Debian's chromium, dnsmasq and nginx, and
-Node.js. Where one is missing, the tests that need it skip, and the session ends with one
-block naming them and the command that installs the program (tests/conftest.py).
+"""Programs outside Python that some tests run: Debian's chromium, dnsmasq, nginx and
+xmlsec1, and Node.js. Where one is missing, the tests that need it skip, and the session
+ends with one block naming them and the command that installs the program
+(tests/conftest.py).
 
 CI installs them and lists them in POOLMAIL_REQUIRE_PROGRAMS (space-separated names), which
 turns a missing one into a failure: there, a skip would hide a broken set-up.
@@ -21,6 +22,7 @@ PACKAGES = {
     "nginx": ("nginx",),
     "node": ("nodejs", "npm"),
     "npm": ("npm",),
+    "xmlsec1": ("xmlsec1",),
 }
 # The attribute on a skip exception, and the user property on its report, naming the program.
 MISSING_PROGRAM = "missing_program"

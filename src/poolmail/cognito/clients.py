@@ -12,6 +12,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from poolmail.cognito import tiers
 from poolmail.cognito.custom_attributes import check_client_attributes
@@ -99,6 +100,69 @@ REFRESH_TOKEN_ROTATION = "Refresh token rotation"
 ROTATION_WITH_REFRESH_FLOW = (
     "ALLOW_REFRESH_TOKEN_AUTH can't be enabled in an app client with refresh token rotation."
 )
+
+
+# App-client OAuth settings: AWS's texts as users quote them (facts 2) ...
+OAUTH_REQUIRED = (
+    "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is allowed "
+    "to use OAuth flows."
+)
+CALLBACKS_REQUIRED = "CallbackUrls can not be empty when code flow or implicit flow is selected"
+CLIENT_CREDENTIALS_ALONE = (
+    "client_credentials flow can not be selected along with code flow or implicit flow."
+)
+CLIENT_CREDENTIALS_SECRET = (
+    "client_credentials flow can not be selected if client does not have a client secret."
+)
+CLIENT_CREDENTIALS_SCOPE = "{scope} is not supported with client_credentials flow"
+# ... and Choices where AWS's text was not found: email, phone or profile without openid
+# ("Requires openid ... when adding email, phone and profile", quoted in IaC comments), a
+# URL that is not absolute, has a fragment or uses http off the loopback ("Amazon Cognito
+# requires HTTPS over HTTP except for http://localhost" [model CallbackURLs]), and a
+# DefaultRedirectURI not listed ("Must be in the CallbackURLs list" [model]).
+OPENID_REQUIRED = "The openid scope is required when email, phone or profile is requested."
+BAD_URL = (
+    "Invalid URL {url}: it must be absolute, without a fragment, and use HTTPS unless it "
+    "is for localhost."
+)
+DEFAULT_REDIRECT_UNLISTED = "DefaultRedirectURI must be one of the CallbackURLs."
+_RESERVED_SCOPES = ("openid", "email", "phone", "profile", "aws.cognito.signin.user.admin")
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    loopback = parts.scheme == "http" and parts.hostname in _LOOPBACK
+    if not parts.scheme or parts.fragment or (parts.scheme == "http" and not loopback):
+        raise AwsError("InvalidParameterException", BAD_URL.format(url=url))
+
+
+def _check_oauth(settings: dict[str, Any]) -> None:
+    """The app client's OAuth settings, as AWS checks them (facts 2)."""
+    flows = settings.get("AllowedOAuthFlows") or []
+    scopes = settings.get("AllowedOAuthScopes") or []
+    callbacks = settings.get("CallbackURLs") or []
+    if settings.get("AllowedOAuthFlowsUserPoolClient") and (not flows or not scopes):
+        raise AwsError("InvalidParameterException", OAUTH_REQUIRED)
+    for url in [*callbacks, *(settings.get("LogoutURLs") or [])]:
+        _check_url(url)
+    default = settings.get("DefaultRedirectURI")
+    if default is not None and default not in callbacks:
+        raise AwsError("InvalidParameterException", DEFAULT_REDIRECT_UNLISTED)
+    if "client_credentials" in flows:
+        if {"code", "implicit"} & set(flows):
+            raise AwsError("InvalidOAuthFlowException", CLIENT_CREDENTIALS_ALONE)
+        if not (settings.get("ClientSecret") or settings.get("secrets")):
+            raise AwsError("InvalidOAuthFlowException", CLIENT_CREDENTIALS_SECRET)
+        for scope in scopes:
+            if scope in _RESERVED_SCOPES:
+                raise AwsError(
+                    "InvalidOAuthFlowException", CLIENT_CREDENTIALS_SCOPE.format(scope=scope)
+                )
+    if {"code", "implicit"} & set(flows) and not callbacks:
+        raise AwsError("InvalidOAuthFlowException", CALLBACKS_REQUIRED)
+    if {"email", "phone", "profile"} & set(scopes) and "openid" not in scopes:
+        raise AwsError("InvalidParameterException", OPENID_REQUIRED)
 
 
 @dataclass(slots=True)
@@ -256,6 +320,7 @@ def create_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
     elif params.get("ClientSecret") is not None:
         settings["ClientSecret"] = params["ClientSecret"]
     settings["LastModifiedDate"] = now
+    _check_oauth(settings)
     with ctx.db.transaction() as tx:
         pool = load_pool(tx, ctx, params["UserPoolId"])
         _check_plan(pool.settings, settings)
@@ -310,6 +375,7 @@ def update_user_pool_client(ctx: RequestContext, params: dict[str, Any]) -> dict
         for key in OWN_KEYS:
             if key in record.settings:
                 settings[key] = record.settings[key]
+        _check_oauth(settings)
         settings["LastModifiedDate"] = ctx.clock.now().timestamp()
         record.settings = settings
         record.name = params.get("ClientName") or record.name

@@ -56,6 +56,9 @@ class CognitoEmail:
     username: str
     code: str | None = None  # the code or temporary password in the message
     link: str | None = None  # the confirmation link, for link-style sign-up
+    # The app client and ClientMetadata of the request, for a custom sender's event.
+    client_id: str | None = None
+    client_metadata: dict[str, str] | None = None
 
 
 def _text_of(body: str) -> str:
@@ -84,6 +87,21 @@ def deliver(ctx: RequestContext, pool_settings: dict[str, Any], email: CognitoEm
     past the default sender's daily cap and ``CodeDeliveryFailureException`` when SES
     refuses the message.
     """
+    if (pool_settings.get("LambdaConfig") or {}).get("CustomEmailSender"):
+        from poolmail.cognito.triggers import custom_senders
+
+        if custom_senders.replaces(pool_settings, custom_senders.EMAIL):
+            # The pool's function sends the mail instead (in the background, as AWS).
+            return custom_senders.send(
+                ctx,
+                custom_senders.EMAIL,
+                email.kind,
+                email.pool_id,
+                email.username,
+                email.code,
+                client_id=email.client_id,
+                metadata=email.client_metadata,
+            )
     config = pool_settings.get("EmailConfiguration") or {}
     if not by_default_sender(pool_settings):
         return _through_ses(ctx, config, email, pool_settings)
@@ -138,7 +156,12 @@ def _through_ses(
 
 
 def by_default_sender(pool_settings: dict[str, Any]) -> bool:
-    """Whether the pool's mail goes out through Cognito's own sender (not the pool's SES)."""
+    """Whether the pool's mail goes out through Cognito's own sender (not the pool's SES,
+    nor a CustomEmailSender function)."""
+    if ((pool_settings.get("LambdaConfig") or {}).get("CustomEmailSender") or {}).get(
+        "LambdaArn"
+    ):
+        return False
     config = pool_settings.get("EmailConfiguration") or {}
     return config.get("EmailSendingAccount") != "DEVELOPER"
 

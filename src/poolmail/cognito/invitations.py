@@ -14,6 +14,9 @@ from poolmail.cognito.passwords import (
     temporary_password,
 )
 from poolmail.cognito.signup import check_required, claim_username
+from poolmail.cognito.triggers import custom_message, invoke
+from poolmail.cognito.triggers import sign_up as sign_up_triggers
+from poolmail.cognito.triggers.events import client_metadata, validation_data
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
     CONFIRMED,
@@ -90,6 +93,7 @@ def admin_create_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     pool_id = params["UserPoolId"]
     action = params.get("MessageAction")
     now = ctx.clock.now().timestamp()
+    planned_sub = None if action == "RESEND" else _pre_sign_up(ctx, params)
     with ctx.db.transaction(lock=users_lock(pool_id)) as tx:
         pool = load_pool(tx, ctx, pool_id)
         attributes = check_attributes(pool, params.get("UserAttributes") or [])
@@ -101,7 +105,9 @@ def admin_create_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
             set_password(user, pool, password, now, temporary=True)
             save_user(tx, pool, user, now)
         else:
-            username, sub = claim_username(tx, pool, params["Username"], attributes, USER_EXISTS)
+            username, sub = claim_username(
+                tx, pool, params["Username"], attributes, USER_EXISTS, planned_sub
+            )
             user = StoredUser(pool_id, username, sub, FORCE_CHANGE_PASSWORD, True, now, now)
             user.attributes = attributes
             mediums = _mediums(params, user)
@@ -137,14 +143,59 @@ def admin_create_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
                 user.username,
                 code=password or None,
             )
+            # A re-sent invitation is still CustomMessage_AdminCreateUser: ResendCode is
+            # ResendConfirmationCode's source.
+            email = custom_message.email(
+                ctx,
+                pool,
+                custom_message.ADMIN_CREATE_USER,
+                user,
+                email,
+                invited_as=params["Username"],
+            )
             deliver(ctx, pool.settings, email)
     if texting:
         text = sms_messages.invitation_text(pool.settings, params["Username"], password)
         if text is not None:
+            text = custom_message.text(
+                ctx,
+                pool,
+                custom_message.ADMIN_CREATE_USER,
+                user,
+                text,
+                password,
+                invited_as=params["Username"],
+            )
             number = user.attributes["phone_number"]
             sms = Sms(number, text, "cognito-invitation", pool_id, user.username, password or None)
             sms_messages.send_text(ctx, pool.settings, sms)
     return {"User": user_type(user)}
+
+
+def _pre_sign_up(ctx: RequestContext, params: dict[str, Any]) -> str | None:
+    """Run the pool's PreSignUp function for a user about to be created; the sub it was
+    shown as `userName` in a pool whose users sign in by email or phone, else None.
+
+    AdminCreateUser's ClientMetadata and ValidationData reach it; its answer is ignored
+    ("ignored by Amazon Cognito when the Pre Sign-up lambda is triggered by the
+    AdminCreateUser API", D2023 PSU), its refusal creates nothing."""
+    with ctx.db.transaction(readonly=True) as tx:
+        pool = load_pool(tx, ctx, params["UserPoolId"])
+        if not invoke.configured(pool, "PreSignUp"):
+            return None
+        attributes = check_attributes(pool, params.get("UserAttributes") or [])
+        username, sub = claim_username(tx, pool, params["Username"], attributes, USER_EXISTS)
+    sign_up_triggers.pre_sign_up(
+        ctx,
+        pool,
+        sign_up_triggers.ADMIN_CREATE_USER,
+        username,
+        attributes,
+        client_id=None,
+        validation=validation_data(params),
+        metadata=client_metadata(params),
+    )
+    return sub
 
 
 OPERATIONS: dict[str, Handler] = {"AdminCreateUser": admin_create_user}

@@ -14,6 +14,9 @@ from poolmail.cognito import codes, recovery
 from poolmail.cognito.masking import simulated_delivery
 from poolmail.cognito.signin import srp
 from poolmail.cognito.threats import risk_events, risk_responses
+from poolmail.cognito.triggers import sign_up as sign_up_triggers
+from poolmail.cognito.triggers import user_migration
+from poolmail.cognito.triggers.events import client_metadata
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
     CLIENT_USER_NOT_FOUND,
@@ -185,6 +188,10 @@ def forgot_password(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     with ctx.db.transaction() as tx:
         pool = load_pool(tx, ctx, client.pool_id)
         user = find_user(tx, pool, params["Username"])
+    if user is None:
+        user = user_migration.on_forgot_password(
+            ctx, pool, client, params["Username"], params.get("ClientMetadata")
+        )
     # AWS with PreventUserExistenceErrors=ENABLED: a missing or disabled user, or one
     # without a verified address, gets a simulated answer (cognito-user-pool-managing-errors).
     attribute = None if user is None else recovery.recovery_attribute(pool, user)
@@ -202,7 +209,10 @@ def forgot_password(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     with ctx.db.transaction() as tx:
         code = codes.issue(tx, ctx, pool.id, user.username, codes.FORGOT_PASSWORD)
     kind = "cognito-forgot-password"
-    details = recovery.send_reset_code(ctx, pool, user, attribute, code, kind)
+    metadata = client_metadata(params)
+    details = recovery.send_reset_code(
+        ctx, pool, user, attribute, code, kind, client_id=client.id, metadata=metadata
+    )
     risk_events.record(ctx, pool, user, risk_events.FORGOT_PASSWORD)
     return {"CodeDeliveryDetails": details}
 
@@ -235,6 +245,16 @@ def confirm_forgot_password(ctx: RequestContext, params: dict[str, Any]) -> dict
         # too, and ends RESET_REQUIRED.
         set_password(current, pool, params["Password"], now, temporary=False)
         save_user(tx, pool, current, now)
+    # The new password is stored first; a failing function's error still reaches the
+    # client (facts section 4: "reset, then trigger").
+    sign_up_triggers.post_confirmation(
+        ctx,
+        pool,
+        sign_up_triggers.CONFIRM_FORGOT_PASSWORD,
+        current,
+        client_id=client.id,
+        metadata=client_metadata(params),
+    )
     return {}
 
 
@@ -258,7 +278,8 @@ def admin_reset_user_password(ctx: RequestContext, params: dict[str, Any]) -> di
             code = codes.issue(tx, ctx, pool_id, user.username, codes.FORGOT_PASSWORD)
     if code is not None and attribute is not None:
         kind = "cognito-admin-reset-password"
-        recovery.send_reset_code(ctx, pool, user, attribute, code, kind)
+        metadata = client_metadata(params)
+        recovery.send_reset_code(ctx, pool, user, attribute, code, kind, metadata=metadata)
     return {}
 
 

@@ -10,9 +10,11 @@ from poolmail.cognito import messages, sms_messages
 from poolmail.cognito.delivery import deliver
 from poolmail.cognito.masking import email_delivery, phone_delivery
 from poolmail.cognito.mfa.state import EMAIL_OTP, SMS_MFA, mfa_settings
+from poolmail.cognito.triggers import custom_message
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.cognito.users import StoredUser
 from poolmail.context import RequestContext
+from poolmail.sms.outbox import Sms
 
 EMAIL = "verified_email"
 PHONE = "verified_phone_number"
@@ -75,17 +77,32 @@ def send_reset_code(
     attribute: str,
     code: str,
     kind: str,
+    *,
+    client_id: str | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Send a reset code to the user's ``attribute``; its CodeDeliveryDetails.
 
     Forgot-password messages use the verification template, code style even in
-    link-style pools: the user types the code into ConfirmForgotPassword.
+    link-style pools: the user types the code into ConfirmForgotPassword. A CustomMessage
+    function rewrites them (CustomMessage_ForgotPassword, for AdminResetUserPassword too).
     """
+    source = custom_message.FORGOT_PASSWORD
     if attribute == "phone_number":
         number = user.attributes["phone_number"]
-        sms_messages.text_code(ctx, pool.settings, number, kind, pool.id, user.username, code)
+        text = sms_messages.verification_text(pool.settings, code)
+        text = custom_message.text(
+            ctx, pool, source, user, text, code, client_id=client_id, metadata=metadata
+        )
+        sms = Sms(number, text, kind, pool.id, user.username, code)
+        sms.client_id, sms.client_metadata = client_id, metadata  # for a custom sender
+        sms_messages.send_text(ctx, pool.settings, sms)
         return phone_delivery(number)
     address = user.attributes["email"]
     email = messages.code_email(pool.settings, address, kind, pool.id, user.username, code)
+    email = custom_message.email(
+        ctx, pool, source, user, email, client_id=client_id, metadata=metadata
+    )
+    email.client_id, email.client_metadata = client_id, metadata  # for a custom sender
     deliver(ctx, pool.settings, email)
     return email_delivery(address)

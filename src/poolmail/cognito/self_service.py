@@ -23,6 +23,7 @@ from poolmail.cognito.passwords import (
 from poolmail.cognito.signin import sessions
 from poolmail.cognito.signin.auth_factors import has_password
 from poolmail.cognito.threats import risk_events, risk_responses
+from poolmail.cognito.triggers import custom_message
 from poolmail.cognito.users import (
     admin_delete_user_attributes,
     attribute_list,
@@ -35,6 +36,7 @@ from poolmail.cognito.users import (
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
+from poolmail.sms.outbox import Sms
 
 INCORRECT = "Incorrect username or password."
 
@@ -55,7 +57,8 @@ def update_user_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[
         client = find_client(tx, str(caller.claims.get("client_id", "")))
     client_settings = client.settings if client is not None else {}
     check_client_write(caller.pool.settings, client_settings, [e["Name"] for e in given])
-    sent = update_attributes(caller.ctx, caller.pool.id, caller.user.username, given)
+    metadata = params.get("ClientMetadata") or None
+    sent = update_attributes(caller.ctx, caller.pool.id, caller.user.username, given, metadata)
     return {"CodeDeliveryDetailsList": sent}
 
 
@@ -94,10 +97,16 @@ def get_user_attribute_verification_code(
     with caller.ctx.db.transaction() as tx:
         code = codes.issue(tx, caller.ctx, pool.id, user.username, _PURPOSES[name], {name: value})
     kind = "cognito-attribute-verification"
+    # CustomMessage_VerifyUserAttribute, with the request's ClientMetadata.
+    source, metadata = custom_message.VERIFY_USER_ATTRIBUTE, params.get("ClientMetadata") or None
     if name == "phone_number":
-        sms_messages.text_code(caller.ctx, pool.settings, value, kind, pool.id, user.username, code)
+        text = sms_messages.verification_text(pool.settings, code)
+        text = custom_message.text(caller.ctx, pool, source, user, text, code, metadata=metadata)
+        sms = Sms(value, text, kind, pool.id, user.username, code)
+        sms_messages.send_text(caller.ctx, pool.settings, sms)
         return {"CodeDeliveryDetails": phone_delivery(value)}
     email = messages.code_email(pool.settings, value, kind, pool.id, user.username, code)
+    email = custom_message.email(caller.ctx, pool, source, user, email, metadata=metadata)
     deliver(caller.ctx, pool.settings, email)
     return {"CodeDeliveryDetails": email_delivery(value)}
 

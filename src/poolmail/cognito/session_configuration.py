@@ -11,8 +11,8 @@ under ``session_configuration``. What acts on them:
   UserPoolTokenSessionConfigType]. ``make_room`` does that; sessions.sign_in calls it in
   the transaction that stores the new sign-in.
 - ``SSOSession.MaxValidityMinutes`` governs the silent reuse of a managed login SSO
-  session [model ClientSSOSessionConfigType]. poolmail has no managed login SSO sessions
-  yet (issue 15): ``sso_reuse_minutes`` is the number its managed login is to ask.
+  session [model ClientSSOSessionConfigType]: managed login asks ``sso_reuse_minutes``
+  how long its session (cognito/oauth/hosted_sessions.py) serves a client.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ from poolmail.cognito.masking import email_delivery, phone_delivery, simulated_d
 from poolmail.cognito.passwords import SIGN_UP_PREFIX, check_password, policy_of, set_password
 from poolmail.cognito.signin import user_auth
 from poolmail.cognito.threats import risk_events, risk_responses
+from poolmail.cognito.triggers import custom_message, invoke
+from poolmail.cognito.triggers import sign_up as sign_up_triggers
+from poolmail.cognito.triggers.events import client_metadata, leave_loop, validation_data
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
     CLIENT_USER_NOT_FOUND,
@@ -46,6 +49,7 @@ from poolmail.cognito.users import (
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
+from poolmail.sms.outbox import Sms
 from poolmail.store import Transaction
 
 _PHONE = re.compile(r"^\+[0-9]{4,15}$")
@@ -57,14 +61,20 @@ def _taken(tx: Transaction, pool: StoredPool, column: str, value: str) -> bool:
 
 
 def claim_username(
-    tx: Transaction, pool: StoredPool, requested: str, attributes: dict[str, str], exists: str
+    tx: Transaction,
+    pool: StoredPool,
+    requested: str,
+    attributes: dict[str, str],
+    exists: str,
+    sub: str | None = None,
 ) -> tuple[str, str]:
     """(username, sub) for a new user; UsernameExistsException with ``exists`` when taken.
 
     UsernameAttributes pools take an email or phone number as the name, store it as that
-    attribute and give the user a UUID username equal to the sub, as Cognito does.
+    attribute and give the user a UUID username equal to the sub, as Cognito does. ``sub``:
+    one chosen beforehand (the `userName` a PreSignUp function was shown).
     """
-    sub = str(uuid.uuid4())
+    sub = sub or str(uuid.uuid4())
     sign_in = pool.settings.get("UsernameAttributes") or []
     if sign_in:
         if "@" in requested and "email" in sign_in:
@@ -165,13 +175,27 @@ def _send_code(
     attribute: str,
     code: str,
     kind: str,
+    metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Deliver a sign-up code by SMS or mail; its CodeDeliveryDetails."""
+    """Deliver a sign-up code by SMS or mail, shaped by a CustomMessage function if the
+    pool has one; its CodeDeliveryDetails."""
+    source = custom_message.SIGN_UP if kind == "cognito-sign-up" else custom_message.RESEND_CODE
     if attribute == "phone_number":
         number = user.attributes["phone_number"]
-        sms_messages.text_code(ctx, pool.settings, number, kind, pool.id, user.username, code)
+        text = sms_messages.verification_text(pool.settings, code)
+        text = custom_message.text(
+            ctx, pool, source, user, text, code, client_id=client_id, metadata=metadata
+        )
+        sms = Sms(number, text, kind, pool.id, user.username, code)
+        sms.client_id, sms.client_metadata = client_id, metadata  # for a custom sender
+        sms_messages.send_text(ctx, pool.settings, sms)
         return phone_delivery(number)
-    deliver(ctx, pool.settings, _verification_email(ctx, pool, client_id, user, code, kind))
+    email = _verification_email(ctx, pool, client_id, user, code, kind)
+    email = custom_message.email(
+        ctx, pool, source, user, email, client_id=client_id, metadata=metadata
+    )
+    email.client_id, email.client_metadata = client_id, metadata  # for a custom sender
+    deliver(ctx, pool.settings, email)
     return email_delivery(user.attributes["email"])
 
 
@@ -189,37 +213,28 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     check_secret_hash(client, params["Username"], params.get("SecretHash"))
     now = ctx.clock.now().timestamp()
     refused = False
+    admission, planned_sub = _admission(ctx, client, params)
     with ctx.db.transaction(lock=users_lock(client.pool_id)) as tx:
         pool = load_pool(tx, ctx, client.pool_id)
-        if (pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
-            raise AwsError("NotAuthorizedException", "SignUp is not permitted for this user pool")
-        given = params.get("UserAttributes") or []
-        check_client_write(pool.settings, client.settings, [entry["Name"] for entry in given])
-        attributes = check_attributes(pool, given)
-        # Not found: what AWS does with a self-asserted email_verified; poolmail drops it,
-        # since only a code (or an administrator) verifies an address.
-        attributes.pop("email_verified", None)
-        attributes.pop("phone_number_verified", None)
-        username, sub = claim_username(
-            tx, pool, params["Username"], attributes, "User already exists"
-        )
-        check_required(pool, attributes)
+        attributes, username, sub = _admissible(tx, pool, client, params, planned_sub)
+        sign_up_triggers.apply_verification(admission, attributes)
         # "To create a user with no password, omit this parameter or submit a blank value"
         # [model SignUp Password]: allowed where passwordless sign-in is.
         password = params.get("Password")
         if password:
-            check_password(policy_of(pool), password, SIGN_UP_PREFIX)
             risk_responses.check_new_password(
                 ctx, tx, pool, client.id, username, "SIGN_UP", password
             )
-        else:
-            sign_in_policy.require_passwordless(pool.settings)
         user = StoredUser(pool.id, username, sub, UNCONFIRMED, True, now, now, attributes)
         if password:
             set_password(user, pool, password, now, temporary=False)
-        user.status = UNCONFIRMED
+        user.status = CONFIRMED if admission.confirm else UNCONFIRMED
+        if admission.verify_email or admission.verify_phone:
+            claim_aliases(tx, pool, user, now, force=False)
         session = user_auth.start_sign_up_session(user)
-        attribute = _verified_attribute(pool, user)
+        # An auto-confirmed user gets no code (aws-amplify/amplify-js#5314).
+        attribute = None if admission.confirm else _verified_attribute(pool, user)
+        custom = custom_message.configured(pool)
         by_mail = attribute == "email"
         if by_mail and messages.uses_link(pool.settings):
             messages.require_domain(tx, pool.id)
@@ -232,7 +247,8 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             code = codes.issue(tx, ctx, pool.id, username, codes.SIGN_UP, {"attribute": attribute})
         if by_mail and code is not None:
             email = _verification_email(ctx, pool, client.id, user, code, "cognito-sign-up")
-            if by_default_sender(pool.settings):
+            # A CustomMessage function shapes the mail after the commit, outside it.
+            if by_default_sender(pool.settings) and not custom:
                 tx.lock(default_sender_lock(ctx.account_id))
                 config = pool.settings.get("EmailConfiguration") or {}
                 sent = send_by_default(tx, ctx, config, email)
@@ -242,17 +258,89 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         raise AwsError("LimitExceededException", DAILY_LIMIT_MESSAGE)
     if sent is not None:
         relay_default(ctx, pool.settings.get("EmailConfiguration") or {}, sent)
-    result: dict[str, Any] = {"UserConfirmed": False, "UserSub": sub, "Session": session}
+    result: dict[str, Any] = {"UserConfirmed": admission.confirm, "UserSub": sub}
+    result["Session"] = session
     risk_events.record(ctx, pool, user, risk_events.SIGN_UP)
+    metadata = client_metadata(params)
     if email is not None:
+        email = custom_message.email(
+            ctx, pool, custom_message.SIGN_UP, user, email, client_id=client.id, metadata=metadata
+        )
+        email.client_id, email.client_metadata = client.id, metadata  # for a custom sender
         deliver(ctx, pool.settings, email)
     if attribute == "phone_number" and code is not None:
         result["CodeDeliveryDetails"] = _send_code(
-            ctx, pool, client.id, user, attribute, code, "cognito-sign-up"
+            ctx, pool, client.id, user, attribute, code, "cognito-sign-up", metadata
         )
     elif by_mail:
         result["CodeDeliveryDetails"] = email_delivery(user.attributes["email"])
+    if admission.confirm:
+        # AWS: SignUp's ClientMetadata goes to "pre sign-up, custom message, and post
+        # confirmation" functions; an auto-confirmed user is confirmed here.
+        sign_up_triggers.post_confirmation(
+            ctx,
+            pool,
+            sign_up_triggers.CONFIRM_SIGN_UP,
+            user,
+            client_id=client.id,
+            metadata=metadata,
+        )
     return result
+
+
+def _admission(
+    ctx: RequestContext, client: ClientRecord, params: dict[str, Any]
+) -> tuple[sign_up_triggers.Admission, str | None]:
+    """The PreSignUp function's decision (none without one) and the sub it was shown.
+
+    The input is checked without writing, shown to the function outside any transaction,
+    then checked again and stored by the caller: a refusal creates nothing."""
+    with ctx.db.transaction(readonly=True) as tx:
+        pool = load_pool(tx, ctx, client.pool_id)
+        leave_loop(pool)
+        if invoke.configured(pool, "PreSignUp") is None:
+            return sign_up_triggers.Admission(), None
+        attributes, username, sub = _admissible(tx, pool, client, params)
+    admission = sign_up_triggers.pre_sign_up(
+        ctx,
+        pool,
+        sign_up_triggers.SIGN_UP,
+        username,
+        attributes,
+        client_id=client.id,
+        validation=validation_data(params),
+        metadata=client_metadata(params),
+    )
+    return admission, sub
+
+
+def _admissible(
+    tx: Transaction,
+    pool: StoredPool,
+    client: ClientRecord,
+    params: dict[str, Any],
+    sub: str | None = None,
+) -> tuple[dict[str, str], str, str]:
+    """SignUp's checks of its input, none of which writes: (attributes, username, sub)."""
+    if (pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
+        raise AwsError("NotAuthorizedException", "SignUp is not permitted for this user pool")
+    given = params.get("UserAttributes") or []
+    check_client_write(pool.settings, client.settings, [entry["Name"] for entry in given])
+    attributes = check_attributes(pool, given)
+    # Not found: what AWS does with a self-asserted email_verified; poolmail drops it,
+    # since only a code (or an administrator, or a PreSignUp function) verifies an address.
+    attributes.pop("email_verified", None)
+    attributes.pop("phone_number_verified", None)
+    username, sub = claim_username(
+        tx, pool, params["Username"], attributes, "User already exists", sub
+    )
+    check_required(pool, attributes)
+    password = params.get("Password")
+    if password:
+        check_password(policy_of(pool), password, SIGN_UP_PREFIX)
+    else:
+        sign_in_policy.require_passwordless(pool.settings)
+    return attributes, username, sub
 
 
 def confirm(
@@ -263,6 +351,7 @@ def confirm(
     *,
     force_alias: bool,
     session: str | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> StoredUser:
     """ConfirmSignUp's work, shared with the confirmation link (which carries no secret);
     the confirmed user."""
@@ -274,6 +363,7 @@ def confirm(
             # Not found: AWS's answer for a missing user here; a code mismatch tells nothing.
             raise AwsError("CodeMismatchException", codes.CODE_MISMATCH)
         raise AwsError("UserNotFoundException", CLIENT_USER_NOT_FOUND)
+    leave_loop(pool)
     user_auth.check_sign_up_session(user, session)
     codes.count_attempt(ctx, pool.id, user.username, "confirm-sign-up")
     if not user.enabled:
@@ -295,6 +385,16 @@ def confirm(
         user_auth.end_sign_up_session(current)
         codes.discard(tx, pool.id, user.username, codes.SIGN_UP)
         save_user(tx, pool, current, now)
+    # Confirmed first: a failing function's error reaches the client, the user stays
+    # confirmed (facts section 3, PostConfirmation).
+    sign_up_triggers.post_confirmation(
+        ctx,
+        pool,
+        sign_up_triggers.CONFIRM_SIGN_UP,
+        current,
+        client_id=client.id,
+        metadata=metadata,
+    )
     return current
 
 
@@ -304,7 +404,10 @@ def confirm_sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     check_secret_hash(client, params["Username"], params.get("SecretHash"))
     force = bool(params.get("ForceAliasCreation", False))
     code, session = params["ConfirmationCode"], params.get("Session")
-    user = confirm(ctx, client, params["Username"], code, force_alias=force, session=session)
+    metadata = client_metadata(params)
+    user = confirm(
+        ctx, client, params["Username"], code, force_alias=force, session=session, metadata=metadata
+    )
     # A Session to sign in with at once (USER_AUTH), whether or not one came in: Amplify's
     # auto sign-in reads it from every ConfirmSignUp answer.
     return {"Session": user_auth.sign_up_session(ctx, client, user)}
@@ -335,7 +438,10 @@ def resend_confirmation_code(ctx: RequestContext, params: dict[str, Any]) -> dic
             messages.require_domain(tx, pool.id)
         data = {"attribute": attribute}
         code = codes.issue(tx, ctx, pool.id, user.username, codes.SIGN_UP, data)
-    details = _send_code(ctx, pool, client.id, user, attribute, code, "cognito-resend-code")
+    metadata = client_metadata(params)
+    details = _send_code(
+        ctx, pool, client.id, user, attribute, code, "cognito-resend-code", metadata
+    )
     risk_events.record(ctx, pool, user, risk_events.RESEND_CODE)
     return {"CodeDeliveryDetails": details}
 
@@ -354,6 +460,14 @@ def admin_confirm_sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         user.status = CONFIRMED
         codes.discard(tx, pool_id, user.username, codes.SIGN_UP)
         save_user(tx, pool, user, ctx.clock.now().timestamp())
+    sign_up_triggers.post_confirmation(
+        ctx,
+        pool,
+        sign_up_triggers.CONFIRM_SIGN_UP,
+        user,
+        client_id=None,
+        metadata=client_metadata(params),
+    )
     return {}
 
 

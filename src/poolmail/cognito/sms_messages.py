@@ -54,7 +54,22 @@ def send_text(
 ) -> str:
     """Capture ``sms`` as sent through the pool's SmsConfiguration; its id. A pool without
     one answers AWS's InvalidParameterException (sms_config.sender). ``ctx`` carries the
-    pool's account and region."""
+    pool's account and region. A pool's CustomSMSSender function sends it instead."""
+    if (settings.get("LambdaConfig") or {}).get("CustomSMSSender"):
+        from poolmail.cognito.triggers import custom_senders
+
+        if custom_senders.replaces(settings, custom_senders.SMS):
+            # Choice: the pool's SmsConfiguration is not needed for the function's texts.
+            return custom_senders.send(
+                ctx,
+                custom_senders.SMS,
+                sms.kind,
+                sms.pool_id,
+                sms.username,
+                sms.code,
+                client_id=sms.client_id,
+                metadata=sms.client_metadata,
+            )
     try:
         sms.sns_region, sms.caller_arn = sms_config.sender(settings, ctx.region)
     except AwsError as error:

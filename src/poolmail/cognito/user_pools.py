@@ -115,6 +115,13 @@ _MFA_MEMBERS = (
 )
 
 
+def _check_triggers(settings: dict[str, Any]) -> None:
+    # Imported here: the triggers read pools through this module.
+    from poolmail.cognito.triggers import custom_senders
+
+    custom_senders.check_config(settings)
+
+
 def create_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     now = ctx.clock.now().timestamp()
     settings = pool_updates.settings_for_create(params)
@@ -127,6 +134,7 @@ def create_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     tiers.check_plan(settings)
     check_pool_mfa(settings)
     check_sign_in_policy(settings)
+    _check_triggers(settings)
     pool = StoredPool(new_pool_id(ctx.region), params["PoolName"], now, now, settings)
     with ctx.db.transaction() as tx:
         if params.get("EmailConfiguration") is not None:
@@ -155,6 +163,7 @@ def update_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
         if any(params.get(member) is not None for member in _MFA_MEMBERS):
             check_pool_mfa(pool.settings)
         check_sign_in_policy(pool.settings)
+        _check_triggers(pool.settings)
         if params.get("EmailConfiguration") is not None:
             _checked_email(tx, ctx, pool.id, pool.settings)
         pool.name = params.get("PoolName") or pool.name
@@ -226,6 +235,8 @@ _POOL_TABLES = (
     "cognito_pitr_restorations",
     "cognito_cimd_policies",
     "cognito_cimd_urls",
+    "cognito_oauth_codes",
+    "cognito_hosted_sessions",
     "cognito_resource_servers",
     "cognito_ui_customizations",
     "cognito_identity_providers",

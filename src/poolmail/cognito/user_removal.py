@@ -8,6 +8,8 @@ from typing import Any
 
 from poolmail.cognito import codes, groups
 from poolmail.cognito.continuity import user_history
+from poolmail.cognito.oauth import codes as oauth_codes
+from poolmail.cognito.oauth import hosted_sessions
 from poolmail.cognito.signin import devices, lockout, passkeys, sessions
 from poolmail.cognito.threats import risk_events
 from poolmail.cognito.user_pools import load_pool
@@ -28,6 +30,8 @@ def remove_user(tx: Transaction, pool_id: str, user: StoredUser, now: float) -> 
     sessions.forget_user(tx, pool_id, user.sub)
     devices.forget_user(tx, pool_id, user.sub)
     passkeys.forget_user(tx, pool_id, user.sub)
+    oauth_codes.forget_user(tx, pool_id, user.sub)
+    hosted_sessions.end_for_user(tx, pool_id, user.sub)
 
 
 def admin_delete_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -20,10 +20,12 @@ from poolmail.cognito.continuity import user_history
 from poolmail.cognito.delivery import deliver
 from poolmail.cognito.masking import email_delivery, phone_delivery
 from poolmail.cognito.mfa.state import user_mfa_members
+from poolmail.cognito.triggers import custom_message
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
+from poolmail.sms.outbox import Sms
 from poolmail.store import Transaction
 
 UNCONFIRMED = "UNCONFIRMED"
@@ -357,12 +359,18 @@ def admin_delete_user_attributes(ctx: RequestContext, params: dict[str, Any]) ->
 
 
 def admin_update_user_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    update_attributes(ctx, params["UserPoolId"], params["Username"], params["UserAttributes"])
+    metadata = params.get("ClientMetadata") or None
+    given = params["UserAttributes"]
+    update_attributes(ctx, params["UserPoolId"], params["Username"], given, metadata)
     return {}
 
 
 def update_attributes(
-    ctx: RequestContext, pool_id: str, username: str, given: list[dict[str, Any]]
+    ctx: RequestContext,
+    pool_id: str,
+    username: str,
+    given: list[dict[str, Any]],
+    metadata: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Set attributes; a new email or phone number the pool auto-verifies gets a code, by
     mail or by SMS. Returns the CodeDeliveryDetails of the codes sent
@@ -408,12 +416,19 @@ def update_attributes(
         sms_config.sender(pool.settings, ctx.region)
     kind = "cognito-attribute-verification"
     deliveries: list[dict[str, Any]] = []
+    # A CustomMessage function (CustomMessage_UpdateUserAttribute) rewrites the messages;
+    # ``metadata`` is the request's ClientMetadata, which it gets.
+    source = custom_message.UPDATE_USER_ATTRIBUTE
     for name, value, code in sent:
         if name == "phone_number":
-            sms_messages.text_code(ctx, pool.settings, value, kind, pool_id, user.username, code)
+            text = sms_messages.verification_text(pool.settings, code)
+            text = custom_message.text(ctx, pool, source, user, text, code, metadata=metadata)
+            sms = Sms(value, text, kind, pool_id, user.username, code)
+            sms_messages.send_text(ctx, pool.settings, sms)
             deliveries.append(phone_delivery(value))
         else:
             email = messages.code_email(pool.settings, value, kind, pool_id, user.username, code)
+            email = custom_message.email(ctx, pool, source, user, email, metadata=metadata)
             deliver(ctx, pool.settings, email)
             deliveries.append(email_delivery(value))
     return deliveries

@@ -113,6 +113,7 @@ async def pool_page(request: Request) -> Response:
             "clients": _clients(services, scope, pool_id),
             "groups_known": has_operation(services, COGNITO, "AdminListGroupsForUser"),
             "email_url": pool_url(pool_id, scope, "email"),
+            "app_integration_url": pool_url(pool_id, scope, "app-integration"),
             "mfa_factors": _mfa_factors(services, scope, pool_id),
             "imports": call(
                 services,

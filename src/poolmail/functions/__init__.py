@@ -11,6 +11,7 @@ This module is the narrow interface both services use; nothing here imports `ser
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +76,30 @@ def invoke(
 
     Must not be called inside a database transaction: the function may call back into
     poolmail (a custom sender sends its mail through poolmail's SES)."""
-    raise InvokeError(
-        "ResourceNotFoundException",
-        f"Function not found: {arn}",
-    )
+    from poolmail.functions.dispatch import dispatch
+
+    return dispatch(settings, db, clock, arn, event, caller, deadline=deadline)
+
+
+_server_url: str | None = None
+
+
+def note_server_url(url: str) -> None:
+    """The URL this server answers on, once it is bound (the port may have been 0):
+    functions reach poolmail's own services there."""
+    global _server_url
+    _server_url = url
+
+
+def server_url(settings: Settings) -> str:
+    if _server_url is not None:
+        return _server_url
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def shutdown() -> None:
+    """Stop every worker of the embedded runner (the server's lifespan calls this)."""
+    runner = sys.modules.get("poolmail.functions.runner")
+    if runner is not None:
+        runner.shutdown()

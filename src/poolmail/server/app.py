@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from poolmail import functions
 from poolmail.clock import Clock, SystemClock
 from poolmail.config import Settings
 from poolmail.operations import build_registry
@@ -21,6 +22,8 @@ from poolmail.server import (
     admin,
     cognito_routes,
     console_routes,
+    functions_api,
+    hosted_routes,
     import_routes,
     mailbox_api,
     oidc_routes,
@@ -32,6 +35,7 @@ from poolmail.server import (
 )
 from poolmail.server.background import Job, run_forever
 from poolmail.server.cors import AwsCors
+from poolmail.server.hosted_routes import HostedDomains
 from poolmail.server.inline import Inline
 from poolmail.server.pipeline import Services, handle_aws
 from poolmail.store import Database
@@ -53,6 +57,8 @@ _ADMIN_MODULES = (
     risk_admin,
     recovery_admin,
     outbox_admin,
+    functions_api,
+    hosted_routes,
 )
 
 
@@ -90,12 +96,15 @@ def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> 
         finally:
             if listener is not None:
                 listener.close()
+            functions.shutdown()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
     app = Starlette(
-        middleware=[Middleware(AwsCors)],
+        # HostedDomains first: a request by a pool domain's Host header becomes the
+        # domain's path form before anything else sees it.
+        middleware=[Middleware(HostedDomains), Middleware(AwsCors)],
         routes=[
             # The AWS APIs' own paths first: Starlette tries routes in order, and trying
             # fifty admin patterns before the catch-all cost as much as a database read.

@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from poolmail.console import (
+    app_integration,
     mail_pages,
     message_pages,
     pool_pages,
@@ -65,6 +66,7 @@ ROUTES: list[BaseRoute] = [
     Route("/console/pools", pool_pages.pools_page, methods=["GET"]),
     Route(_POOL, pool_pages.pool_page, methods=["GET"]),
     Route(_POOL + "/users/{username}", user_pages.user_page, methods=["GET"]),
+    Route(_POOL + "/app-integration", app_integration.app_integration_page, methods=["GET"]),
     Route(_POOL + "/email", pool_pages.email_page, methods=["GET"]),
     Route(_POOL + "/email", pool_pages.save_email, methods=["POST"]),
     Route(_POOL + "/templates", pool_pages.save_templates, methods=["POST"]),

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from poolmail.context import RequestContext
-from poolmail.operations import Handler, is_local_only
+from poolmail.operations import Handler, LeaveLoop, is_local_only, running_on_loop
 from poolmail.store import Database, PendingCommit
 
 T = TypeVar("T")
@@ -65,13 +65,17 @@ class Inline:
             return await run_in_threadpool(handler, context, params)
         failure: BaseException | None = None
         result: dict[str, Any] = {}
-        with self._db.deferred_commits() as pending:
+        with self._db.deferred_commits() as pending, running_on_loop():
             try:
                 result = handler(context, params)
             except BaseException as error:  # answered below, once earlier writes commit
                 failure = error
         if pending.batches:
             await self._make_durable(pending)
+        if isinstance(failure, LeaveLoop):
+            # The handler met a pool with Lambda triggers before its first write: a
+            # function may take seconds, which the loop must not wait for.
+            return await run_in_threadpool(handler, context, params)
         if failure is not None:
             raise failure
         return result

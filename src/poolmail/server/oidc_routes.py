@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from poolmail.cognito.oauth import hosts
 from poolmail.cognito.signin import tokens
+from poolmail.hosted.call import PATH_PREFIX
 from poolmail.server.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
@@ -48,26 +50,45 @@ async def jwks(request: Request) -> JSONResponse:
     return _missing(pool_id) if document is None else JSONResponse(document)
 
 
-async def openid_configuration(request: Request) -> JSONResponse:
-    """The discovery document: what a verifier needs to find the keys.
+def _domain_host(services: Services, pool_id: str) -> str | None:
+    with services.db.transaction(readonly=True) as tx:
+        return hosts.pool_domain_host(tx, pool_id)
 
-    Cognito also lists its hosted-UI endpoints (authorize, token, userInfo, logout);
-    poolmail serves none of them, so it names none rather than point at nothing.
+
+async def openid_configuration(request: Request) -> JSONResponse:
+    """The discovery document: what a verifier needs to find the keys and, once the pool
+    has a domain, its managed login endpoints, in the members and order of Cognito's
+    document [facts 1.9] (no revocation or end-session endpoint: Cognito lists neither).
+
+    The endpoints are named in the path-prefix form on this request's base URL, which
+    needs no name resolution, so clients configured from discovery work unchanged.
     """
     services = services_of(request)
     pool_id = request.path_params["pool_id"]
     if not await run_in_threadpool(_pool_exists, services, pool_id):
         return _missing(pool_id)
     issuer = _issuer(request, pool_id)
+    host = await run_in_threadpool(_domain_host, services, pool_id)
+    endpoints: dict[str, str] = {}
+    if host is not None:
+        domain = f"{str(request.base_url).rstrip('/')}{PATH_PREFIX}/{host}"
+        endpoints = {
+            "authorization_endpoint": f"{domain}/oauth2/authorize",
+            "token_endpoint": f"{domain}/oauth2/token",
+            "userinfo_endpoint": f"{domain}/oauth2/userInfo",
+        }
     return JSONResponse(
         {
+            **({"authorization_endpoint": endpoints["authorization_endpoint"]} if host else {}),
             "id_token_signing_alg_values_supported": ["RS256"],
             "issuer": issuer,
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
             "response_types_supported": ["code", "token"],
             "scopes_supported": ["openid", "email", "phone", "profile"],
             "subject_types_supported": ["public"],
+            **({"token_endpoint": endpoints["token_endpoint"]} if host else {}),
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            **({"userinfo_endpoint": endpoints["userinfo_endpoint"]} if host else {}),
         }
     )
 

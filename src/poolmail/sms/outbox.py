@@ -29,6 +29,9 @@ class Sms:
     # User Messaging region) and the IAM role Cognito would have assumed.
     sns_region: str | None = None
     caller_arn: str | None = None
+    # The app client and ClientMetadata of the request, for a CustomSMSSender's event.
+    client_id: str | None = None
+    client_metadata: dict[str, str] | None = None
 
 
 def send(ctx: RequestContext, sms: Sms, tx: Transaction | None = None) -> str:

@@ -839,14 +839,83 @@ MIGRATIONS: list[Migration] = [
         "functions and triggers, managed login and OAuth, federation",
         [
             # -- functions (poolmail/functions) --
+            # Every invocation of a function (functions/records.py): `runner` is 'embedded'
+            # or 'endpoint'; `source`/`owner` say who invoked (a trigger source, a pool id);
+            # `response` is the returned JSON, or NULL with `error_type`/`error_message`.
+            """
+            CREATE TABLE function_invocations (
+                id TEXT PRIMARY KEY,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                function_name TEXT NOT NULL,
+                arn TEXT NOT NULL,
+                runner TEXT NOT NULL,
+                source TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                duration_ms DOUBLE PRECISION NOT NULL,
+                request TEXT NOT NULL,
+                response TEXT,
+                error_type TEXT,
+                error_message TEXT,
+                log TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX function_invocations_owner ON function_invocations (owner, created_at)",
+            "CREATE INDEX function_invocations_time ON function_invocations (created_at)",
             # -- end functions --
             # -- triggers (cognito/triggers) --
             # -- end triggers --
             # -- oauth (cognito/oauth) --
+            # Authorization codes of /oauth2/authorize (cognito/oauth/codes.py), stored
+            # hashed; `data` holds the request (redirect URI, scopes, nonce, PKCE challenge)
+            # and the sign-in it completes. `used_at` makes a code single-use.
+            """
+            CREATE TABLE cognito_oauth_codes (
+                code_hash TEXT PRIMARY KEY,
+                pool_id TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                sub TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                used_at DOUBLE PRECISION,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX cognito_oauth_codes_expiry ON cognito_oauth_codes (expires_at)",
+            # Managed login sessions behind the `cognito` cookie of a pool domain
+            # (cognito/oauth/hosted_sessions.py), stored hashed; `data` holds the sign-in
+            # (username, auth_time, amr, identities).
+            """
+            CREATE TABLE cognito_hosted_sessions (
+                session_hash TEXT PRIMARY KEY,
+                pool_id TEXT NOT NULL,
+                sub TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX cognito_hosted_sessions_user ON cognito_hosted_sessions (pool_id, sub)",
             # -- end oauth --
             # -- hosted pages (hosted/) --
             # -- end hosted pages --
             # -- federation (cognito/federation) --
+            # Sign-ins waiting at an external IdP (cognito/federation/pending.py), by the
+            # `state` (OIDC) or AuthnRequest ID (SAML) poolmail sent it: the authorization
+            # request to finish, the nonce, and when the wait ends.
+            """
+            CREATE TABLE cognito_federation_pending (
+                id TEXT PRIMARY KEY,
+                pool_id TEXT NOT NULL,
+                provider_name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX cognito_federation_pending_expiry ON cognito_federation_pending "
+            "(expires_at)",
             # -- end federation --
         ],
     ),

@@ -38,6 +38,8 @@ from poolmail.cognito.signin.progress import (
     progress_of,
 )
 from poolmail.cognito.threats import risk_responses
+from poolmail.cognito.triggers import authentication, custom_auth, token_generation, user_migration
+from poolmail.cognito.triggers.events import client_metadata, leave_loop
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
     FORCE_CHANGE_PASSWORD,
@@ -151,9 +153,44 @@ def proceed(
     client: ClientRecord,
     user: StoredUser,
     progress: Progress,
+    *,
+    metadata: dict[str, str] | None = None,
+    source: str = token_generation.AUTHENTICATION,
 ) -> dict[str, Any]:
     """What follows a passed step: the state's refusal, the next challenge (new password,
-    device, MFA), or tokens."""
+    device, MFA), or tokens.
+
+    Before the tokens, the pool's PostAuthentication function, then its PreTokenGeneration
+    function (``source``), as AWS orders them (facts section 4); ``metadata`` is
+    RespondToAuthChallenge's ClientMetadata, which only those calls pass on."""
+    step = next_step(ctx, pool, client, user, progress)
+    if step is not None:
+        return step
+    new_device_used = devices.tracking(pool) and progress.device_key is None
+    authentication.post_authentication(
+        ctx, pool, client, user, new_device=new_device_used, metadata=metadata
+    )
+    # First: a new device's key goes into progress, and so into the access token.
+    new_device = devices.new_device_metadata(ctx, pool, client, user, progress)
+    risk_responses.signed_in(ctx, pool, client, user, progress)
+    result = sessions.sign_in(
+        ctx, client, user, progress.device_key, pool=pool, source=source, metadata=metadata
+    )
+    if new_device is not None:
+        result["NewDeviceMetadata"] = new_device
+    return {"ChallengeParameters": {}, "AuthenticationResult": result}
+
+
+def next_step(
+    ctx: RequestContext,
+    pool: StoredPool,
+    client: ClientRecord,
+    user: StoredUser,
+    progress: Progress,
+) -> dict[str, Any] | None:
+    """The state's refusal or the next challenge (new password, device, MFA) after a passed
+    step; None when the sign-in is complete. Managed login's pages (poolmail.hosted) end a
+    sign-in their own way, with an authorization code instead of these tokens."""
     if not user.enabled:
         raise AwsError("NotAuthorizedException", USER_DISABLED)
     if user.status == UNCONFIRMED:
@@ -191,13 +228,7 @@ def proceed(
         step = devices.device_step(ctx, pool, client, user, progress)
         if step is not None:
             return step
-    # First: a new device's key goes into progress, and so into the access token.
-    new_device = devices.new_device_metadata(ctx, pool, client, user, progress)
-    risk_responses.signed_in(ctx, pool, client, user, progress)
-    result = sessions.sign_in(ctx, client, user, progress.device_key)
-    if new_device is not None:
-        result["NewDeviceMetadata"] = new_device
-    return {"ChallengeParameters": {}, "AuthenticationResult": result}
+    return None
 
 
 def _missing(pool: StoredPool, attributes: dict[str, str]) -> list[str]:
@@ -212,13 +243,34 @@ def _missing(pool: StoredPool, attributes: dict[str, str]) -> list[str]:
 
 
 def password_flow(
-    ctx: RequestContext, pool: StoredPool, client: ClientRecord, values: dict[str, str]
+    ctx: RequestContext,
+    pool: StoredPool,
+    client: ClientRecord,
+    values: dict[str, str],
+    validation: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    passed = password_step(ctx, pool, client, values, validation)
+    return proceed(ctx, pool, client, passed.user, passed.progress)
+
+
+def password_step(
+    ctx: RequestContext,
+    pool: StoredPool,
+    client: ClientRecord,
+    values: dict[str, str],
+    validation: dict[str, str] | None = None,
+) -> Passed:
+    """The password checked (lockout, imported users, threat screening): the first factor
+    passed, or NotAuthorizedException / UserNotFoundException as InitiateAuth answers.
+
+    The pool's PreAuthentication function runs first: its refusal beats a wrong password
+    (facts section 3). ``validation``: InitiateAuth's ClientMetadata, which it gets."""
     username = parameter(values, "USERNAME")
     password = parameter(values, "PASSWORD")
     check_secret(client, username, values.get("SECRET_HASH"))
     with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, username)
+    authentication.pre_authentication(ctx, pool, client, user, username, validation)
     if user is None:
         raise _unknown_user(client)
     _check_imported(client, user)
@@ -228,12 +280,15 @@ def password_flow(
         raise AwsError("NotAuthorizedException", INCORRECT)
     lockout.succeeded(ctx, pool, user)
     risk_responses.check_sign_in(ctx, pool, client, user, password)
-    progress = Progress(user.username, PASSWORD, device_key_of(values))
-    return proceed(ctx, pool, client, user, progress)
+    return Passed(user, Progress(user.username, PASSWORD, device_key_of(values)))
 
 
 def srp_flow(
-    ctx: RequestContext, pool: StoredPool, client: ClientRecord, values: dict[str, str]
+    ctx: RequestContext,
+    pool: StoredPool,
+    client: ClientRecord,
+    values: dict[str, str],
+    validation: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """PASSWORD_VERIFIER with the salt and B; the server's b waits with the secret block.
 
@@ -248,6 +303,7 @@ def srp_flow(
         raise AwsError("InvalidParameterException", "SRP_A is invalid.")
     with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, username)
+    authentication.pre_authentication(ctx, pool, client, user, username, validation)
     if user is None and not hides_existence(client):
         raise AwsError("UserNotFoundException", USER_NOT_FOUND)
     if not hides_existence(client):
@@ -284,6 +340,8 @@ def _initiate(
 ) -> dict[str, Any]:
     flow: str = params["AuthFlow"]
     risk_responses.note_sign_in(params)
+    # Before the first write: a pool's functions run off the event loop.
+    leave_loop(pool)
     if flow not in allowed:
         raise AwsError("InvalidParameterException", NOT_SUPPORTED)
     _check_flow(client, flow)
@@ -294,25 +352,24 @@ def _initiate(
             return proceed(ctx, pool, client, started.user, started.progress)
         return started
     if flow in PASSWORD_FLOWS:
-        return password_flow(ctx, pool, client, values)
+        # An unknown user is migrated first, then signs in as any user does.
+        user_migration.on_sign_in(ctx, pool, client, values, params.get("ClientMetadata"))
+        return password_flow(ctx, pool, client, values, client_metadata(params))
     if flow == "USER_SRP_AUTH":
-        return srp_flow(ctx, pool, client, values)
+        return srp_flow(ctx, pool, client, values, client_metadata(params))
     if flow in REFRESH_FLOWS:
         token = parameter(values, "REFRESH_TOKEN")
         result = sessions.refresh(ctx, pool, client, token, values.get("SECRET_HASH"))
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
-    if flow == "CUSTOM_AUTH" and not (pool.settings.get("LambdaConfig") or {}).get(
-        "DefineAuthChallenge"
-    ):
+    if not (pool.settings.get("LambdaConfig") or {}).get("DefineAuthChallenge"):
         raise AwsError(
             "InvalidParameterException",
             "Custom auth lambda trigger is not configured for the user pool.",
         )
-    # CUSTOM_AUTH runs Lambda triggers, not built yet (issue 14): poolmail says so rather
-    # than pretend.
-    raise AwsError(
-        "NotImplemented", f"The {flow} flow is not implemented in poolmail yet.", status=501
-    )
+    started = custom_auth.initiate(ctx, pool, client, params)
+    if isinstance(started, Passed):
+        return proceed(ctx, pool, client, started.user, started.progress)
+    return started
 
 
 # ---- challenge responses ----------------------------------------------------------------
@@ -353,6 +410,9 @@ def _password_verifier(
     lockout.succeeded(ctx, pool, user)
     progress = progress_of(pending)
     progress.device_key = progress.device_key or device_key_of(answers)
+    if "custom" in data:
+        # SRP as the first rounds of a custom sign-in: DefineAuthChallenge goes on.
+        return custom_auth.password_verified(ctx, pool, client, user, pending, params)
     return Passed(user, progress)
 
 
@@ -399,6 +459,7 @@ RESPONDERS: dict[str, Responder] = {
     **mfa_challenges.RESPONDERS,
     **devices.RESPONDERS,
     **user_auth.RESPONDERS,
+    **custom_auth.RESPONDERS,
 }
 
 
@@ -406,6 +467,9 @@ def _respond(
     ctx: RequestContext, pool: StoredPool, client: ClientRecord, params: dict[str, Any]
 ) -> dict[str, Any]:
     risk_responses.note_sign_in(params)
+    # Before the first write (a challenge's session closes): a pool's functions run off
+    # the event loop.
+    leave_loop(pool)
     responder = RESPONDERS.get(params["ChallengeName"])
     if responder is None:
         # A challenge poolmail never issues (CUSTOM_CHALLENGE without Lambda triggers):
@@ -413,8 +477,19 @@ def _respond(
         raise AwsError("NotAuthorizedException", challenges.INVALID_SESSION)
     answered = responder(ctx, pool, client, params)
     if isinstance(answered, Passed):
-        return proceed(ctx, pool, client, answered.user, answered.progress)
+        source = _TOKEN_SOURCES.get(params["ChallengeName"], token_generation.AUTHENTICATION)
+        metadata = client_metadata(params)
+        return proceed(
+            ctx, pool, client, answered.user, answered.progress, metadata=metadata, source=source
+        )
     return answered
+
+
+# The PreTokenGeneration source of a sign-in that a challenge's answer completes.
+_TOKEN_SOURCES = {
+    NEW_PASSWORD_REQUIRED: token_generation.NEW_PASSWORD_CHALLENGE,
+    "DEVICE_PASSWORD_VERIFIER": token_generation.AUTHENTICATE_DEVICE,
+}
 
 
 # ---- operations -------------------------------------------------------------------------

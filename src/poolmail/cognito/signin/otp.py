@@ -31,6 +31,7 @@ from poolmail.cognito.signin.progress import (
     progress_of,
 )
 from poolmail.cognito.sms_messages import send_text
+from poolmail.cognito.triggers import custom_message
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.cognito.users import (
     CONFIRMED,
@@ -94,12 +95,22 @@ def send(
             username=user.username,
             code=code,
         )
+        # MFA and sign-in codes are CustomMessage_Authentication's.
+        email = custom_message.email(
+            ctx, pool, custom_message.AUTHENTICATION, user, email, client_id=client.id
+        )
+        # What a custom sender's event carries (CustomEmailSender_Authentication).
+        email.client_id, email.client_metadata = client.id, progress.client_metadata
         deliver(ctx, pool.settings, email)
         destination = mask_email(address)
     else:
         number = user.attributes.get("phone_number", "")
         text = rules.sms_template(pool.settings).replace("{####}", code)
+        text = custom_message.text(
+            ctx, pool, custom_message.AUTHENTICATION, user, text, code, client_id=client.id
+        )
         sms = outbox.Sms(number, text, _kind(progress), pool.id, user.username, code)
+        sms.client_id, sms.client_metadata = client.id, progress.client_metadata
         send_text(ctx, pool.settings, sms)
         destination = mask_phone(number)
     session = open_step(ctx, client, progress, challenge, {"code": _digest(code), "wrong": 0})

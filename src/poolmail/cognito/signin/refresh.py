@@ -10,6 +10,8 @@ from typing import Any
 from poolmail.cognito import client_secrets
 from poolmail.cognito.clients import DEFAULT_AUTH_FLOWS, ClientRecord, rotates
 from poolmail.cognito.signin import sessions
+from poolmail.cognito.triggers import token_generation
+from poolmail.cognito.triggers.events import client_metadata, leave_loop
 from poolmail.cognito.user_pools import load_pool
 from poolmail.cognito.users import StoredUser, public_client
 from poolmail.context import RequestContext
@@ -53,8 +55,8 @@ def get_tokens_from_refresh_token(ctx: RequestContext, params: dict[str, Any]) -
     """New ID and access tokens of the refresh token's sign-in; with rotation, a new refresh
     token too, the presented one still good for RetryGracePeriodSeconds.
 
-    Not built here: ``DeviceKey`` (device checks belong to remembered devices) and
-    ``ClientMetadata`` (it only reaches Lambda triggers, issue 14); both are accepted.
+    Not built here: ``DeviceKey`` (device checks belong to remembered devices): accepted.
+    ``ClientMetadata`` goes to the pool's PreTokenGeneration function.
     """
     ctx, client = public_client(ctx, params["ClientId"])
     _check_client_secret(client, params.get("ClientSecret"))
@@ -66,8 +68,18 @@ def get_tokens_from_refresh_token(ctx: RequestContext, params: dict[str, Any]) -
     def check(user: StoredUser) -> None:
         return None  # the client secret was checked above, as the member itself
 
+    leave_loop(pool)
+    # Facts section 3: GetTokensFromRefreshToken fires TokenGeneration_Authentication,
+    # with the request's ClientMetadata.
     result = sessions.renew(
-        ctx, pool, client, params["RefreshToken"], check, rotate=rotates(client.settings)
+        ctx,
+        pool,
+        client,
+        params["RefreshToken"],
+        check,
+        rotate=rotates(client.settings),
+        source=token_generation.AUTHENTICATION,
+        metadata=client_metadata(params),
     )
     return {"AuthenticationResult": result}
 

@@ -26,6 +26,7 @@ from typing import Any
 from poolmail.cognito import client_secrets, groups, session_configuration
 from poolmail.cognito.clients import ClientRecord, find_client, grace_period, rotates
 from poolmail.cognito.signin import tokens
+from poolmail.cognito.triggers import token_generation
 from poolmail.cognito.user_pools import StoredPool, load_pool, not_found
 from poolmail.cognito.users import (
     StoredUser,
@@ -126,6 +127,9 @@ class SignIn:
     origin_jti: str
     auth_time: int
     device_key: str | None = None
+    # What the pool's PreTokenGeneration function changes in these tokens: every minter
+    # applies it right before signing (token_generation.apply).
+    changes: token_generation.TokenChanges | None = None
 
 
 def _mint(
@@ -176,6 +180,7 @@ def _mint(
         "username": user.username,
         **({"device_key": sign_in.device_key} if sign_in.device_key else {}),
     }
+    token_generation.apply(sign_in.changes, id_claims, access_claims, client.id)
     return {
         "AccessToken": tokens.sign(tokens.active_key(keys, tokens.ACCESS), access_claims),
         "ExpiresIn": access_life,
@@ -184,15 +189,48 @@ def _mint(
     }
 
 
+# Mints the ID and access tokens of a sign-in (AuthenticationResult's members) from the
+# sign-in's stored data: managed login's OAuth tokens (cognito/oauth/issuance.py) carry
+# scopes and claims that the API's do not.
+Minter = Callable[
+    [
+        RequestContext,
+        Transaction,
+        list[tokens.SigningKey],
+        ClientRecord,
+        StoredUser,
+        SignIn,
+        dict[str, Any],
+    ],
+    dict[str, Any],
+]
+
+
 def sign_in(
-    ctx: RequestContext, client: ClientRecord, user: StoredUser, device_key: str | None = None
+    ctx: RequestContext,
+    client: ClientRecord,
+    user: StoredUser,
+    device_key: str | None = None,
+    *,
+    extra: dict[str, Any] | None = None,
+    mint: Minter | None = None,
+    pool: StoredPool | None = None,
+    source: str = token_generation.AUTHENTICATION,
+    metadata: dict[str, str] | None = None,
+    scopes: list[str] | None = None,
 ) -> dict[str, Any]:
     """AuthenticationResult of a completed sign-in: a new refresh token and its tokens.
 
     ``device_key``: the remembered device the sign-in came from (its access tokens carry
-    it as the `device_key` claim)."""
+    it as the `device_key` claim). ``extra``: more of the sign-in to store with it (what an
+    OAuth sign-in granted), which ``mint`` (by default the API's tokens) reads.
+
+    ``source``, ``metadata`` and ``scopes`` (the access token's, by default the API's one
+    scope) go to the pool's PreTokenGeneration function, which runs before anything is
+    stored: its failure leaves no sign-in behind. ``pool``: the client's, if at hand."""
     now = ctx.clock.now().timestamp()
-    session = SignIn(tokens.new_jti(), int(now), device_key)
+    changes = _token_changes(ctx, pool, client, user, source, metadata, scopes)
+    session = SignIn(tokens.new_jti(), int(now), device_key, changes)
     refresh = _new_refresh_token(session.origin_jti)
     keys = tokens.pool_keys(ctx.db, client.pool_id, now)
     with ctx.db.transaction() as tx:
@@ -214,6 +252,7 @@ def sign_in(
                         "auth_time": session.auth_time,
                         "username": user.username,
                         "device_key": device_key,
+                        **(extra or {}),
                     }
                 ),
             ),
@@ -221,7 +260,10 @@ def sign_in(
     # Signing (two RSA signatures) happens outside the writing transaction, so it does
     # not hold up other writers.
     with ctx.db.transaction(readonly=True) as tx:
-        result = _mint(ctx, tx, keys, client, user, session)
+        if mint is None:
+            result = _mint(ctx, tx, keys, client, user, session)
+        else:
+            result = mint(ctx, tx, keys, client, user, session, extra or {})
     return {**result, "RefreshToken": refresh}
 
 
@@ -328,6 +370,10 @@ def renew(
     check: Callable[[StoredUser], None],
     *,
     rotate: bool,
+    mint: Minter | None = None,
+    source: str = token_generation.REFRESH_TOKENS,
+    metadata: dict[str, str] | None = None,
+    scopes: list[str] | None = None,
 ) -> dict[str, Any]:
     """New ID and access tokens of the sign-in ``token`` belongs to; with ``rotate``, a new
     refresh token too, the presented one usable for the client's grace period more.
@@ -363,12 +409,48 @@ def renew(
             "UPDATE cognito_refresh_tokens SET token_hash = ?, data = ? WHERE origin_jti = ?",
             (new_hash, json.dumps(data), session.origin_jti),
         )
-    sign_in = SignIn(session.origin_jti, int(data["auth_time"]), data.get("device_key"))
+    # Choice: the refresh is stored before the function runs (a rotated token stays
+    # rotated when it fails); AWS does not say.
+    changes = _token_changes(ctx, pool, client, user, source, metadata, scopes)
+    sign_in = SignIn(session.origin_jti, int(data["auth_time"]), data.get("device_key"), changes)
     with ctx.db.transaction(readonly=True) as tx:
-        result = _mint(ctx, tx, keys, client, user, sign_in)
+        if mint is None:
+            result = _mint(ctx, tx, keys, client, user, sign_in)
+        else:
+            result = mint(ctx, tx, keys, client, user, sign_in, data)
     if new_token is not None:
         result["RefreshToken"] = new_token
     return result
+
+
+def _token_changes(
+    ctx: RequestContext,
+    pool: StoredPool | None,
+    client: ClientRecord,
+    user: StoredUser,
+    source: str,
+    metadata: dict[str, str] | None,
+    scopes: list[str] | None,
+) -> token_generation.TokenChanges | None:
+    """What the pool's PreTokenGeneration function (if any) changes; outside any
+    transaction, as every function call."""
+    if pool is None:
+        with ctx.db.transaction(readonly=True) as tx:
+            pool = load_pool(tx, ctx, client.pool_id)
+    if not token_generation.configured(pool):
+        return None
+    with ctx.db.transaction(readonly=True) as tx:
+        membership = groups.group_claims(groups.user_groups(tx, client.pool_id, user.sub))
+    return token_generation.ask(
+        ctx,
+        pool,
+        source,
+        user,
+        client.id,
+        group_claims=membership,
+        scopes=scopes or [tokens.ADMIN_SCOPE],
+        metadata=metadata,
+    )
 
 
 # ---- sessions of a user -----------------------------------------------------------------

@@ -30,6 +30,7 @@ from poolmail.cognito.signin.progress import (
     open_step,
     progress_of,
 )
+from poolmail.cognito.triggers import authentication
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.cognito.users import (
     USER_DISABLED,
@@ -71,12 +72,14 @@ def initiate(
     tiers.require(pool.settings, tiers.ESSENTIALS, tiers.CHOICE_BASED)
     values: dict[str, str] = params.get("AuthParameters") or {}
     if params.get("Session"):
-        return _signed_up(ctx, pool, client, params["Session"], values)
+        return signed_up(ctx, pool, client, params["Session"], values)
     auth = _flows()
     username = auth.parameter(values, "USERNAME")
     auth.check_secret(client, username, values.get("SECRET_HASH"))
     with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, username)
+    validation = params.get("ClientMetadata") or None
+    authentication.pre_authentication(ctx, pool, client, user, username, validation)
     if user is None and not hides_existence(client):
         raise AwsError("UserNotFoundException", USER_NOT_FOUND)
     # An unknown user of a client that hides existence is offered what a password user
@@ -283,7 +286,7 @@ def sign_up_session(ctx: RequestContext, client: ClientRecord, user: StoredUser)
     return open_step(ctx, client, Progress(user.username, first_factor), SIGN_UP_SESSION)
 
 
-def _signed_up(
+def signed_up(
     ctx: RequestContext,
     pool: StoredPool,
     client: ClientRecord,

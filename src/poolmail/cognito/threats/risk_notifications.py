@@ -33,6 +33,9 @@ _DEFAULT_BODY = (
 )
 
 
+_ACTIONS = {"BlockEmail": "BLOCK", "MfaEmail": "MFA_IF_CONFIGURED", "NoActionEmail": "NO_ACTION"}
+
+
 class Notification:
     """The notification of one risky sign-in, sent through SES from NotifyConfiguration's
     identity, like the pool's other mail (delivery.deliver)."""
@@ -50,6 +53,24 @@ class Notification:
         self.event_id, self.token = event_id, token
         takeover = config.get("AccountTakeoverRiskConfiguration") or {}
         self.notify: dict[str, Any] = takeover.get("NotifyConfiguration") or {}
+
+    def _to_custom_sender(self, template: str) -> None:
+        """The pool's CustomEmailSender sends the notification instead (its event carries
+        what the templates' placeholders would)."""
+        from poolmail.cognito.triggers import custom_senders
+
+        details = {
+            "EVENT_ID": self.event_id,
+            "USER_NAME": self.user.username,
+            "IP_ADDRESS": request_ip() or "127.0.0.1",
+            # Choice: the action as the risk configuration names it, per template.
+            "ACCOUNT_TAKE_OVER_ACTION": _ACTIONS[template],
+            "ONE_CLICK_LINK_VALID": self._link("Valid"),
+            "ONE_CLICK_LINK_INVALID": self._link("Invalid"),
+            "LOGIN_TIME": self.ctx.clock.now().strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "FEEDBACK_TOKEN": self.token,
+        }
+        custom_senders.send_takeover_notification(self.ctx, self.pool, self.user.username, details)
 
     def _link(self, value: str) -> str:
         query = urlencode({"username": self.user.username, "token": self.token, "value": value})
@@ -74,6 +95,11 @@ class Notification:
         return text
 
     def send(self, template: str) -> None:
+        if ((self.pool.settings.get("LambdaConfig") or {}).get("CustomEmailSender") or {}).get(
+            "LambdaArn"
+        ):
+            self._to_custom_sender(template)
+            return
         address = self.user.attributes.get("email")
         if not self.notify.get("SourceArn") or not address:
             return

@@ -11,6 +11,7 @@ from typing import Any
 from poolmail import functions
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.context import RequestContext
+from poolmail.operations import on_loop
 from poolmail.protocol.errors import AwsError
 
 # `callerContext.clientId` of an operation that names no app client (AdminCreateUser, ...):
@@ -87,6 +88,9 @@ def call(
     arn = configured(pool, trigger)
     if arn is None:
         raise ValueError(f"the pool has no {trigger} trigger")
+    if on_loop():
+        # An operation must leave the loop before its first write (events.leave_loop).
+        raise RuntimeError(f"{trigger} would run on the event loop")
     caller = functions.Caller(ctx.account_id, ctx.region, event["triggerSource"], pool.id)
     try:
         output = functions.invoke(

@@ -1,0 +1,135 @@
+"""What every page does around its own work: check the authorization request it carries,
+read its form, and end a sign-in by completing the request (the redirect with a code or
+tokens, and the managed login session cookie)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from poolmail.cognito.oauth import authorization, hosted_sessions
+from poolmail.cognito.oauth.authorization import AuthorizationError
+from poolmail.cognito.users import StoredUser
+from poolmail.hosted.call import HostedCall
+from poolmail.hosted.pages import rendering
+from poolmail.hosted.pages.site import Visit, open_visit
+
+# Choice: Cognito's text for a form without its `_csrf` token was not found; its generic
+# error page text [facts 1.1] with a 403.
+CSRF_REFUSED = "An error was encountered with the requested page."
+# Forms are small; a larger body is no sign-in.
+MAX_FORM = 64 * 1024
+
+
+def redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=302)
+
+
+def refused(call: HostedCall, error: AuthorizationError) -> Response:
+    """Back to the client with the error, or the domain's error page when the client or
+    its redirect URI is what is wrong."""
+    target = error.redirect_url
+    return redirect(target if target is not None else call.url("/error", error.page_query))
+
+
+async def open_page(call: HostedCall) -> Visit | Response:
+    """The page's visit, or the response that refuses its authorization request."""
+    ctx = call.ctx
+    params = call.request.query_params.multi_items()
+    try:
+        checked = await run_in_threadpool(
+            authorization.parse_authorization_request, ctx, call.domain, params
+        )
+        return await open_visit(call, checked)
+    except AuthorizationError as error:
+        return refused(call, error)
+
+
+async def form_of(call: HostedCall) -> dict[str, str] | None:
+    """The posted form's fields (the first of each name); None when the body is no
+    URL-encoded form or is too large for one."""
+    request = call.request
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return None
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return None
+    fields: dict[str, str] = {}
+    for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+        fields.setdefault(key, value)
+    return fields
+
+
+def csrf_refused(visit: Visit) -> Response:
+    return show(
+        visit,
+        "message.html",
+        "Error",
+        status=403,
+        error=CSRF_REFUSED,
+        text="The form expired or came from another site. Start again from the sign-in page.",
+        link_url=visit.url("/login"),
+        link_text="Sign in",
+    )
+
+
+async def finish(visit: Visit, user: StoredUser) -> Response:
+    """The signed-in user's redirect: the code (or tokens) for the client, and the
+    managed login session cookie."""
+    ctx = visit.context("Authorize")
+    try:
+        done = await run_in_threadpool(
+            authorization.complete, ctx, visit.authorization, user.username
+        )
+    except AuthorizationError as error:
+        return refused(visit.call, error)
+    response = redirect(done.redirect_url)
+    if done.session_cookie is not None:
+        response.set_cookie(
+            hosted_sessions.COOKIE,
+            done.session_cookie,
+            max_age=done.session_max_age,
+            path=visit.call.cookie_path,
+            httponly=True,
+            secure=visit.request.url.scheme == "https",
+            samesite="lax",
+        )
+    return response
+
+
+def show(
+    visit: Visit,
+    template: str,
+    title: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+    **values: Any,
+) -> Response:
+    """A page of ``visit``'s client, in its look."""
+    return rendering.page(
+        visit.request,
+        visit.call.cookie_path,
+        template,
+        status,
+        title=title,
+        look=visit.look,
+        app_name=visit.client.name,
+        error=error,
+        notice=notice,
+        **values,
+    )
+
+
+def delivery_of(result: dict[str, Any]) -> dict[str, str] | None:
+    """Where a code went, as the pages say it: ("email", "j***@e***")."""
+    details = result.get("CodeDeliveryDetails") or {}
+    if not details.get("Destination"):
+        return None
+    medium = "SMS" if details.get("DeliveryMedium") == "SMS" else "email"
+    return {"medium": medium, "destination": str(details["Destination"])}
