@@ -49,6 +49,7 @@ def test_serve_help_documents_every_option_and_its_env_variable() -> None:
         ("--breached-passwords", "POOLMAIL_BREACHED_PASSWORDS"),
         ("--aws-endpoint-url", "POOLMAIL_AWS_ENDPOINT_URL"),
         ("--logs-endpoint-url", "POOLMAIL_LOGS_ENDPOINT_URL"),
+        ("--kms-endpoint-url", "POOLMAIL_KMS_ENDPOINT_URL"),
     ]:
         assert option in text
         assert f"env {env}" in text

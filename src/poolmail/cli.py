@@ -227,6 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(
         serve,
+        "--kms-endpoint-url",
+        "POOLMAIL_KMS_ENDPOINT_URL",
+        None,
+        "KMS's own endpoint URL, which encrypts the codes custom sender functions get, "
+        "instead of --aws-endpoint-url",
+    )
+    _option(
+        serve,
         "--log-level",
         "POOLMAIL_LOG_LEVEL",
         "warning",
@@ -302,6 +310,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         logs_endpoint_url=_endpoint(args.logs_endpoint_url, "--logs-endpoint-url"),
         functions=_functions(args.functions),
         lambda_endpoint_url=_endpoint(args.lambda_endpoint_url, "--lambda-endpoint-url"),
+        kms_endpoint_url=_endpoint(args.kms_endpoint_url, "--kms-endpoint-url"),
     )
 
 

@@ -62,3 +62,5 @@ class Settings:
     # Lambda's own endpoint for any other ARN (else `aws_endpoint_url`).
     functions: str | None = None
     lambda_endpoint_url: str | None = None
+    # KMS's own endpoint for custom senders' codes (else `aws_endpoint_url`).
+    kms_endpoint_url: str | None = None

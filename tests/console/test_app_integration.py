@@ -151,6 +151,9 @@ def test_domains_clients_resource_servers_providers_and_branding(live: ServerPro
         "redirect_uri": [CALLBACK],
     }
     assert escape(f"https://{PREFIX_HOST}/login?{parts.query}") in web_part
+    login_page = httpx.get(link)
+    assert login_page.status_code == 200, login_page.text
+    assert 'name="password"' in login_page.text
 
     m2m_part = clients[clients.index(f'id="client-{m2m["ClientId"]}"') :]
     m2m_part = m2m_part[: m2m_part.index("</article>")]
@@ -276,3 +279,7 @@ def test_app_integration_in_the_browser(page: Page, site: ServerProcess) -> None
     page.locator(f"#client-{made['m2m']['ClientId']} summary").click()
     expect(secret).to_have_text(made["m2m"]["ClientSecret"])
     expect(page.locator("#provider-Corp .secret")).to_have_text(MASK)
+    page.locator(f"#client-{made['web']['ClientId']}").get_by_role(
+        "link", name="View login page"
+    ).click()
+    expect(page.locator("input[name=password]")).to_be_visible()

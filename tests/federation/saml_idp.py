@@ -3,7 +3,10 @@ HTTP server on a free loopback port, with a self-signed certificate made by cryp
 
 `GET /sso?SAMLRequest=...` (the HTTP-Redirect binding) checks the AuthnRequest of a trusted
 service provider and answers the HTML form a browser posts to the SP's ACS URL, with a
-response whose assertion is signed. The user is the one the test chose last (`next_user`).
+response whose assertion is signed (and encrypted, if asked). The user is the one the test
+chose last (`next_user`). `GET /slo?SAMLRequest=...` answers a signed LogoutRequest with the
+form that posts a LogoutResponse to the SP's /saml2/logout. `unsolicited` makes the form
+fields of an IdP-initiated sign-in.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ SP_METADATA = """<?xml version="1.0"?>
   <md:SPSSODescriptor AuthnRequestsSigned="{signed}"
       protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
     {key}
+    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+        Location="{slo_url}"/>
     <md:AssertionConsumerService index="0" isDefault="true"
         Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{acs_url}"/>
   </md:SPSSODescriptor>
@@ -84,6 +89,8 @@ class SamlIdp:
     user: dict[str, Any] = field(default_factory=dict)
     # What the last AuthnRequest looked like (signed or not), for the tests to check.
     last_request: dict[str, Any] = field(default_factory=dict)
+    last_logout: dict[str, Any] = field(default_factory=dict)
+    _slo_url: str = ""
     _directory: tempfile.TemporaryDirectory[str] | None = None
     _server: ThreadingHTTPServer | None = None
     _sps: list[str] = field(default_factory=list)
@@ -110,9 +117,13 @@ class SamlIdp:
         """Accept AuthnRequests of this SP (its requests signed with ``certificate``)."""
         key = SP_KEY.format(certificate=certificate) if certificate else ""
         signed = "true" if certificate else "false"
+        slo_url = acs_url.replace("/saml2/idpresponse", "/saml2/logout")
         self._sps = [
-            SP_METADATA.format(entity_id=entity_id, acs_url=acs_url, key=key, signed=signed)
+            SP_METADATA.format(
+                entity_id=entity_id, acs_url=acs_url, slo_url=slo_url, key=key, signed=signed
+            )
         ]
+        self._slo_url = slo_url
         self._build()
 
     def next_user(self, name_id: str, *, encrypt_to: str | None = None, **attributes: str) -> None:
@@ -140,7 +151,8 @@ class SamlIdp:
                 "service": {
                     "idp": {
                         "endpoints": {
-                            "single_sign_on_service": [(f"{self.url}/sso", BINDING_HTTP_REDIRECT)]
+                            "single_sign_on_service": [(f"{self.url}/sso", BINDING_HTTP_REDIRECT)],
+                            "single_logout_service": [(f"{self.url}/slo", BINDING_HTTP_REDIRECT)],
                         },
                         "policy": {"default": {"lifetime": {"minutes": 5}}},
                         "name_id_format": [NAMEID_FORMAT_PERSISTENT],
@@ -169,6 +181,37 @@ class SamlIdp:
         )
         encoded = base64.b64encode(str(response).encode()).decode()
         return {"SAMLResponse": encoded, "RelayState": relay_state}
+
+    def sign_out(self, query: dict[str, str]) -> str:
+        """The auto-posting form of a LogoutResponse to a redirect-binding LogoutRequest
+        (whose signature is checked against the SP's certificate)."""
+        assert self._idp is not None
+        parsed = self._idp.parse_logout_request(
+            query["SAMLRequest"],
+            BINDING_HTTP_REDIRECT,
+            relay_state=query.get("RelayState"),
+            sigalg=query.get("SigAlg"),
+            signature=query.get("Signature"),
+        )
+        self.last_logout = {"name_id": parsed.message.name_id.text, "signed": "Signature" in query}
+        response = self._idp.create_logout_response(parsed.message, [BINDING_HTTP_POST])
+        http = self._idp.apply_binding(
+            BINDING_HTTP_POST,
+            str(response),
+            self._slo_url,
+            query.get("RelayState", ""),
+            response=True,
+        )
+        return str(http["data"])
+
+    def logout_request(self, entity_id: str, name_id: str, *, sign: bool = True) -> dict[str, str]:
+        """The form fields of a LogoutRequest the IdP itself posts to the SP's /saml2/logout."""
+        assert self._idp is not None
+        _, request = self._idp.create_logout_request(
+            self._slo_url, entity_id, name_id=NameID(text=name_id), sign=sign
+        )
+        encoded = base64.b64encode(str(request).encode()).decode()
+        return {"SAMLRequest": encoded, "RelayState": "idp-state"}
 
     def answer(self, query: dict[str, str]) -> str:
         """The auto-posting HTML form for a redirect-binding AuthnRequest."""
@@ -202,8 +245,9 @@ def _handler(idp: SamlIdp) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+            answer = idp.sign_out if parts.path == "/slo" else idp.answer
             try:
-                body, status = idp.answer(query).encode(), 200
+                body, status = answer(query).encode(), 200
             except Exception as error:  # the test reads the IdP's refusal
                 body, status = f"refused: {error!r}".encode(), 400
             self.send_response(status)

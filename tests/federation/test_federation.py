@@ -2,10 +2,12 @@
 provider (`oidc-provider` from npm, js/idp.mjs) and a SAML IdP (pysaml2, saml_idp.py).
 
 Browser-less: httpx follows the redirects from /oauth2/authorize?identity_provider=... to
-the IdP and back, and posts the SAML IdP's HTML form as a browser would. Checked: the
+the IdP and back, and posts the SAML IdP's HTML forms as a browser would. Checked: the
 federated user `<Provider>_<id>` with mapped attributes, `identities` and the automatic
-group; tokens carrying `identities`; a linked native user; a disabled one; the IdP's errors
-forwarded to the app; callbacks that name no waiting sign-in.
+group; tokens carrying `identities`; signed requests, encrypted assertions, IdP-initiated
+sign-in and single logout with SAML; a linked native user; a disabled one; the sign-up
+triggers; the IdP's and the profile's errors forwarded to the app; answers used twice or
+forged. One server per store (running the test functions) serves the module.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tests.support.server import ServerProcess
 JS_DIR = Path(__file__).parent / "js"
 DOMAIN = "fed-tests.auth.us-east-1.amazoncognito.com"
 APP = "http://localhost:3000/callback"
+SIGNED_OUT = "http://localhost:3000/signed-out"
 IDP_CLIENT, IDP_SECRET = "poolmail-client", "poolmail-client-secret"
 ALICE = {"email": "alice@example.com", "email_verified": True, "name": "Alice Example"}
 EMAIL_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
@@ -182,14 +185,17 @@ def federated_pool(
         AllowedOAuthFlows=["code"],
         AllowedOAuthScopes=["openid", "email", "profile"],
         CallbackURLs=[APP],
+        LogoutURLs=[SIGNED_OUT],
         SupportedIdentityProviders=providers,
     )["UserPoolClient"]["ClientId"]
     return pool_id, client_id
 
 
-def authorize(server: ServerProcess, client_id: str, provider: str) -> str:
+def authorize(server: ServerProcess, client_id: str, provider: str | None) -> str:
+    """/oauth2/authorize for the app; with ``provider`` None, naming no IdP (the managed
+    login session, if any, answers at once)."""
     query = {
-        "identity_provider": provider,
+        **({"identity_provider": provider} if provider else {}),
         "client_id": client_id,
         "redirect_uri": APP,
         "response_type": "code",
@@ -326,6 +332,19 @@ def test_saml_sign_in_creates_the_federated_user(
     assert claims["cognito:username"] == "Saml_M252249"
     assert claims["identities"][0]["userId"] == "M252249"
 
+    # EncryptedResponses: the IdP encrypts the assertion to the ActiveEncryptionCertificate.
+    cognito = idp(live)
+    given = cognito.describe_identity_provider(UserPoolId=pool_id, ProviderName="Saml")
+    details = {"MetadataFile": saml_idp.metadata, "EncryptedResponses": "true"}
+    updated = cognito.update_identity_provider(
+        UserPoolId=pool_id, ProviderName="Saml", ProviderDetails=details
+    )["IdentityProvider"]["ProviderDetails"]
+    assert "ActiveEncryptionCertificate" not in given["IdentityProvider"]["ProviderDetails"]
+    certificate = updated["ActiveEncryptionCertificate"]
+    saml_idp.next_user("M252249", encrypt_to=certificate, **{NAME_CLAIM: "Jo Encrypted"})
+    assert "code" in sign_in(live, client_id, "Saml")
+    assert attributes(live, pool_id, "Saml_M252249")["name"] == "Jo Encrypted"
+
 
 def test_saml_response_is_checked_and_used_once(
     live: ServerProcess, oidc_idp: OidcIdp, saml_idp: SamlIdp
@@ -402,7 +421,9 @@ def test_a_disabled_federated_user_is_refused(live: ServerProcess, oidc_idp: Oid
     }
 
 
-def test_idp_errors_reach_the_app(live: ServerProcess, oidc_idp: OidcIdp) -> None:
+def test_idp_errors_reach_the_app_and_forged_callbacks_do_not(
+    live: ServerProcess, oidc_idp: OidcIdp
+) -> None:
     pool_id, client_id = federated_pool(live, oidc_idp)
     oidc_idp.next("alice", deny=True)
     assert sign_in(live, client_id, "Corp") == {
@@ -421,12 +442,7 @@ def test_idp_errors_reach_the_app(live: ServerProcess, oidc_idp: OidcIdp) -> Non
         "error": "invalid_request",
     }
     assert idp(live).list_users(UserPoolId=pool_id)["Users"] == []
-
-
-def test_a_callback_without_a_waiting_sign_in_is_an_error_page(
-    live: ServerProcess, oidc_idp: OidcIdp
-) -> None:
-    federated_pool(live, oidc_idp)
+    # A callback whose state names no waiting sign-in: the error page.
     response = httpx.get(
         f"{domain_url(live)}/oauth2/idpresponse", params={"state": "forged", "code": "x"}
     )
@@ -526,3 +542,50 @@ def test_a_failing_pre_sign_up_refuses_the_federated_user(
         "error": "invalid_request",
     }
     assert idp(live).list_users(UserPoolId=pool_id)["Users"] == []
+
+
+def test_idp_signout_signs_out_at_the_saml_idp_first(
+    live: ServerProcess, oidc_idp: OidcIdp, saml_idp: SamlIdp
+) -> None:
+    pool_id, client_id = federated_pool(live, oidc_idp, saml_idp)
+    details = {"MetadataFile": saml_idp.metadata, "IDPSignout": "true"}
+    idp(live).update_identity_provider(
+        UserPoolId=pool_id, ProviderName="Saml", ProviderDetails=details
+    )
+    saml_idp.next_user("M3", **{EMAIL_CLAIM: "m3@corp.example"})
+    logout = httpx.URL(
+        f"{domain_url(live)}/logout", params={"client_id": client_id, "logout_uri": SIGNED_OUT}
+    )
+    with httpx.Client(timeout=30) as browser:
+        assert "code" in follow(browser, authorize(live, client_id, "Saml"))
+        to_idp = browser.get(logout)
+        assert to_idp.status_code == 302
+        assert to_idp.headers["location"].startswith(f"{saml_idp.url}/slo?SAMLRequest=")
+        form_page = browser.get(to_idp.headers["location"])
+        assert saml_idp.last_logout == {"name_id": "M3", "signed": True}
+        action = html.unescape(re.findall(r'action="([^"]+)"', form_page.text)[0])
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form_page.text))
+        form = {key: html.unescape(value) for key, value in fields.items()}
+        assert action == f"{domain_url(live)}/saml2/logout"
+        done = browser.post(action, data=form)
+        assert (done.status_code, done.headers["location"]) == (302, SIGNED_OUT)
+        # The answer serves once.
+        assert browser.post(action, data=form).status_code == 400
+        # Signed out: authorize no longer answers with a code (the login page instead).
+        again = browser.get(authorize(live, client_id, None))
+        assert "/login?" in again.headers["location"]
+
+        # The IdP signs the user out on its own: the session ends, the answer goes back.
+        assert "code" in follow(browser, authorize(live, client_id, "Saml"))
+        skipped = browser.get(authorize(live, client_id, None))
+        assert skipped.headers["location"].startswith(APP)  # the session lives
+        entity = f"urn:amazon:cognito:sp:{pool_id}"
+        unsigned = saml_idp.logout_request(entity, "M3", sign=False)
+        assert browser.post(action, data=unsigned).status_code == 400
+        answered = browser.post(action, data=saml_idp.logout_request(entity, "M3"))
+        assert answered.status_code == 302
+        back = answered.headers["location"]
+        assert back.startswith(f"{saml_idp.url}/slo?SAMLResponse=")
+        assert "RelayState=idp-state" in back
+        again = browser.get(authorize(live, client_id, None))
+        assert "/login?" in again.headers["location"]

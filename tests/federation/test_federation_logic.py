@@ -93,3 +93,15 @@ def test_the_authorization_request_survives_the_wait() -> None:
     )
     stored = json.loads(json.dumps(redirects.stored_request(request)))
     assert redirects.restored_request(stored) == request
+
+
+def test_sign_in_with_apple_names_come_from_the_posted_user() -> None:
+    apple = provider("SignInWithApple", {})
+    user = json.dumps({"name": {"firstName": "Jo", "lastName": "Doe"}, "email": "j@x.example"})
+    assert redirects.apple_user(apple, {"user": user}) == {
+        "firstName": "Jo",
+        "lastName": "Doe",
+        "name": "Jo Doe",
+    }
+    assert redirects.apple_user(apple, {"user": "not json"}) == {}
+    assert redirects.apple_user(provider("OIDC", {}), {"user": user}) == {}

@@ -507,6 +507,7 @@ def test_odd_input_never_breaks_a_page(live: ServerProcess, new_site: NewSite) -
             == 403
         )
         assert site.get(path, client_id="nosuchclient").status_code == 302
+        assert site.get(path, login_hint="a\x00b", state="\x00").status_code < 500
     users = live.client("cognito-idp").list_users(UserPoolId=site.pool_id)["Users"]
     assert [(user["Username"], user["UserStatus"]) for user in users] == [("jane", "CONFIRMED")]
 

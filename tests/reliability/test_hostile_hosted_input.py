@@ -124,8 +124,8 @@ class HostedPool:
 
 
 @pytest.fixture(scope="module")
-def app_and_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AsgiClient, Database]]:
-    db = open_database(data_dir=str(tmp_path_factory.mktemp("hosted-fuzz")))
+def app_and_db() -> Iterator[tuple[AsgiClient, Database]]:
+    db = open_database(data_dir=":memory:")
     client = AsgiClient(create_app(Settings(), db))
     yield client, db
     client.close()

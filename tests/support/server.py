@@ -27,7 +27,7 @@ class ServerProcess:
     process: subprocess.Popen[str] | None = None
     _log: IO[str] | None = None
 
-    def start(self, timeout: float = 20.0) -> ServerProcess:
+    def start(self, timeout: float = 60.0) -> ServerProcess:
         self._log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives until stop()
         command = [self.python, "-m", "poolmail", "serve", "--port", "0", *self.args]
         self.process = subprocess.Popen(

@@ -158,9 +158,7 @@ def _through_ses(
 def by_default_sender(pool_settings: dict[str, Any]) -> bool:
     """Whether the pool's mail goes out through Cognito's own sender (not the pool's SES,
     nor a CustomEmailSender function)."""
-    if ((pool_settings.get("LambdaConfig") or {}).get("CustomEmailSender") or {}).get(
-        "LambdaArn"
-    ):
+    if ((pool_settings.get("LambdaConfig") or {}).get("CustomEmailSender") or {}).get("LambdaArn"):
         return False
     config = pool_settings.get("EmailConfiguration") or {}
     return config.get("EmailSendingAccount") != "DEVELOPER"

@@ -26,6 +26,8 @@ from poolmail.hosted.call import Endpoint, HostedCall
 INVALID_STATE = "Invalid State"
 # Choice: a SAML response without a known RelayState gets the text Cognito's SAML errors use.
 INVALID_RELAY_STATE = "Invalid relayState from identity provider"
+# Choice: a LogoutRequest no IdP of the pool (with IDPSignout) signed.
+INVALID_LOGOUT_REQUEST = "Invalid logout request from identity provider"
 
 
 def _error_page(text: str, status: int = 400) -> HTMLResponse:
@@ -130,8 +132,33 @@ async def saml_response(call: HostedCall) -> Response:
     return await _answer(call, outcome)
 
 
+async def saml_logout(call: HostedCall) -> Response:
+    """POST /saml2/logout: the SAML IdP's LogoutResponse to the LogoutRequest /logout sent
+    (then on to the logout's own target), or the IdP's own LogoutRequest."""
+    fields = await _posted_fields(call)
+    if fields.get("SAMLRequest"):
+        # The IdP signs the user out on its own (IDPSignout): sessions end, back to it.
+        acs_url = call.url("/saml2/idpresponse")
+        back = await run_in_threadpool(
+            redirects.idp_sign_out, call.ctx, call.domain.pool_id, acs_url, fields
+        )
+        if back is None:
+            return _error_page(INVALID_LOGOUT_REQUEST)
+        response = _redirect(back)
+        response.delete_cookie(hosted_sessions.COOKIE, path=call.cookie_path)
+        return response
+    if not await run_in_threadpool(_this_pool, call, fields.get("RelayState") or ""):
+        return _error_page(INVALID_RELAY_STATE)
+    target = await run_in_threadpool(redirects.finish_sign_out, call.ctx, fields)
+    if target is None:
+        return _error_page(INVALID_RELAY_STATE)
+    return _redirect(target)
+
+
 ENDPOINTS = [
     Endpoint("/oauth2/idpresponse", ("GET", "POST"), oidc_response),
     # The ACS takes the HTTP-POST binding only [doc FED]; other methods get 405.
     Endpoint("/saml2/idpresponse", ("POST",), saml_response),
+    # "Accepts POST binding only" [doc FED].
+    Endpoint("/saml2/logout", ("POST",), saml_logout),
 ]

@@ -135,6 +135,9 @@ async def _form(call: HostedCall) -> dict[str, str] | None:
     body = (await call.request.body()).decode("utf-8", "replace")
     form: dict[str, str] = {}
     for key, value in parse_qsl(body, keep_blank_values=True):
+        # Choice: a NUL (which no parameter of Cognito's can hold) makes a malformed body.
+        if "\x00" in key + value:
+            return None
         form.setdefault(key, value)
     return form
 
@@ -223,6 +226,9 @@ async def logout(call: HostedCall) -> Response:
     def run() -> str | None:
         target = _logout_target(call, query)
         if target is not None and value:
+            # A SAML IdP with IDPSignout signs the user out first (federation's /saml2/logout
+            # then goes on to the target).
+            target = redirects.sign_out(call.ctx, call.domain.pool_id, value, target, call.base)
             with call.ctx.db.transaction() as tx:
                 hosted_sessions.end(tx, value)
         return target

@@ -82,12 +82,17 @@ class HostedDomains:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith(PATH_PREFIX + "/"):
-            headers = dict(scope["headers"])
-            header = headers.get(b"host", b"").decode("latin-1")
+            raw_host, api_call = b"", False
+            for key, value in scope["headers"]:
+                if key == b"host":
+                    raw_host = value
+                elif key == b"x-amz-target":
+                    api_call = True
+            header = raw_host.decode("latin-1")
             name = hosts.host_name(header)
             if (
                 "." in name
-                and b"x-amz-target" not in headers
+                and not api_call
                 and not _is_address(name)
                 and (hosts.is_prefix_host(name) or await self._is_custom(scope, name))
             ):
@@ -134,6 +139,11 @@ async def dispatch(request: Request) -> Response:
     services = services_of(request)
     name = request.path_params["domain"]
     path = "/" + request.path_params["path"]
+    if "\x00" in name + path + str(request.url.query) or any(
+        "\x00" in key + value for key, value in request.query_params.multi_items()
+    ):
+        # Choice: no parameter of Cognito's holds a NUL; such a request is malformed.
+        return _page(400, "Error", "An error was encountered with the requested page.")
 
     def find() -> hosts.Domain | None:
         with services.db.transaction(readonly=True) as tx:

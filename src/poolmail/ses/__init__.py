@@ -8,15 +8,29 @@ from __future__ import annotations
 from poolmail.operations import Handler
 from poolmail.ses import (
     account,
+    bulk,
     configuration_sets,
+    custom_verification,
     identities,
     policies,
     sending,
     sending_v2,
+    tags,
     templates,
 )
 
-_MODULES = (identities, account, templates, configuration_sets, policies, sending, sending_v2)
+_MODULES = (
+    identities,
+    account,
+    templates,
+    configuration_sets,
+    policies,
+    sending,
+    sending_v2,
+    bulk,
+    custom_verification,
+    tags,
+)
 
 SES_OPERATIONS: dict[str, Handler] = {
     name: handler for module in _MODULES for name, handler in module.V1.items()

@@ -15,6 +15,7 @@ from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
 from poolmail.protocol.models import SESV2
+from poolmail.ses.tags import check_tags
 from poolmail.store import Transaction
 
 # "Contain only letters (a-z, A-Z), numbers (0-9), underscores (_), or dashes (-).
@@ -152,7 +153,7 @@ def _page(
 def create_configuration_set(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     if ctx.service == SESV2:
         data = {option: params[option] for option in V2_OPTIONS if params.get(option) is not None}
-        data["Tags"] = params.get("Tags") or []
+        data["Tags"] = check_tags(params.get("Tags") or [])
         _create(ctx, params["ConfigurationSetName"], data, v2=True)
     else:
         _create(ctx, params["ConfigurationSet"]["Name"], {}, v2=False)

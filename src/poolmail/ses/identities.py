@@ -16,6 +16,7 @@ from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
 from poolmail.ses.coverage import effective_status
 from poolmail.ses.dns import refresh_domain, resolver_for
+from poolmail.ses.tags import check_tags
 from poolmail.ses.verification import (
     DOMAIN,
     EMAIL_ADDRESS,
@@ -367,7 +368,7 @@ def create_email_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         data["VerificationToken"] = new_domain_token()
         data.update(dkim_signing_state(params.get("DkimSigningAttributes") or {}, now))
     if params.get("Tags"):
-        data["Tags"] = params["Tags"]
+        data["Tags"] = check_tags(params["Tags"])
     config_set = params.get("ConfigurationSetName")
     if config_set:
         data["ConfigurationSetName"] = config_set

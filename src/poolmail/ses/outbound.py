@@ -85,6 +85,9 @@ class Outgoing:
     # checks like the Source.
     other_senders: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    # One destination of a bulk send: the call's sending rate was checked once for all
+    # of them (``check_shared``), so this message only counts toward it.
+    rate_checked: bool = False
 
     @property
     def recipients(self) -> list[str]:
@@ -136,11 +139,28 @@ def relay_delivered(
         )
 
 
-def _check(
-    tx: Transaction, ctx: RequestContext, outgoing: Outgoing, account: str, region: str, now: float
-) -> str | None:
-    recipients = outgoing.recipients
-    _check_addresses(outgoing, recipients)
+def check_shared(
+    ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str, recipients: int
+) -> None:
+    """SES's checks of what the destinations of one bulk send share — configuration set,
+    sending paused, the sender identities, the sending rate for ``recipients`` in all —
+    raising ``SendError``; nothing is stored. Each destination then goes through ``send``
+    with ``rate_checked`` set, which checks its recipients and counts its quota."""
+    now = ctx.clock.now().timestamp()
+    with ctx.db.transaction(lock=quota.lock_name(account, region)) as tx:
+        limits = _check_account(tx, ctx, outgoing, account, region)
+        owner, owner_region, identity, failed = _sender_failures(tx, outgoing, account, region, now)
+        if failed:
+            raise _not_verified(region, failed)
+        if owner != account:
+            _authorize(tx, outgoing, account, owner, owner_region, identity, now)
+        if quota.rate_exceeded(tx, account, region, now, recipients, limits):
+            raise SendError("rate", quota.RATE_MESSAGE)
+
+
+def _check_account(
+    tx: Transaction, ctx: RequestContext, outgoing: Outgoing, account: str, region: str
+) -> quota.Limits:
     if outgoing.configuration_set and not configuration_sets.exists(
         tx, account, region, outgoing.configuration_set
     ):
@@ -151,7 +171,57 @@ def _check(
     limits = quota.limits(tx, ctx.settings, account, region)
     if not limits.sending_enabled:
         raise SendError("paused", quota.PAUSED_MESSAGE)
+    return limits
 
+
+def _not_verified(region: str, failed: list[str]) -> SendError:
+    return SendError(
+        "not-verified",
+        "Email address is not verified. The following identities failed the check in "
+        f"region {region.upper()}: {', '.join(failed)}",
+    )
+
+
+def _check(
+    tx: Transaction, ctx: RequestContext, outgoing: Outgoing, account: str, region: str, now: float
+) -> str | None:
+    recipients = outgoing.recipients
+    _check_addresses(outgoing, recipients)
+    limits = _check_account(tx, ctx, outgoing, account, region)
+    owner, owner_region, identity, failed = _sender_failures(tx, outgoing, account, region, now)
+    if not limits.production_access:
+        failed += [
+            address
+            for address in recipients
+            if not is_simulator(address)
+            and covering_identity(tx, account, region, address, now) is None
+        ]
+    if failed:
+        raise _not_verified(region, failed)
+    if owner != account:
+        _authorize(tx, outgoing, account, owner, owner_region, identity, now)
+    try:
+        quota.reserve(
+            tx,
+            ctx.settings,
+            account,
+            region,
+            now,
+            recipients=len(recipients),
+            quota_recipients=sum(1 for address in recipients if not is_simulator(address)),
+            quota=limits,
+            check_rate=not outgoing.rate_checked,
+        )
+    except quota.QuotaExceeded as exceeded:
+        raise SendError(exceeded.reason, exceeded.message) from None
+    return identity
+
+
+def _sender_failures(
+    tx: Transaction, outgoing: Outgoing, account: str, region: str, now: float
+) -> tuple[str, str, str | None, list[str]]:
+    """Owner account, region and identity that cover the From; the sender addresses
+    (From, a raw message's other senders, Return-Path) that no verified identity covers."""
     owner, owner_region, identity = _sending_identity(tx, outgoing, account, region, now)
     failed: list[str] = []
     if identity is None:
@@ -170,35 +240,7 @@ def _check(
             return_owner = IdentityArn.parse(outgoing.return_path_arn).account
         if covering_identity(tx, return_owner, owner_region, outgoing.return_path, now) is None:
             failed.append(outgoing.return_path)
-    if not limits.production_access:
-        failed += [
-            address
-            for address in recipients
-            if not is_simulator(address)
-            and covering_identity(tx, account, region, address, now) is None
-        ]
-    if failed:
-        raise SendError(
-            "not-verified",
-            "Email address is not verified. The following identities failed the check in "
-            f"region {region.upper()}: {', '.join(failed)}",
-        )
-    if owner != account:
-        _authorize(tx, outgoing, account, owner, owner_region, identity, now)
-    try:
-        quota.reserve(
-            tx,
-            ctx.settings,
-            account,
-            region,
-            now,
-            recipients=len(recipients),
-            quota_recipients=sum(1 for address in recipients if not is_simulator(address)),
-            quota=limits,
-        )
-    except quota.QuotaExceeded as exceeded:
-        raise SendError(exceeded.reason, exceeded.message) from None
-    return identity
+    return owner, owner_region, identity, failed
 
 
 def _check_addresses(outgoing: Outgoing, recipients: list[str]) -> None:

@@ -154,8 +154,12 @@ def reserve(
     recipients: int,
     quota_recipients: int,
     quota: Limits | None = None,
+    check_rate: bool = True,
 ) -> None:
     """Count one message against the quotas, or raise ``QuotaExceeded`` and count nothing.
+
+    ``check_rate`` False counts the message toward the rate without checking it: the
+    caller checked it for a batch this message is part of (one bulk send call).
 
     ``recipients`` is every recipient (all count toward the rate); ``quota_recipients``
     leaves out mailbox-simulator addresses, which AWS does not count toward the daily
@@ -183,13 +187,7 @@ def reserve(
     # one with more recipients than the rate: otherwise a 2-recipient message could never
     # leave a sandboxed account (rate 1). AWS spreads such a message over time rather than
     # refusing it; refusing only on top of earlier sends is the closest instant analogue.
-    row = tx.fetchone(
-        "SELECT COALESCE(SUM(recipients), 0) FROM ses_sends "
-        "WHERE account = ? AND region = ? AND sent_at > ?",
-        (account, region, now - RATE_WINDOW_SECONDS),
-    )
-    recent = int(row[0]) if row is not None else 0
-    if recent > 0 and recent + recipients > quota.max_send_rate:
+    if check_rate and rate_exceeded(tx, account, region, now, recipients, quota):
         raise QuotaExceeded("rate")
     tx.execute(
         "INSERT INTO ses_sends (account, region, sent_at, recipients, quota_recipients) "
@@ -197,6 +195,19 @@ def reserve(
         (account, region, now, recipients, quota_recipients),
     )
     _add_to_total(tx, account, region, quota_recipients)
+
+
+def rate_exceeded(
+    tx: Transaction, account: str, region: str, now: float, recipients: int, quota: Limits
+) -> bool:
+    """Whether ``recipients`` more, now, would exceed the maximum sending rate."""
+    row = tx.fetchone(
+        "SELECT COALESCE(SUM(recipients), 0) FROM ses_sends "
+        "WHERE account = ? AND region = ? AND sent_at > ?",
+        (account, region, now - RATE_WINDOW_SECONDS),
+    )
+    recent = int(row[0]) if row is not None else 0
+    return recent > 0 and recent + recipients > quota.max_send_rate
 
 
 def prune(tx: Transaction, now: float) -> int:

@@ -31,6 +31,8 @@ _V1_ERRORS: dict[ErrorKind, tuple[str, int | None]] = {
     "rate": ("Throttling", 400),
     "daily": ("Throttling", 400),
 }
+# The same table under a public name, for the bulk sender (ses/bulk.py).
+V1_ERRORS = _V1_ERRORS
 _TAG_NAME = re.compile(r"[A-Za-z0-9_-]*")
 _TAG_VALUE = re.compile(r"[A-Za-z0-9_\-.@]*")
 

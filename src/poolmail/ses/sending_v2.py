@@ -53,7 +53,7 @@ def _v2_template(ctx: RequestContext, template: dict[str, Any]) -> mime.Content:
     return mime.Content(subject, text, html)
 
 
-def _attach(raw: bytes, attachments: list[dict[str, Any]]) -> bytes:
+def attach(raw: bytes, attachments: list[dict[str, Any]]) -> bytes:
     message = mime.parse_raw(raw).message
     if not message.is_multipart():
         message.make_mixed()
@@ -131,7 +131,7 @@ def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             errors=V2_ERRORS,
         )
         if attachments:
-            outgoing.raw = _attach(outgoing.raw, attachments)
+            outgoing.raw = attach(outgoing.raw, attachments)
     outgoing.source_arn = params.get("FromEmailAddressIdentityArn") or outgoing.source_arn
     outgoing.return_path = params.get("FeedbackForwardingEmailAddress")
     outgoing.return_path_arn = params.get("FeedbackForwardingEmailAddressIdentityArn")

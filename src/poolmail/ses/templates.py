@@ -13,6 +13,7 @@ from poolmail.operations import Handler
 from poolmail.paging import keyset_page
 from poolmail.protocol.errors import AwsError
 from poolmail.ses import handlebars
+from poolmail.ses.tags import check_tags
 from poolmail.store import Transaction
 
 # AWS quirk: 20,000 stored templates per region, each up to 500 KB, text and HTML parts
@@ -98,6 +99,21 @@ def render(tx: Transaction, account: str, region: str, template_name: str, data_
     if stored is None:
         raise _missing(template_name)
     parts = (stored.get("Subject") or "", stored.get("Text"), stored.get("Html"))
+    return _render_parts(template_name, parts, data_json)
+
+
+def stored_parts(tx: Transaction, account: str, region: str, template_name: str) -> Parts:
+    """(subject, text, html) of a stored template as written, for senders that render it
+    many times (bulk sends); raises TemplateDoesNotExistException."""
+    stored = _load(tx, account, region, template_name)
+    if stored is None:
+        raise _missing(template_name)
+    return (stored.get("Subject") or "", stored.get("Text"), stored.get("Html"))
+
+
+def render_parts(template_name: str, parts: Parts, data_json: str) -> Parts:
+    """``parts`` (from ``stored_parts``, or inline content) filled with ``data_json``,
+    raising as ``render`` does."""
     return _render_parts(template_name, parts, data_json)
 
 
@@ -302,7 +318,10 @@ def _v2_content(content: dict[str, Any]) -> tuple[str | None, str | None, str | 
 def create_email_template(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     try:
         _create(
-            ctx, params["TemplateName"], _v2_content(params["TemplateContent"]), params.get("Tags")
+            ctx,
+            params["TemplateName"],
+            _v2_content(params["TemplateContent"]),
+            check_tags(params.get("Tags") or []),
         )
     except AwsError as error:
         raise _v2(error) from None

@@ -269,6 +269,28 @@ def _verification_text(address: str, region: str, link: str) -> str:
     )
 
 
+def new_link(
+    tx: Transaction,
+    *,
+    account: str,
+    region: str,
+    address: str,
+    base_url: str,
+    now: float,
+    token: str | None = None,
+) -> tuple[str, str]:
+    """A fresh verification link for ``address``, valid 24 hours from ``now``: its token
+    and URL. SES's own mail and custom verification mails (which choose ``token`` before
+    their mail is accepted) carry one."""
+    token = token or secrets.token_urlsafe(32)
+    tx.execute(
+        "INSERT INTO ses_verification_links (token, account, region, identity, sent_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (token, account, region, address, now),
+    )
+    return token, f"{base_url}{LINK_PATH}{token}"
+
+
 def send_verification_mail(
     tx: Transaction, *, account: str, region: str, address: str, base_url: str, now: float
 ) -> str:
@@ -277,12 +299,8 @@ def send_verification_mail(
     This is AWS's own mail to the address, so neither the sandbox nor the sending quotas
     of the account apply to it.
     """
-    token = secrets.token_urlsafe(32)
-    link = f"{base_url}{LINK_PATH}{token}"
-    tx.execute(
-        "INSERT INTO ses_verification_links (token, account, region, identity, sent_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (token, account, region, address, now),
+    _, link = new_link(
+        tx, account=account, region=region, address=address, base_url=base_url, now=now
     )
     subject = verification_subject(region)
     message = EmailMessage(policy=SMTP)
@@ -312,6 +330,18 @@ def send_verification_mail(
     return link
 
 
+def add_pending_address(
+    tx: Transaction, account: str, region: str, address: str, now: float
+) -> None:
+    """Add the address if new; a pending or failed one starts a new 24-hour window, a
+    verified one stays verified."""
+    row = load(tx, account, region, address)
+    if row is None:
+        insert_row(tx, account, region, address, EMAIL_ADDRESS, pending_state(now), now)
+    elif row.data.get("VerificationStatus") != "Success":
+        update_data(tx, account, region, address, pending_state(now))
+
+
 def start_email_verification(
     tx: Transaction,
     account: str,
@@ -324,11 +354,7 @@ def start_email_verification(
 ) -> None:
     """Add the address if new and mail it a link. Every call mails a new link; a pending or
     failed address starts a new 24-hour window, a verified one stays verified."""
-    row = load(tx, account, region, address)
-    if row is None:
-        insert_row(tx, account, region, address, EMAIL_ADDRESS, pending_state(now), now)
-    elif row.data.get("VerificationStatus") != "Success":
-        update_data(tx, account, region, address, pending_state(now))
+    add_pending_address(tx, account, region, address, now)
     if auto:
         # `--ses-identity-verification auto`: verified at once, and no mail to click.
         verify_now(tx, account, region, address, now)

@@ -917,6 +917,30 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX cognito_federation_pending_expiry ON cognito_federation_pending "
             "(expires_at)",
             # -- end federation --
+            # -- ses bulk, custom verification, tags --
+            # Custom verification email templates (ses/custom_verification.py): the
+            # template's members as JSON.
+            """
+            CREATE TABLE ses_custom_verification_templates (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, name)
+            )
+            """,
+            # Where a custom verification mail's link sends its reader afterwards; the
+            # token is that of the link's row in ses_verification_links.
+            """
+            CREATE TABLE ses_custom_verification_links (
+                token TEXT PRIMARY KEY,
+                template TEXT NOT NULL,
+                success_url TEXT NOT NULL,
+                failure_url TEXT NOT NULL
+            )
+            """,
+            # -- end ses bulk, custom verification, tags --
         ],
     ),
 ]

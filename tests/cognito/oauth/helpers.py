@@ -22,7 +22,7 @@ CALLBACK = "https://app.example.com/callback"
 SIGNED_OUT = "https://app.example.com/signed-out"
 API = "https://api.example.com"
 PASSWORD = "Corr3ct-Horse!"
-WEB_SCOPES = ["openid", "email", "profile", f"{API}/read"]
+WEB_SCOPES = ["openid", "email", "profile", "aws.cognito.signin.user.admin", f"{API}/read"]
 
 
 @dataclass

@@ -44,6 +44,7 @@ MALFORMED: list[tuple[dict[str, str], dict[str, str]]] = [
     # Only S256 [doc AUTH].
     ({"code_challenge": "abc", "code_challenge_method": "plain"}, {"error": "invalid_request"}),
     ({"prompt": "sometimes"}, {"error": "invalid_request"}),
+    ({"resource": "http://api.example.com"}, {"error": "invalid_request"}),
     # The observed answer to a scope the client may not have [facts 1.1].
     ({"scope": "openid phone"}, {"error_description": "invalid_scope", "error": "invalid_request"}),
     ({"scope": "email"}, {"error_description": "invalid_scope", "error": "invalid_request"}),

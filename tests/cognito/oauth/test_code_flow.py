@@ -124,6 +124,9 @@ def test_wrong_verifier_redirect_and_reuse_are_refused(app: App) -> None:
     assert (wrong.status_code, wrong.json()) == (400, {"error": "invalid_grant"})
     missing = app.token(**form, redirect_uri=CALLBACK)
     assert missing.json() == {"error": "invalid_grant"}
+    # The authorize request named a redirect URI, so the exchange must too.
+    unnamed = app.token(**form, code_verifier=verifier)
+    assert unnamed.json() == {"error": "invalid_request"}
     elsewhere = app.token(**form, redirect_uri=CALLBACK + "/", code_verifier=verifier)
     assert elsewhere.json() == {
         "error": "unauthorized_client",
@@ -195,9 +198,13 @@ def test_implicit_flow_puts_tokens_in_the_fragment(app: App) -> None:
     )
     assert verified(app, fragment["id_token"], audience=app.web_id)["nonce"] == "nn"
     # Without openid, no ID token [doc AUTH].
-    bare = callback_query_fragment(app.authorize(response_type="token", scope=f"{API}/read"))
+    bare = callback_query_fragment(
+        app.authorize(response_type="token", scope=f"{API}/read", resource=API)
+    )
     assert "id_token" not in bare
-    assert verified(app, bare["access_token"])["scope"] == f"{API}/read"
+    access = verified(app, bare["access_token"], audience=API)
+    # `resource` binds the access token to the API [doc TOKEN].
+    assert (access["scope"], access["aud"]) == (f"{API}/read", API)
 
 
 def callback_query_fragment(response: httpx.Response) -> dict[str, str]:

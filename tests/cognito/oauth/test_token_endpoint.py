@@ -61,7 +61,7 @@ def test_token_endpoint_errors(app: App) -> None:
         (app.token(grant_type="client_credentials", client_id="nosuch"), "invalid_client"),
         # The web client has no secret, so it may not use client_credentials.
         (app.token(grant_type="client_credentials", client_id=app.web_id), "invalid_client"),
-        (app.token(auth=m2m, grant_type="authorization_code", code="c"), "invalid_request"),
+        (app.token(grant_type="authorization_code", client_id=app.web_id), "invalid_request"),
         (
             app.token(auth=m2m, grant_type="authorization_code", code="c", redirect_uri="x"),
             "unauthorized_client",

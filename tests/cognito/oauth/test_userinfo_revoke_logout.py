@@ -4,8 +4,17 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from botocore.exceptions import ClientError
 
-from tests.cognito.oauth.helpers import CALLBACK, PASSWORD, SIGNED_OUT, App, code_for
+from tests.cognito.oauth.helpers import (
+    CALLBACK,
+    PASSWORD,
+    SIGNED_OUT,
+    App,
+    callback_query,
+    code_for,
+)
 
 
 def _tokens(app: App, scope: str = "openid email") -> dict[str, str]:
@@ -115,3 +124,22 @@ def test_logout_rules(app: App) -> None:
     assert "/login?client_id=" in again.headers["location"]
     assert 'cognito=""' in again.headers["set-cookie"] or "Max-Age=0" in again.headers["set-cookie"]
     assert "/login?" in app.authorize().headers["location"]
+
+
+def test_user_pools_api_needs_the_admin_scope(app: App) -> None:
+    cognito = app.server.client("cognito-idp")
+    narrow = _tokens(app, scope="openid email")
+    with pytest.raises(ClientError) as excinfo:
+        cognito.get_user(AccessToken=narrow["access_token"])
+    error = excinfo.value.response["Error"]
+    # [obs amplify-js#1906]
+    assert (error["Code"], error["Message"]) == (
+        "NotAuthorizedException",
+        "Access Token does not have required scopes",
+    )
+    # The session goes on: the next code comes without the login page.
+    code = callback_query(app.authorize(scope="openid aws.cognito.signin.user.admin"))["code"]
+    wide = app.token(
+        grant_type="authorization_code", client_id=app.web_id, code=code, redirect_uri=CALLBACK
+    ).json()
+    assert cognito.get_user(AccessToken=wide["access_token"])["Username"] == "jane"

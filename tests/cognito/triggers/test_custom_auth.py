@@ -15,6 +15,7 @@ from pycognito.aws_srp import AWSSRP
 from tests.cognito.test_auth import confirmed_user
 from tests.cognito.test_signup import PASSWORD, error_of, idp, make_pool
 from tests.conftest import BACKENDS
+from tests.ses.helpers import advance
 from tests.support.functions import write_functions
 from tests.support.postgres import fresh_database
 from tests.support.server import ServerProcess
@@ -192,6 +193,15 @@ def test_a_wrong_answer_fails_and_the_session_is_spent(live: ServerProcess) -> N
         "challengeResult": False,
         "challengeMetadata": "ROUND-1",
     }
+    # A round's session lasts the client's AuthSessionValidity, 3 minutes by default.
+    waiting = start(live, client_id, "bob")
+    advance(live, 181)
+    with pytest.raises(ClientError) as excinfo:
+        answer(live, client_id, waiting, "a0")
+    assert error_of(excinfo) == (
+        "NotAuthorizedException",
+        "Invalid session for the user, session is expired.",
+    )
 
 
 def test_admin_flow_and_a_function_error(live: ServerProcess) -> None:

@@ -158,7 +158,7 @@ def test_the_function_decrypts_the_code_and_sends_the_mail(
         AutoVerifiedAttributes=["email"],
         LambdaConfig=sender_config(key_arn, CustomEmailSender=EMAIL_ARN),
     )
-    client_id = make_client(live, pool_id)
+    client_id = make_client(live, pool_id, ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"])
     cognito = idp(live)
     answer = cognito.sign_up(
         ClientId=client_id,
@@ -188,6 +188,23 @@ def test_the_function_decrypts_the_code_and_sends_the_mail(
     assert request["userAttributes"]["email"] == "erin@example.com"
     assert request["userAttributes"]["cognito:user_status"] == "UNCONFIRMED"
 
+    # Other sources: a forgotten password (with its ClientMetadata), and a code asked for
+    # the address (without: VerifyUserAttribute gets none).
+    cognito.forgot_password(ClientId=client_id, Username="erin", ClientMetadata={"k": "v"})
+    (forgot,) = wait_for(lambda: invocations(live, "CustomEmailSender_ForgotPassword"))
+    assert forgot["request"]["request"]["clientMetadata"] == {"k": "v"}
+    assert forgot["request"]["request"]["userAttributes"]["email_verified"] == "true"
+    signed_in = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "erin", "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    cognito.get_user_attribute_verification_code(
+        AccessToken=signed_in["AccessToken"], AttributeName="email", ClientMetadata={"k": "v"}
+    )
+    (verify_code,) = wait_for(lambda: invocations(live, "CustomEmailSender_VerifyUserAttribute"))
+    assert "clientMetadata" not in verify_code["request"]["request"]
+
     # An invitation's temporary password reaches the function HTML-escaped.
     cognito.admin_create_user(
         UserPoolId=pool_id,
@@ -202,11 +219,11 @@ def test_the_function_decrypts_the_code_and_sends_the_mail(
 
 
 def test_the_sms_sender_gets_the_texts(live: ServerProcess, key_arn: str) -> None:
-    pool_id = make_pool(
-        live,
-        AutoVerifiedAttributes=["phone_number"],
-        LambdaConfig=sender_config(key_arn, CustomSMSSender=SMS_ARN),
-    )
+    config = sender_config(key_arn, CustomSMSSender=SMS_ARN)
+    # The sender replaces the whole delivery: a CustomMessage function is not asked (this
+    # one exists nowhere, and would fail the sign-up if it were).
+    config["CustomMessage"] = "arn:aws:lambda:us-east-1:123456789012:function:nowhere"
+    pool_id = make_pool(live, AutoVerifiedAttributes=["phone_number"], LambdaConfig=config)
     client_id = make_client(live, pool_id)
     answer = idp(live).sign_up(
         ClientId=client_id,

@@ -9,6 +9,7 @@ Facts: cognito-managed-login-oauth.md 1.1 (identity_provider, idp_identifier), 1
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,14 @@ from urllib.parse import parse_qsl
 from poolmail.cognito.federation import federated_users, oidc_client, pending, saml_sp
 from poolmail.cognito.federation.federated_users import SignedIn, SignInRefused
 from poolmail.cognito.federation.identity_providers import Provider, find_provider
-from poolmail.cognito.federation.provider_details import SAML
+from poolmail.cognito.federation.linked_users import (
+    SUBJECT,
+    federated_username,
+    identities,
+    linked_user,
+)
+from poolmail.cognito.federation.provider_details import APPLE, SAML
+from poolmail.cognito.oauth import hosted_sessions
 from poolmail.cognito.oauth.authorization import (
     INVALID_REQUEST,
     SERVER_ERROR,
@@ -25,6 +33,8 @@ from poolmail.cognito.oauth.authorization import (
     parse_authorization_request,
 )
 from poolmail.cognito.oauth.hosts import Domain
+from poolmail.cognito.user_pools import load_pool
+from poolmail.cognito.users import find_user
 from poolmail.context import RequestContext
 
 IDP_RESPONSE = "/oauth2/idpresponse"
@@ -129,8 +139,6 @@ def _start(
 
 
 def _note(ctx: RequestContext, pending_id: str, extra: dict[str, Any]) -> None:
-    import json
-
     with ctx.db.transaction() as tx:
         row = tx.fetchone("SELECT data FROM cognito_federation_pending WHERE id = ?", (pending_id,))
         if row is not None:
@@ -159,7 +167,7 @@ def finish_oidc(ctx: RequestContext, params: dict[str, str]) -> Outcome | None:
     names no waiting sign-in (unknown, used, expired)."""
     now = ctx.clock.now().timestamp()
     held = pending.take(ctx.db, params.get("state") or "", now)
-    if held is None:
+    if held is None or "request" not in held.data:
         return None
     request = restored_request(held.data["request"])
     if params.get("error"):
@@ -202,6 +210,7 @@ def finish_oidc(ctx: RequestContext, params: dict[str, str]) -> Outcome | None:
                 # must not be used.
                 raise oidc_client.IdpFailure(oidc_client.USERINFO_MISMATCH)
             claims.update(found)
+        claims.update(apple_user(provider, params))
         signed_in = federated_users.sign_in(
             ctx, held.pool_id, provider, claims, client_id=request.client_id
         )
@@ -210,12 +219,30 @@ def finish_oidc(ctx: RequestContext, params: dict[str, str]) -> Outcome | None:
     return Outcome(request, held.provider_name, signed_in=signed_in)
 
 
+def apple_user(provider: Provider, params: dict[str, str]) -> dict[str, str]:
+    """Sign in with Apple posts the user's name only once, in the form's `user` field
+    (`{"name": {"firstName", "lastName"}, "email"}`), never in its ID token: the claims
+    Cognito offers for mapping, `firstName`, `lastName` and `name`, come from there."""
+    if provider.type != APPLE or not params.get("user"):
+        return {}
+    try:
+        user = json.loads(params["user"])
+    except ValueError:
+        return {}
+    name = user.get("name") if isinstance(user, dict) else None
+    if not isinstance(name, dict):
+        return {}
+    parts = {key: str(name[key]) for key in ("firstName", "lastName") if name.get(key)}
+    full = " ".join(parts[key] for key in ("firstName", "lastName") if key in parts)
+    return {**parts, **({"name": full} if full else {})}
+
+
 def finish_saml(ctx: RequestContext, form: dict[str, str]) -> Outcome | None:
     """What a SAML IdP's post to /saml2/idpresponse comes to; None when its RelayState
     names no waiting sign-in."""
     now = ctx.clock.now().timestamp()
     held = pending.take(ctx.db, form.get("RelayState") or "", now)
-    if held is None:
+    if held is None or "request" not in held.data:
         return None
     request = restored_request(held.data["request"])
     provider = _provider(ctx, held)
@@ -287,3 +314,102 @@ def _saml_sign_in(
             error_description=f"{SAML_PROCESSING}{refusal}",
         )
     return Outcome(request, provider.name, signed_in=signed_in)
+
+
+def sign_out(
+    ctx: RequestContext, pool_id: str, session_value: str, target: str, domain_url: str
+) -> str:
+    """Where /logout sends the browser before ``target``: a session that began at a SAML
+    IdP whose IDPSignout is "true" signs out there first (a LogoutRequest to its single
+    logout URL, answered at /saml2/logout); any other goes straight to ``target``. Call
+    it before the session ends."""
+    now = ctx.clock.now().timestamp()
+    with ctx.db.transaction(readonly=True) as tx:
+        session = hosted_sessions.find(tx, pool_id, session_value, now)
+        name = None if session is None else session.data.get("identity_provider")
+        provider = find_provider(tx, pool_id, str(name)) if name else None
+        if session is None or provider is None or provider.type != SAML:
+            return target
+        if provider.settings["ProviderDetails"].get("IDPSignout") != "true":
+            return target
+        user = find_user(tx, load_pool(tx, ctx, pool_id), session.username)
+    entries = [] if user is None else identities(user)
+    name_id = next((str(e["userId"]) for e in entries if e.get("providerName") == name), None)
+    if name_id is None:
+        return target
+    acs_url = domain_url.rstrip("/") + SAML_RESPONSE
+    held = pending.remember(
+        ctx.db, pool_id, provider.name, {"logout_target": target, "acs_url": acs_url}, now
+    )
+    try:
+        made = saml_sp.logout_request_url(ctx, pool_id, provider, acs_url, name_id, held.id)
+    except saml_sp.SamlFailure:
+        made = None
+    if made is None:
+        return target  # Choice: an IdP without a usable logout service is skipped
+    _note(ctx, held.id, {"request_id": made[1]})
+    return made[0]
+
+
+def finish_sign_out(ctx: RequestContext, form: dict[str, str]) -> str | None:
+    """The `target` of /logout once the SAML IdP's LogoutResponse posted to /saml2/logout
+    checks out; None when it does not, or names no waiting sign-out."""
+    now = ctx.clock.now().timestamp()
+    held = pending.take(ctx.db, form.get("RelayState") or "", now)
+    if held is None or "logout_target" not in held.data:
+        return None
+    provider = _provider(ctx, held)
+    if provider is None or not saml_sp.logout_succeeded(
+        ctx,
+        held.pool_id,
+        provider,
+        held.data["acs_url"],
+        form.get("SAMLResponse") or "",
+        str(held.data.get("request_id")),
+    ):
+        return None
+    return str(held.data["logout_target"])
+
+
+def idp_sign_out(
+    ctx: RequestContext, pool_id: str, acs_url: str, form: dict[str, str]
+) -> str | None:
+    """A SAML IdP's own LogoutRequest posted to /saml2/logout: the user's managed login
+    sessions end, and the browser goes back to the IdP with the LogoutResponse. Only IdPs
+    with IDPSignout "true" are heard; None when no such IdP of the pool sent it."""
+    with ctx.db.transaction(readonly=True) as tx:
+        rows = tx.fetchall(
+            "SELECT name FROM cognito_identity_providers WHERE pool_id = ? AND type = ?",
+            (pool_id, SAML),
+        )
+        providers = [find_provider(tx, pool_id, str(row[0])) for row in rows]
+    for provider in providers:
+        if provider is None or provider.settings["ProviderDetails"].get("IDPSignout") != "true":
+            continue
+        try:
+            answered = saml_sp.answered_logout_request(
+                ctx,
+                pool_id,
+                provider,
+                acs_url,
+                form.get("SAMLRequest") or "",
+                form.get("RelayState") or "",
+            )
+        except saml_sp.SamlFailure:
+            continue
+        if answered is None:
+            continue
+        _end_sessions(ctx, pool_id, provider, answered.name_id)
+        return answered.response_url
+    return None
+
+
+def _end_sessions(ctx: RequestContext, pool_id: str, provider: Provider, name_id: str) -> None:
+    """End the managed login sessions of the user the IdP's identity leads to."""
+    with ctx.db.transaction() as tx:
+        pool = load_pool(tx, ctx, pool_id)
+        user = linked_user(tx, pool, provider.name, {SUBJECT: name_id})
+        if user is None:
+            user = find_user(tx, pool, federated_username(provider.name, name_id))
+        if user is not None:
+            hosted_sessions.end_for_user(tx, pool_id, user.sub)

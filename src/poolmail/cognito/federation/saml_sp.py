@@ -76,6 +76,11 @@ def metadata_document(provider: Provider) -> str:
     return response.text
 
 
+def _slo_url(acs_url: str) -> str:
+    # The domain's /saml2/logout beside its /saml2/idpresponse.
+    return acs_url.rsplit("/saml2/", 1)[0] + "/saml2/logout"
+
+
 @contextmanager
 def _client(ctx: RequestContext, pool_id: str, provider: Provider, acs_url: str) -> Iterator[Any]:
     """A pysaml2 SP client for this pool and IdP; its key files live while it is used."""
@@ -114,7 +119,11 @@ def _client(ctx: RequestContext, pool_id: str, provider: Provider, acs_url: str)
                 "allow_unknown_attributes": True,
                 "service": {
                     "sp": {
-                        "endpoints": {"assertion_consumer_service": [(acs_url, BINDING_HTTP_POST)]},
+                        "endpoints": {
+                            "assertion_consumer_service": [(acs_url, BINDING_HTTP_POST)],
+                            # "/saml2/logout ... Accepts POST binding only" [doc FED].
+                            "single_logout_service": [(_slo_url(acs_url), BINDING_HTTP_POST)],
+                        },
                         "allow_unsolicited": details.get("IDPInit") == "true",
                         "authn_requests_signed": bool(details.get("RequestSigningAlgorithm")),
                         "want_response_signed": False,
@@ -181,3 +190,107 @@ def verified_assertion(
             values = [str(value.text or "") for value in attribute.attribute_value]
             attributes.setdefault(str(attribute.name), []).extend(values)
     return Assertion(str(response.name_id.text or "").strip(), attributes)
+
+
+def logout_request_url(
+    ctx: RequestContext,
+    pool_id: str,
+    provider: Provider,
+    acs_url: str,
+    name_id: str,
+    relay_state: str,
+) -> tuple[str, str] | None:
+    """The IdP's single logout URL carrying a signed LogoutRequest for ``name_id``, and the
+    request's ID; None when the IdP's metadata names no HTTP-Redirect logout service."""
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.saml import NameID
+    from saml2.xmldsig import SIG_RSA_SHA256
+
+    idp = saml_metadata(metadata_document(provider))
+    destination = idp.get("SLORedirectBindingURI")
+    if not destination:
+        return None
+    with _client(ctx, pool_id, provider, acs_url) as client:
+        request_id, request = client.create_logout_request(
+            destination, idp["entity_id"], name_id=NameID(text=name_id), sign=False
+        )
+        info = client.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(request),
+            destination,
+            relay_state,
+            sign=True,
+            sigalg=SIG_RSA_SHA256,
+        )
+    return str(dict(info["headers"])["Location"]), str(request_id)
+
+
+def logout_succeeded(
+    ctx: RequestContext,
+    pool_id: str,
+    provider: Provider,
+    acs_url: str,
+    saml_response: str,
+    request_id: str,
+) -> bool:
+    """Whether a posted LogoutResponse is the IdP's signed-off answer to ``request_id``."""
+    from saml2 import BINDING_HTTP_POST
+
+    with _client(ctx, pool_id, provider, acs_url) as client:
+        try:
+            response = client.parse_logout_request_response(saml_response, BINDING_HTTP_POST)
+        except Exception:  # pysaml2's failures: signature, destination, status
+            return False
+    if response is None or response.response.in_response_to != request_id:
+        return False
+    return bool(response.status_ok())
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutRequest:
+    name_id: str
+    # The IdP's single logout URL carrying poolmail's LogoutResponse.
+    response_url: str
+
+
+def answered_logout_request(
+    ctx: RequestContext,
+    pool_id: str,
+    provider: Provider,
+    acs_url: str,
+    saml_request: str,
+    relay_state: str,
+) -> LogoutRequest | None:
+    """A LogoutRequest this IdP posted (signed by it, for this pool), and the URL of the
+    answer; None when it is not this IdP's valid request."""
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+    from saml2.xmldsig import SIG_RSA_SHA256
+
+    destination = saml_metadata(metadata_document(provider)).get("SLORedirectBindingURI")
+    if not destination:
+        return None
+    with _client(ctx, pool_id, provider, acs_url) as client:
+        try:
+            parsed = client.parse_logout_request(saml_request, BINDING_HTTP_POST)
+        except Exception:  # another IdP's, unsigned, altered, expired
+            return None
+        message = None if parsed is None else parsed.message
+        if message is None or message.name_id is None or not _signed(message):
+            return None
+        response = client.create_logout_response(message, [BINDING_HTTP_REDIRECT])
+        info = client.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(response),
+            destination,
+            relay_state,
+            response=True,
+            sign=True,
+            sigalg=SIG_RSA_SHA256,
+        )
+    location = str(dict(info["headers"])["Location"])
+    return LogoutRequest(str(message.name_id.text or "").strip(), location)
+
+
+def _signed(message: Any) -> bool:
+    # pysaml2 checks a signature that is there; a sign-out nobody signed is refused.
+    return message.signature is not None

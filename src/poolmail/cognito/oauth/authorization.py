@@ -28,6 +28,7 @@ from poolmail.cognito.oauth.hosts import Domain
 from poolmail.cognito.user_pools import load_pool
 from poolmail.cognito.users import StoredUser, find_user
 from poolmail.context import RequestContext
+from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
 CODE = "code"
@@ -369,7 +370,12 @@ def complete(
         query = {"code": code} if request.state is None else {"code": code, "state": request.state}
         return Completion(with_query(request.redirect_uri, query), cookie, seconds)
     grant = issuance.Grant(request.scopes, request.nonce, request.resource)
-    result = issuance.implicit(scoped, pool, client, user, signed_at, grant)
+    try:
+        result = issuance.implicit(scoped, pool, client, user, signed_at, grant)
+    except AwsError as error:
+        # A PreTokenGeneration failure: "Trigger errors surface to the app in callback
+        # query params" [doc TRIG], as invalid_request with the function's message.
+        raise request.refuse(INVALID_REQUEST, error.message) from None
     fragment: dict[str, str] = {}
     if "IdToken" in result:
         fragment["id_token"] = result["IdToken"]
@@ -387,6 +393,7 @@ def _code_data(request: AuthorizationRequest, user: StoredUser, auth_time: int) 
         "username": user.username,
         "auth_time": auth_time,
         "redirect_uri": request.redirect_uri,
+        "redirect_uri_given": any(key == "redirect_uri" for key, _ in request.params),
         "scopes": list(request.scopes),
         "nonce": request.nonce,
         "code_challenge": request.code_challenge,

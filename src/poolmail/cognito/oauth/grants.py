@@ -76,6 +76,8 @@ def client_auth(authorization: str | None, form: Mapping[str, str]) -> ClientAut
         # RFC 6749 2.3.1 form-encodes both before Base64; Cognito's ids and secrets have
         # nothing to encode, so decoding changes nothing for a client that did not.
         client_id, secret = unquote(client_id), unquote(secret)
+        if "\x00" in client_id + secret:
+            raise OAuthError(INVALID_CLIENT)
         if form.get("client_id") not in (None, client_id):
             raise OAuthError(INVALID_CLIENT)
         return ClientAuth(client_id, secret, basic=True)
@@ -150,7 +152,7 @@ def authorization_code(
 ) -> dict[str, Any]:
     code = form.get("code")
     redirect_uri = form.get("redirect_uri")
-    if not code or not redirect_uri:
+    if not code:
         raise OAuthError(INVALID_REQUEST)
     _oauth_client(client, "code", UNAUTHORIZED_CLIENT)
     ctx, pool = _pool(ctx, domain)
@@ -160,7 +162,11 @@ def authorization_code(
         data = codes.pending(tx, code, client.id, now)
         if data is None:
             raise OAuthError(INVALID_GRANT)
-        if data["redirect_uri"] != redirect_uri:
+        # "redirect_uri ... must equal the authorize value" [doc TOKEN]: required when the
+        # authorize request named one (RFC 6749 4.1.3), not when DefaultRedirectURI stood in.
+        if redirect_uri is None and data.get("redirect_uri_given", True):
+            raise OAuthError(INVALID_REQUEST)
+        if redirect_uri is not None and data["redirect_uri"] != redirect_uri:
             # [doc TOKEN]: unauthorized_client, described as invalid_redirect.
             raise OAuthError(UNAUTHORIZED_CLIENT, "invalid_redirect")
         # Not found: AWS's answer to a wrong code_verifier. Choice: invalid_grant (RFC

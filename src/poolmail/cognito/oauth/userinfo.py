@@ -66,7 +66,7 @@ def user_info(ctx: RequestContext, domain: Domain, authorization: str | None) ->
     if scheme.lower() != "bearer" or not token.strip():
         raise UserInfoError(400, "invalid_request", BAD_REQUEST)
     try:
-        caller = sessions.authorize(ctx, token.strip())
+        caller = sessions.authorize(ctx, token.strip(), scope=None)
     except AwsError:
         raise UserInfoError(401, "invalid_token", BAD_TOKEN) from None
     if caller.pool.id != domain.pool_id:

@@ -14,6 +14,8 @@ from typing import Any
 from poolmail.cognito import client_secrets, resource_servers
 from poolmail.cognito.clients import ClientRecord
 from poolmail.cognito.signin import sessions, tokens
+from poolmail.cognito.triggers import token_generation
+from poolmail.cognito.user_pools import load_pool
 from poolmail.cognito.users import public_client
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
@@ -62,7 +64,8 @@ def get_client_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     """An access token whose subject is the app client itself, as the token endpoint's
     client_credentials tokens are (`sub` and `client_id` both the client's ID, no user).
 
-    Not built: ``ClientMetadata`` only reaches Lambda triggers (issue 14); accepted."""
+    ``ClientMetadata`` goes to the pool's PreTokenGeneration function, which sees
+    machine-to-machine tokens with event version V3_0 only."""
     ctx, client = public_client(ctx, params["ClientId"])
     if not client_secrets.values(client):
         raise AwsError("InvalidParameterException", NO_SECRET.format(client_id=client.id))
@@ -76,6 +79,10 @@ def get_client_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
         # A scope its resource server no longer defines stays on the client, inactive: it
         # is not granted (resource servers, facts §3).
         scopes = resource_servers.active_scopes(tx, client.pool_id, scopes)
+        pool = load_pool(tx, ctx, client.pool_id)
+    changes = token_generation.client_credentials(
+        ctx, pool, client.id, scopes, params.get("ClientMetadata") or None
+    )
     now = int(ctx.clock.now().timestamp())
     life = sessions.lifetime(client, "AccessTokenValidity")
     claims = {
@@ -90,6 +97,7 @@ def get_client_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
         "jti": tokens.new_jti(),
         "client_id": client.id,
     }
+    token_generation.apply(changes, None, claims, client.id)
     keys = tokens.pool_keys(ctx.db, client.pool_id, now)
     token = tokens.sign(tokens.active_key(keys, tokens.ACCESS), claims)
     return {

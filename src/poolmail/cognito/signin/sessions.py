@@ -43,6 +43,8 @@ from poolmail.store import Transaction
 ACCESS_EXPIRED = "Access Token has expired"
 ACCESS_REVOKED = "Access Token has been revoked"
 ACCESS_INVALID = "Invalid Access Token"
+# AWS's text for a token without aws.cognito.signin.user.admin (amplify-js#1906).
+ACCESS_SCOPE = "Access Token does not have required scopes"
 REFRESH_REVOKED = "Refresh Token has been revoked"
 REFRESH_INVALID = "Invalid Refresh Token"
 REFRESH_EXPIRED = "Refresh Token has expired"
@@ -496,8 +498,12 @@ class Authorized:
     claims: dict[str, Any]
 
 
-def authorize(ctx: RequestContext, access_token: str) -> Authorized:
-    """Check an access token as Cognito does for GetUser, ChangePassword and the like."""
+def authorize(
+    ctx: RequestContext, access_token: str, *, scope: str | None = tokens.ADMIN_SCOPE
+) -> Authorized:
+    """Check an access token as Cognito does for GetUser, ChangePassword and the like: they
+    need ``scope`` (the user pools API's), which a managed login token has only when
+    granted; /oauth2/userInfo asks for none here and checks `openid` itself."""
     try:
         _, claims = tokens.unverified_claims(access_token)
         pool_id = tokens.pool_of_issuer(claims.get("iss"))
@@ -515,6 +521,8 @@ def authorize(ctx: RequestContext, access_token: str) -> Authorized:
         raise AwsError("NotAuthorizedException", ACCESS_INVALID)
     if float(claims.get("exp", 0)) <= ctx.clock.now().timestamp():
         raise AwsError("NotAuthorizedException", ACCESS_EXPIRED)
+    if scope is not None and scope not in str(claims.get("scope") or "").split():
+        raise AwsError("NotAuthorizedException", ACCESS_SCOPE)
     scoped = dataclasses.replace(ctx, account_id=str(row[0]), region=str(row[1]))
     with scoped.db.transaction(readonly=True) as tx:
         pool = load_pool(tx, scoped, pool_id)

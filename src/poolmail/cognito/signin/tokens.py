@@ -213,7 +213,9 @@ def pool_of_issuer(issuer: object) -> str | None:
     if not isinstance(issuer, str) or "/" not in issuer:
         return None
     pool_id = issuer.rsplit("/", 1)[1]
-    return pool_id if "_" in pool_id else None
+    # Only a pool ID's characters: a forged token's NUL must not reach PostgreSQL.
+    plain = pool_id.replace("_", "").replace("-", "")
+    return pool_id if "_" in pool_id and plain.isalnum() else None
 
 
 def new_jti() -> str:

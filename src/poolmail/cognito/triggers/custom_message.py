@@ -110,7 +110,9 @@ def email(
     A body without its placeholder falls back to the pool's template while the subject is
     still applied, as users report of AWS (facts section 3). ``invited_as``: the name
     `{username}` stands for in an invitation."""
-    if not configured(pool):
+    # A custom email sender replaces the whole delivery, CustomMessage included (CS: the
+    # sender is invoked "instead of the default behavior").
+    if not configured(pool) or invoke.configured(pool, "CustomEmailSender"):
         return mail
     fields = _ask(ctx, pool, source, user, client_id=client_id, metadata=metadata)
     message = fields["emailMessage"]
@@ -139,7 +141,7 @@ def text(
 ) -> str:
     """An SMS as the pool's CustomMessage function (if any) rewrites it; the pool's text
     when the function's lacks its placeholder (Choice: as for mail)."""
-    if not configured(pool):
+    if not configured(pool) or invoke.configured(pool, "CustomSMSSender"):
         return template_text
     fields = _ask(ctx, pool, source, user, client_id=client_id, metadata=metadata)
     message = fields["smsMessage"]

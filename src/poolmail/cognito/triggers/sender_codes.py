@@ -33,10 +33,8 @@ class CodeNotEncrypted(Exception):
 
 
 def endpoint(settings: Settings) -> str | None:
-    """Where KMS is: `--kms-endpoint-url` if the server has such a setting, else the
-    general `--aws-endpoint-url`."""
-    own: str | None = getattr(settings, "kms_endpoint_url", None)
-    return own or settings.aws_endpoint_url
+    """Where KMS is: `--kms-endpoint-url`, else the general `--aws-endpoint-url`."""
+    return settings.kms_endpoint_url or settings.aws_endpoint_url
 
 
 def _region(key_arn: str, settings: Settings) -> str:

@@ -145,7 +145,8 @@ def _claims(value: Any, *, strings_only: bool) -> dict[str, Any]:
     return claims
 
 
-def _changes(answer: dict[str, Any], version: str) -> TokenChanges:
+def changes_from(answer: dict[str, Any], version: str) -> TokenChanges:
+    """A function's `response`, checked: InvalidLambdaResponseException when malformed."""
     if version == V1:
         details = _object(answer.get("claimsOverrideDetails"))
         return TokenChanges(
@@ -222,7 +223,7 @@ def ask(
     # `invoke.call` names the trigger by its LambdaConfig key; a pool that only set
     # PreTokenGenerationConfig has that key's ARN under it.
     answer = invoke.call(ctx, _with_arn(pool, arn), "PreTokenGeneration", event)
-    return _changes(answer, version)
+    return changes_from(answer, version)
 
 
 def client_credentials(

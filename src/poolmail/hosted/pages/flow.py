@@ -60,7 +60,9 @@ async def form_of(call: HostedCall) -> dict[str, str] | None:
         return None
     fields: dict[str, str] = {}
     for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
-        fields.setdefault(key, value)
+        # No Cognito value may hold a NUL (the model's patterns exclude control
+        # characters), and PostgreSQL's text cannot: it goes before any lookup.
+        fields.setdefault(key.replace("\x00", ""), value.replace("\x00", ""))
     return fields
 
 
