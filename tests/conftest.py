@@ -45,21 +45,6 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Under pytest-xdist's loadgroup distribution (scripts/test), the tests of a module that
-    # share a module-scoped fixture (a server with options of its own, a virtualenv) run on
-    # one worker, which sets it up once; all other tests spread over every worker.
-    if not getattr(config.option, "loadgroup", False):  # set on the workers by xdist
-        return
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        definitions = info.name2fixturedefs.values() if info is not None else ()
-        if any(d.scope == "module" for defs in definitions for d in defs):
-            module = item.module.__name__ if item.module is not None else item.nodeid
-            item.add_marker(pytest.mark.xdist_group(module))
-
-
 MISSING_PROGRAMS = SkipLedger()
 
 

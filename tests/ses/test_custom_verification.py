@@ -177,6 +177,19 @@ def test_custom_verification_mail_verifies_its_address_and_redirects(
     assert _status(live, "new@user.example") == "Success"
     # It counts as the account's sending.
     assert ses.get_send_quota()["SentLast24Hours"] == 1.0
+    # A template whose From is no longer verified cannot send.
+    ses.delete_identity(Identity="brand.example")
+    with pytest.raises(ClientError) as excinfo:
+        ses.send_custom_verification_email(
+            EmailAddress="other@user.example", TemplateName="onboarding"
+        )
+    assert error_of(excinfo) == (
+        "FromEmailAddressNotVerified",
+        "Email address is not verified. The following identities failed the check in "
+        f"region US-EAST-1: {SENDER}",
+        400,
+    )
+    assert _status(live, "other@user.example") is None
 
 
 def test_v2_send_and_an_expired_link_goes_to_the_failure_url(live: ServerProcess) -> None:

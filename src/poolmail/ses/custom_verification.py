@@ -327,7 +327,7 @@ def send_custom_verification_email(ctx: RequestContext, params: dict[str, Any]) 
     try:
         engine_send(ctx, outgoing, account=ctx.account_id, region=ctx.region)
     except SendError as error:
-        raise _send_refusal(error, v2) from None
+        raise _send_refusal(error, v2, template["FromEmailAddress"]) from None
     # The address becomes a pending identity ("Adds an email address to the list of
     # identities ... and attempts to verify it" [model]) once its mail has left.
     moment = now.timestamp()
@@ -352,9 +352,14 @@ def send_custom_verification_email(ctx: RequestContext, params: dict[str, Any]) 
     return {"MessageId": message_id}
 
 
-def _send_refusal(error: SendError, v2: bool) -> AwsError:
+def _send_refusal(error: SendError, v2: bool, sender: str) -> AwsError:
     if error.kind == "not-verified" and not v2:
-        return AwsError("FromEmailAddressNotVerifiedException", error.message)
+        # The template's From stopped being verified after the template was made.
+        return AwsError(
+            "FromEmailAddressNotVerifiedException",
+            error.message,
+            fields={"FromEmailAddress": sender},
+        )
     codes = {
         "configuration-set": (
             "NotFoundException" if v2 else "ConfigurationSetDoesNotExistException"
