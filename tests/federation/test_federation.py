@@ -303,7 +303,11 @@ def test_oidc_sign_in_creates_and_updates_the_federated_user(
     assert claims["nonce"] == "app-nonce"
     assert claims["email"] == "alice@example.com"
     assert claims["cognito:groups"] == [f"{pool_id}_Corp"]
-    assert [entry["providerName"] for entry in claims["identities"]] == ["Corp"]
+    [claimed] = claims["identities"]
+    assert claimed["providerName"] == "Corp"
+    # Tokens carry "primary" and "dateCreated" as strings, unlike the stored attribute.
+    assert claimed["primary"] == "true"
+    assert claimed["dateCreated"] == str(identity["dateCreated"])
 
     # A later sign-in updates the mapped attributes of the same user.
     oidc_idp.next("alice", email="alice@new.example.com", name="Alice Renamed")

@@ -16,8 +16,10 @@ GUARDED_PREFIXES = ("/_poolmail", "/console", "/_aws/ses", "/moto-api")
 # so public here; its random token is the secret.
 # The one-click feedback links of threat protection's notification mails: public, as the
 # event's feedback token in the link is the secret.
+# The unsubscribe links of list-managed SES mail: public, their random token the secret.
 PUBLIC_PREFIXES = (
     "/_poolmail/ses/verify/",
+    "/_poolmail/ses/unsubscribe/",
     "/_poolmail/cognito/import/",
     "/_poolmail/cognito/feedback/",
 )

@@ -15,6 +15,7 @@ from poolmail.server.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
 from poolmail.ses import custom_verification, dns, verification
+from poolmail.ses.authentication import mail_from
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
@@ -160,6 +161,7 @@ async def dns_records(request: Request) -> JSONResponse:
 def recheck_pending_domains(services: Services) -> None:
     resolver = dns.resolver_for(services.db, services.settings.dns_server)
     dns.refresh_pending_domains(services.db, resolver, services.clock.now().timestamp())
+    mail_from.refresh_all(services.db, resolver, services.clock.now().timestamp())
 
 
 ROUTES: list[BaseRoute] = [

@@ -9,6 +9,7 @@ from poolmail.operations import Handler
 from poolmail.ses import (
     account,
     bulk,
+    configuration_set_options,
     configuration_sets,
     custom_verification,
     identities,
@@ -18,6 +19,8 @@ from poolmail.ses import (
     tags,
     templates,
 )
+from poolmail.ses.authentication import dkim, mail_from
+from poolmail.ses.contacts import contacts, lists
 
 _MODULES = (
     identities,
@@ -30,6 +33,11 @@ _MODULES = (
     bulk,
     custom_verification,
     tags,
+    lists,
+    contacts,
+    configuration_set_options,
+    mail_from,
+    dkim,
 )
 
 SES_OPERATIONS: dict[str, Handler] = {

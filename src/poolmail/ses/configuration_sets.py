@@ -173,8 +173,10 @@ def describe_configuration_set(ctx: RequestContext, params: dict[str, Any]) -> d
     if "eventDestinations" in wanted:
         result["EventDestinations"] = []
     tracking = data.get("TrackingOptions")
-    if "trackingOptions" in wanted and tracking:
-        result["TrackingOptions"] = {"CustomRedirectDomain": tracking["CustomRedirectDomain"]}
+    if "trackingOptions" in wanted and tracking is not None:
+        result["TrackingOptions"] = {
+            key: tracking[key] for key in ("CustomRedirectDomain",) if key in tracking
+        }
     delivery = data.get("DeliveryOptions") or {}
     if "deliveryOptions" in wanted and delivery.get("TlsPolicy"):
         # v1 spells the v2 enum REQUIRE/OPTIONAL as Require/Optional.

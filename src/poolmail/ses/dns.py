@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # dnspython is imported when a lookup first needs it
 
 log = logging.getLogger("poolmail.dns")
 
-RECORD_TYPES = ("TXT", "CNAME")
+RECORD_TYPES = ("TXT", "CNAME", "MX")
 
 # Short, so that a read which re-checks a pending domain never stalls a client for long.
 LOOKUP_TIMEOUT = 1.0
@@ -53,6 +53,10 @@ class Resolver(Protocol):
         """The target ``name`` is an alias of (normalised), or None."""
         ...
 
+    def mx(self, name: str) -> list[str]:
+        """The MX records at ``name``, each as ``"<preference> <host>"`` (normalised)."""
+        ...
+
 
 def normalize_name(name: str) -> str:
     """DNS names compare case-insensitively and without the root's trailing dot."""
@@ -69,6 +73,10 @@ def unquote_txt(value: str) -> str:
 
 
 def normalize_value(kind: str, value: str) -> str:
+    if kind == "MX":
+        # `10 Feedback-SMTP.us-east-1.amazonses.com.` -> `10 feedback-smtp.us-east-1.amazonses.com`
+        preference, _, host = value.strip().partition(" ")
+        return f"{preference} {normalize_name(host)}"
     return normalize_name(value) if kind == "CNAME" else unquote_txt(value)
 
 
@@ -118,6 +126,9 @@ class LocalZone:
     def cname(self, name: str) -> str | None:
         values = self._values(name, "CNAME")
         return values[0] if values else None
+
+    def mx(self, name: str) -> list[str]:
+        return self._values(name, "MX")
 
 
 # --- the real resolver -------------------------------------------------------------------
@@ -188,6 +199,13 @@ class NetworkResolver:
             return normalize_name(str(getattr(record, "target", "")))
         return None
 
+    def mx(self, name: str) -> list[str]:
+        values = []
+        for record in self._answer(name, "MX"):
+            host = normalize_name(str(getattr(record, "exchange", "")))
+            values.append(f"{getattr(record, 'preference', '')} {host}")
+        return values
+
 
 class ChainResolver:
     """The local zone first; the network only when the local zone has nothing."""
@@ -209,6 +227,13 @@ class ChainResolver:
                 return target
         return None
 
+    def mx(self, name: str) -> list[str]:
+        for resolver in self._resolvers:
+            values = resolver.mx(name)
+            if values:
+                return values
+        return []
+
 
 @functools.lru_cache(maxsize=8)
 def network_resolver(server: str | None) -> NetworkResolver:
@@ -224,11 +249,25 @@ def resolver_for(db: Database, dns_server: str | None) -> Resolver:
 # --- the search for a pending domain's records ---------------------------------------
 
 
+def _key_tag(record: str) -> str:
+    """The `p=` value of a DKIM key record, whitespace removed (long keys are often split)."""
+    for part in record.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name.strip() == "p":
+            return "".join(value.split())
+    return ""
+
+
 def _dkim_published(resolver: Resolver, domain: str, data: dict[str, Any]) -> bool:
     if data.get("DkimOrigin") == "EXTERNAL":
         # Bring-your-own DKIM: the public key is a TXT record under the chosen selector.
         selector = data.get("DkimSelector", "")
-        return any("p=" in value for value in resolver.txt(f"{selector}._domainkey.{domain}"))
+        values = resolver.txt(f"{selector}._domainkey.{domain}")
+        key = data.get("DkimPublicKey")
+        if key:
+            # The record must carry the public half of the key SES signs with.
+            return any(_key_tag(value) == key for value in values)
+        return any("p=" in value for value in values)
     tokens = data.get("DkimTokens") or []
     return bool(tokens) and all(
         resolver.cname(f"{token}._domainkey.{domain}") == f"{token}.{DKIM_TARGET_ZONE}"

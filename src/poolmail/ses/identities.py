@@ -14,8 +14,10 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
+from poolmail.ses.authentication import dkim as dkim_settings
+from poolmail.ses.authentication import mail_from
 from poolmail.ses.coverage import effective_status
-from poolmail.ses.dns import refresh_domain, resolver_for
+from poolmail.ses.dns import DKIM_TARGET_ZONE, refresh_domain, resolver_for
 from poolmail.ses.tags import check_tags
 from poolmail.ses.verification import (
     DOMAIN,
@@ -277,6 +279,7 @@ def _delete(ctx: RequestContext, given: str) -> bool:
             "DELETE FROM ses_identities WHERE account = ? AND region = ? AND identity = ?",
             (ctx.account_id, ctx.region, name),
         )
+        dkim_settings.forget_key(tx, ctx.account_id, ctx.region, name)
         # Its outstanding links die with it: opening one later finds nothing to verify.
         tx.execute(
             "DELETE FROM ses_verification_links WHERE account = ? AND region = ? AND identity = ?",
@@ -318,7 +321,7 @@ def _dkim_v2(row: IdentityRow, now: float) -> dict[str, Any]:
         # An address, or a domain verified without DKIM: what AWS shows for an address
         # (real output quoted in getmoto/moto#9771).
         return {
-            "SigningEnabled": False,
+            "SigningEnabled": bool(data.get("DkimEnabled", False)),
             "Status": "NOT_STARTED",
             "SigningAttributesOrigin": "AWS_SES",
             "NextSigningKeyLength": "RSA_1024_BIT",
@@ -327,10 +330,16 @@ def _dkim_v2(row: IdentityRow, now: float) -> dict[str, Any]:
         "SigningEnabled": bool(data.get("DkimEnabled", True)),
         "Status": V2_STATUS[dkim_status(data, now)],
         "SigningAttributesOrigin": origin,
-        "NextSigningKeyLength": data.get("DkimKeyLength", "RSA_2048_BIT"),
+        "NextSigningKeyLength": data.get(
+            "DkimNextKeyLength", data.get("DkimKeyLength", "RSA_2048_BIT")
+        ),
     }
-    if origin != "EXTERNAL":
+    if origin == "EXTERNAL":
+        # The selector stands in for the tokens [model DkimAttributes.Tokens].
+        attributes["Tokens"] = [data.get("DkimSelector", "")]
+    else:
         attributes["Tokens"] = list(data.get("DkimTokens") or [])
+        attributes["SigningHostedZone"] = DKIM_TARGET_ZONE
         attributes["CurrentSigningKeyLength"] = data.get("DkimKeyLength", "RSA_2048_BIT")
         attributes["LastKeyGenerationTimestamp"] = float(data.get("DkimKeyGeneratedAt", now))
     return attributes
@@ -364,9 +373,12 @@ def create_email_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     check_name(name, kind, "BadRequestException")
     now = _now(ctx)
     data = pending_state(now)
+    # A brought key is checked before anything is stored.
+    external = dkim_settings.external_key(params.get("DkimSigningAttributes") or {})
     if kind == DOMAIN:
         data["VerificationToken"] = new_domain_token()
         data.update(dkim_signing_state(params.get("DkimSigningAttributes") or {}, now))
+        data.update(external[2] if external else {})
     if params.get("Tags"):
         data["Tags"] = check_tags(params["Tags"])
     config_set = params.get("ConfigurationSetName")
@@ -378,6 +390,8 @@ def create_email_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         if not insert_row(tx, ctx.account_id, ctx.region, name, kind, data, now):
             # AWS quirk: "already exist." (sic), real SES text quoted in anomalyco/sst#4556.
             raise AwsError("AlreadyExistsException", f"Email identity {given} already exist.")
+        if kind == DOMAIN:
+            dkim_settings.keep_external_key(tx, ctx.account_id, ctx.region, name, external, now)
         if auto_verifies(ctx):
             verify_now(tx, ctx.account_id, ctx.region, name, now)
         elif kind == EMAIL_ADDRESS:
@@ -416,8 +430,9 @@ def get_email_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
         "FeedbackForwardingStatus": bool(row.data.get("FeedbackForwardingStatus", True)),
         "VerifiedForSendingStatus": status == "Success",
         "DkimAttributes": _dkim_v2(row, now),
-        "MailFromAttributes": row.data.get("MailFromAttributes")
-        or {"BehaviorOnMxFailure": "USE_DEFAULT_VALUE"},
+        "MailFromAttributes": mail_from.attributes_v2(
+            mail_from.fresh(ctx, row.identity, row.data), now
+        ),
         "Policies": dict(row.data.get("Policies") or {}),
         "Tags": list(row.data.get("Tags") or []),
         "VerificationStatus": V2_STATUS[status],

@@ -17,7 +17,16 @@ from poolmail.context import RequestContext
 from poolmail.mail import mailbox
 from poolmail.mail.mailbox import Event, Origin, Status, StoredMessage
 from poolmail.mail.relay import relay
-from poolmail.ses import configuration_sets, mime, policies, quota, simulator
+from poolmail.ses import (
+    configuration_set_options,
+    configuration_sets,
+    mime,
+    policies,
+    quota,
+    simulator,
+)
+from poolmail.ses.authentication import dkim_signing, mail_from
+from poolmail.ses.contacts import list_management
 from poolmail.ses.coverage import (
     bare_address,
     candidates,
@@ -35,6 +44,8 @@ ErrorKind = Literal[
     "invalid",  # InvalidParameterValue / BadRequestException
     "configuration-set",  # ConfigurationSetDoesNotExist / NotFoundException
     "paused",  # sending disabled for the account
+    "set-paused",  # sending disabled for the configuration set
+    "mail-from",  # custom MAIL FROM domain not in place, BehaviorOnMXFailure RejectMessage
     "access-denied",  # delegate sending without authorisation
     "rate",  # Maximum sending rate exceeded.
     "daily",  # Daily message quota exceeded.
@@ -77,6 +88,8 @@ class Outgoing:
     action: str  # the ses: action authorised for delegate sending, e.g. ses:SendEmail
     origin: Origin = "ses"
     return_path: str | None = None
+    # The envelope sender SES chose (custom MAIL FROM domain or amazonses.com), if any.
+    mail_from: str | None = None
     configuration_set: str | None = None
     source_arn: str | None = None
     return_path_arn: str | None = None
@@ -100,6 +113,7 @@ def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) 
     ``account`` and ``region`` are the sending account's: its sandbox and quotas apply.
     """
     now = ctx.clock.now()
+    outgoing.raw = dkim_signing.signed(ctx, outgoing, account=account, region=region)
     try:
         with ctx.db.transaction(lock=quota.lock_name(account, region)) as tx:
             identity = _check(tx, ctx, outgoing, account, region, now.timestamp())
@@ -108,8 +122,9 @@ def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) 
         if error.kind != "invalid":
             _record_rejection(ctx, outgoing, account, region, now, error)
         raise
-    envelope_from = bare_address(outgoing.return_path or outgoing.source)
-    relay_delivered(ctx, outgoing.message_id, envelope_from, outgoing.recipients, outgoing.raw)
+    envelope_from = outgoing.mail_from or bare_address(outgoing.return_path or outgoing.source)
+    recipients = list_management.deliverable(outgoing)
+    relay_delivered(ctx, outgoing.message_id, envelope_from, recipients, outgoing.raw)
     return outgoing.message_id
 
 
@@ -200,6 +215,17 @@ def _check(
         raise _not_verified(region, failed)
     if owner != account:
         _authorize(tx, outgoing, account, owner, owner_region, identity, now)
+    own_identity = identity if owner == account else None
+    outgoing.configuration_set, paused = configuration_set_options.for_send(
+        tx, account, region, outgoing.configuration_set, own_identity
+    )
+    if paused:
+        raise SendError("set-paused", paused)
+    outgoing.mail_from, refused = mail_from.envelope_sender(
+        tx, owner, owner_region, identity, outgoing.message_id, now
+    )
+    if refused:
+        raise SendError("mail-from", refused)
     try:
         quota.reserve(
             tx,
@@ -389,6 +415,9 @@ def _store(
     identity: str | None,
 ) -> None:
     events, status = delivery_events(outgoing.recipients, now.timestamp())
+    events, status = list_management.withhold(
+        tx, outgoing, account, region, now.timestamp(), events, status
+    )
     entry = _entry(
         outgoing,
         account,
@@ -398,6 +427,7 @@ def _store(
         events,
         identity=identity,
         return_path=outgoing.return_path,
+        mail_from=outgoing.mail_from,
         configuration_set=outgoing.configuration_set,
         source_arn=outgoing.source_arn,
         tags=outgoing.tags,

@@ -27,6 +27,8 @@ _V1_ERRORS: dict[ErrorKind, tuple[str, int | None]] = {
     "invalid": ("InvalidParameterValue", 400),
     "configuration-set": ("ConfigurationSetDoesNotExistException", None),
     "paused": ("AccountSendingPausedException", None),
+    "set-paused": ("ConfigurationSetSendingPausedException", None),
+    "mail-from": ("MailFromDomainNotVerifiedException", None),
     "access-denied": ("AccessDenied", 403),
     "rate": ("Throttling", 400),
     "daily": ("Throttling", 400),

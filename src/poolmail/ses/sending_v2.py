@@ -8,6 +8,7 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
 from poolmail.ses import mime, templates
+from poolmail.ses.contacts import list_management
 from poolmail.ses.outbound import ErrorKind
 from poolmail.ses.sending import deliver, raw_outgoing, simple_outgoing, tags_of
 
@@ -21,6 +22,8 @@ V2_ERRORS: dict[ErrorKind, tuple[str, int | None]] = {
     "invalid": ("BadRequestException", None),
     "configuration-set": ("NotFoundException", None),
     "paused": ("SendingPausedException", None),
+    "set-paused": ("SendingPausedException", None),
+    "mail-from": ("MailFromDomainNotVerifiedException", None),
     "access-denied": ("AccessDeniedException", 403),
     "rate": ("TooManyRequestsException", None),
     "daily": ("LimitExceededException", None),
@@ -140,6 +143,7 @@ def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         [{"Name": t["Name"], "Value": t["Value"]} for t in params.get("EmailTags", [])],
         "BadRequestException",
     )
+    list_management.prepare(ctx, outgoing, params.get("ListManagementOptions"))
     return {"MessageId": deliver(ctx, outgoing, V2_ERRORS)}
 
 

@@ -42,12 +42,12 @@ TABLES: dict[str, Table] = {
     "configuration-set": Table("ses_configuration_sets", "name"),
     "template": Table("ses_templates", "name"),
     "custom-verification-email-template": Table("ses_custom_verification_templates", "name"),
+    "contact-list": Table("ses_contact_lists", "name"),
 }
 # SES v2 resource types poolmail does not store yet: their ARNs are well formed, so an
 # ARN of one names a resource that does not exist here.
 OTHER_TYPES = frozenset(
     {
-        "contact-list",
         "dedicated-ip-pool",
         "deliverability-test-report",
         "export-job",

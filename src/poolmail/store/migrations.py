@@ -941,6 +941,66 @@ MIGRATIONS: list[Migration] = [
             )
             """,
             # -- end ses bulk, custom verification, tags --
+            # -- ses dkim --
+            # DKIM private keys (ses/authentication/dkim_keys.py), never part of an API
+            # answer: a domain's Easy DKIM or BYODKIM key (PKCS#1 PEM) under its selector,
+            # and poolmail's own `amazonses.com` key per region (account '').
+            """
+            CREATE TABLE ses_dkim_keys (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                identity TEXT NOT NULL,
+                selector TEXT NOT NULL,
+                private_key TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (account, region, identity)
+            )
+            """,
+            # -- end ses dkim --
+            # -- ses mail from, configuration set options --
+            # -- end ses mail from --
+            # -- ses contact lists --
+            # Contact lists (ses/contacts/lists.py): topics, description and tags as JSON.
+            """
+            CREATE TABLE ses_contact_lists (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, name)
+            )
+            """,
+            # Their contacts (ses/contacts/contacts.py): topic preferences, UnsubscribeAll
+            # and the attributes data as JSON.
+            """
+            CREATE TABLE ses_contacts (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                list_name TEXT NOT NULL,
+                email TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, list_name, email)
+            )
+            """,
+            # The unsubscribe link of each list-managed message (ses/contacts/unsubscribe.py):
+            # whom it opts out of which list and topic, and the message it came in.
+            """
+            CREATE TABLE ses_unsubscribe_links (
+                token TEXT PRIMARY KEY,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                list_name TEXT NOT NULL,
+                email TEXT NOT NULL,
+                topic TEXT,
+                message_id TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            # -- end ses contact lists --
         ],
     ),
 ]

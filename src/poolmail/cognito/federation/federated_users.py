@@ -22,6 +22,7 @@ from poolmail.cognito.federation.linked_users import (
     SUBJECT,
     federated_username,
     linked_user,
+    token_identities,
 )
 from poolmail.cognito.federation.provider_details import issuer
 from poolmail.cognito.triggers import sign_up as sign_up_triggers
@@ -107,22 +108,6 @@ def _identity(provider: Provider, value: str, now: float) -> dict[str, Any]:
         "primary": True,
         "dateCreated": int(now * 1000),
     }
-
-
-def token_identities(user: StoredUser) -> list[dict[str, Any]]:
-    """The `identities` claim of the user's tokens: "primary" and "dateCreated" as strings
-    [doc IDT example]."""
-    try:
-        entries = json.loads(user.attributes.get(IDENTITIES) or "[]")
-    except ValueError:
-        return []
-    claims = []
-    for entry in entries if isinstance(entries, list) else []:
-        shown = dict(entry)
-        shown["primary"] = "true" if entry.get("primary") in (True, "true") else "false"
-        shown["dateCreated"] = str(entry.get("dateCreated", ""))
-        claims.append(shown)
-    return claims
 
 
 def _join_group(ctx: RequestContext, pool_id: str, provider: Provider, sub: str) -> None:

@@ -280,3 +280,15 @@ OPERATIONS: dict[str, Handler] = {
     "AdminLinkProviderForUser": admin_link_provider_for_user,
     "AdminDisableProviderForUser": admin_disable_provider_for_user,
 }
+
+
+def token_identities(user: StoredUser) -> list[dict[str, Any]]:
+    """The `identities` claim of the user's tokens: the stored entries with "primary" and
+    "dateCreated" as strings [doc IDT example]."""
+    claims = []
+    for entry in identities(user):
+        shown = dict(entry)
+        shown["primary"] = "true" if entry.get("primary") in (True, "true") else "false"
+        shown["dateCreated"] = str(entry.get("dateCreated", ""))
+        claims.append(shown)
+    return claims

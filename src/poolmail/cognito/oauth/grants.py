@@ -196,6 +196,10 @@ def refresh_token(
     if not token:
         raise OAuthError(INVALID_REQUEST)
     ctx, pool = _pool(ctx, domain)
+    with ctx.db.transaction(readonly=True) as tx:
+        data = sessions.stored_data(tx, token, ctx.clock.now().timestamp())
+    # The pre-token function sees the sign-in's granted scopes.
+    scopes = list(issuance.Grant.of(data or {}).scopes)
 
     def check(user: StoredUser) -> None:
         return None  # the client authenticated above
@@ -210,6 +214,7 @@ def refresh_token(
             rotate=rotates(client.settings),
             mint=issuance.refresh_minter(),
             source=token_generation.REFRESH_TOKENS,
+            scopes=scopes,
         )
     except AwsError as error:
         if error.code in ("NotAuthorizedException", "RefreshTokenReuseException"):

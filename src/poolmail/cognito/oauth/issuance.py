@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from poolmail.cognito import groups
 from poolmail.cognito.clients import ClientRecord
-from poolmail.cognito.federation.linked_users import IDENTITIES
+from poolmail.cognito.federation.linked_users import IDENTITIES, token_identities
 from poolmail.cognito.signin import sessions, tokens
 from poolmail.cognito.triggers import token_generation
 from poolmail.cognito.user_pools import StoredPool
@@ -74,10 +73,7 @@ def attribute_claims(client: ClientRecord, user: StoredUser) -> dict[str, Any]:
         if name.startswith("dev:") or (readable and name not in readable):
             continue
         if name == IDENTITIES:
-            try:
-                claims[name] = json.loads(value)
-            except ValueError:
-                continue
+            claims[name] = token_identities(user)
             continue
         claims[name] = _claim_value(name, value)
     return claims

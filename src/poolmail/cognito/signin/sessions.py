@@ -345,6 +345,13 @@ def _find(tx: Transaction, token: str, now: float) -> tuple[Session, str] | None
     return None
 
 
+def stored_data(tx: Transaction, token: str, now: float) -> dict[str, Any] | None:
+    """What a refresh token's sign-in stored (``sign_in``'s ``extra``: an OAuth grant's
+    scopes, say), for the caller of ``renew`` to tell the pre-token function."""
+    found = _find(tx, token, now)
+    return None if found is None else found[0].data
+
+
 def _usable(found: tuple[Session, str] | None, client: ClientRecord, now: float) -> Session:
     if found is None or found[0].client_id != client.id:
         raise AwsError("NotAuthorizedException", REFRESH_INVALID)

@@ -1,0 +1,214 @@
+"""The DKIM signatures SES puts on a message it sends: the From domain's (Easy DKIM or
+BYODKIM, when signing is enabled and the domain's DKIM is verified) above the
+`amazonses.com` one every message gets, both `a=rsa-sha256; c=relaxed/simple`.
+
+dkimpy canonicalises, hashes, signs and folds; poolmail builds the tag list itself so that
+it reads as SES's does (no `i=`; `h=` in the message's order).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from poolmail.context import RequestContext
+from poolmail.ses.authentication import dkim_keys
+from poolmail.ses.authentication.dkim_keys import AMAZONSES_DOMAIN, KEY_BITS, StoredKey
+from poolmail.ses.coverage import bare_address, candidates
+from poolmail.ses.verification import DOMAIN, EMAIL_ADDRESS, dkim_status
+from poolmail.store import Transaction
+
+if TYPE_CHECKING:
+    from poolmail.ses.outbound import Outgoing
+
+# The headers SES signs when present, in the message's own order (facts 4; observed in
+# SES-sent mail).
+SIGNED_HEADERS = frozenset(
+    {
+        b"from",
+        b"to",
+        b"cc",
+        b"subject",
+        b"date",
+        b"message-id",
+        b"mime-version",
+        b"content-type",
+        b"content-transfer-encoding",
+        b"in-reply-to",
+        b"references",
+        b"feedback-id",
+    }
+)
+_POW_FIELDS = ("prime1", "prime2", "exponent1", "exponent2", "coefficient")
+
+
+@functools.lru_cache(maxsize=256)
+def parsed_key(pem: bytes) -> dict[str, Any]:
+    """dkimpy's form of a private key, parsed once per key (rotation brings a new PEM, so
+    the cache never serves a stale key). The CRT numbers become GMP integers: dkimpy's
+    `pow()` then runs in GMP, about ten times faster than on Python integers."""
+    import gmpy2
+    from dkim.crypto import parse_pem_private_key
+
+    key: dict[str, Any] = parse_pem_private_key(pem)
+    for name in _POW_FIELDS:
+        key[name] = gmpy2.mpz(key[name])
+    return key
+
+
+def signature(message: bytes, domain: str, selector: str, pem: bytes, timestamp: int) -> bytes:
+    """One `DKIM-Signature:` header line (folded, ending in the message's line break)."""
+    import dkim
+    from dkim.canonicalization import CanonicalizationPolicy
+
+    # A raw message written with bare LFs gets its signature in the same style.
+    linesep = b"\r\n" if b"\r\n" in message else b"\n"
+    signer = dkim.DKIM(message, linesep=linesep)
+    signer.signature_algorithm = b"rsa-sha256"
+    signer.hasher = hashlib.sha256
+    policy = CanonicalizationPolicy.from_c_value(b"relaxed/simple")
+    names: list[bytes] = []
+    for name, _ in signer.headers:
+        if name.lower() in SIGNED_HEADERS and name.lower() not in (n.lower() for n in names):
+            names.append(name)
+    body_hash = base64.b64encode(hashlib.sha256(policy.canonicalize_body(signer.body)).digest())
+    fields = [
+        (b"v", b"1"),
+        (b"a", b"rsa-sha256"),
+        (b"q", b"dns/txt"),
+        (b"c", b"relaxed/simple"),
+        (b"s", selector.encode("ascii")),
+        (b"d", domain.encode("ascii")),
+        (b"t", str(timestamp).encode("ascii")),
+        # Choice: SES writes `h=From:To:...`; dkimpy folds only at spaces and would
+        # otherwise cut a header name in two, so the names are joined by ` : ` (FWS
+        # around the colons is allowed by RFC 6376 and read by every verifier).
+        (b"h", b" : ".join(names)),
+        (b"bh", body_hash),
+        # A placeholder of this length makes dkimpy fold b= onto lines of its own.
+        (b"b", b"0" * 60),
+    ]
+    include = tuple(name.lower() for name in names)
+    value: bytes = signer.gen_header(fields, include, policy, b"DKIM-Signature", parsed_key(pem))
+    return b"DKIM-Signature: " + value
+
+
+# --- which key signs -------------------------------------------------------------------------
+
+
+def _owner(outgoing: Outgoing, account: str, region: str) -> tuple[str, str]:
+    """The account and region whose identities cover the From: the sender's own, or the
+    identity owner's for delegate sending."""
+    if outgoing.source_arn:
+        parts = outgoing.source_arn.split(":", 5)
+        if len(parts) == 6:
+            return parts[4], parts[3]
+    return account, region
+
+
+def signing_domain(
+    rows: dict[str, tuple[str, dict[str, Any]]], names: Sequence[str], now: float
+) -> tuple[str, dict[str, Any]] | None:
+    """The domain whose key signs mail from the address ``names[0]`` (``names`` being its
+    covering identities, most specific first), with its data; None for no domain signature.
+
+    An address identity's own setting wins over its domain's (SES: "you can disable DKIM
+    signing for an email address whose domain has DKIM"); otherwise the most specific
+    domain identity with DKIM set up decides. SES signs only once the DKIM records were
+    found: while pending, mail goes without the domain's signature.
+    """
+    for name in names:
+        found = rows.get(name)
+        if found is None:
+            continue
+        kind, data = found
+        if kind == EMAIL_ADDRESS:
+            if data.get("DkimEnabled") is False:
+                return None
+            continue
+        if kind == DOMAIN and data.get("DkimOrigin"):
+            enabled = bool(data.get("DkimEnabled", True))
+            if enabled and dkim_status(data, now) == "Success":
+                return name, data
+            return None
+    return None
+
+
+def _read(
+    tx: Transaction, account: str, region: str, names: list[str]
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    import json
+
+    marks = ", ".join("?" for _ in names)
+    rows = tx.fetchall(
+        "SELECT identity, kind, data FROM ses_identities "
+        f"WHERE account = ? AND region = ? AND identity IN ({marks})",
+        (account, region, *names),
+    )
+    return {str(row[0]): (str(row[1]), json.loads(row[2])) for row in rows}
+
+
+def _easy_key_current(stored: StoredKey | None, data: dict[str, Any]) -> bool:
+    tokens = data.get("DkimTokens") or []
+    return (
+        stored is not None
+        and bool(tokens)
+        and stored.selector == tokens[0]
+        and stored.created_at >= float(data.get("DkimKeyGeneratedAt", 0.0))
+    )
+
+
+def _domain_key(
+    ctx: RequestContext, account: str, region: str, domain: str, data: dict[str, Any], now: float
+) -> StoredKey | None:
+    """The domain's current key; an Easy DKIM key is made (and published) on first use
+    and after each rotation, which only moves `DkimKeyGeneratedAt`."""
+    with ctx.db.transaction(readonly=True) as tx:
+        stored = dkim_keys.load(tx, account, region, domain)
+    if data.get("DkimOrigin") == "EXTERNAL":
+        matches = stored is not None and stored.selector == data.get("DkimSelector")
+        return stored if matches else None
+    if _easy_key_current(stored, data):
+        return stored
+    tokens = list(data.get("DkimTokens") or [])
+    if not tokens:
+        return None
+    pem = dkim_keys.generate_pem(KEY_BITS.get(str(data.get("DkimKeyLength")), 2048))
+    created = max(now, float(data.get("DkimKeyGeneratedAt", 0.0)))
+    with ctx.db.transaction(lock=f"ses-dkim-key:{account}:{region}:{domain}") as tx:
+        stored = dkim_keys.load(tx, account, region, domain)
+        if _easy_key_current(stored, data):
+            return stored  # another request made it meanwhile
+        dkim_keys.install_easy_key(tx, account, region, domain, tokens, pem, created)
+    return StoredKey(tokens[0], pem, created)
+
+
+def _amazonses_key(ctx: RequestContext, region: str, now: float) -> StoredKey:
+    with ctx.db.transaction(readonly=True) as tx:
+        stored = dkim_keys.load(tx, "", region, AMAZONSES_DOMAIN)
+    if stored is not None:
+        return stored
+    with ctx.db.transaction(lock=f"ses-dkim-key::{region}:{AMAZONSES_DOMAIN}") as tx:
+        return dkim_keys.amazonses_key(tx, region, now)
+
+
+def signed(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) -> bytes:
+    """``outgoing.raw`` with SES's DKIM signatures on top."""
+    now = ctx.clock.now().timestamp()
+    owner, owner_region = _owner(outgoing, account, region)
+    names = candidates(bare_address(outgoing.source))
+    with ctx.db.transaction(readonly=True) as tx:
+        rows = _read(tx, owner, owner_region, names)
+    headers = b""
+    chosen = signing_domain(rows, names, now)
+    if chosen is not None:
+        domain, data = chosen
+        key = _domain_key(ctx, owner, owner_region, domain, data, now)
+        if key is not None:
+            headers += signature(outgoing.raw, domain, key.selector, key.pem, int(now))
+    own = _amazonses_key(ctx, region, now)
+    headers += signature(outgoing.raw, AMAZONSES_DOMAIN, own.selector, own.pem, int(now))
+    return headers + outgoing.raw
