@@ -154,6 +154,44 @@ def test_sign_up_in_the_browser_with_the_mailed_code(
     assert claims["email_verified"] is True
 
 
+def test_forgotten_password_reset_in_the_browser_with_the_mailed_code(
+    tab: Page,
+    site: Site,
+    oidc: tuple[OAuth2Client, dict[str, Any]],
+    live: ServerProcess,
+    app_callback: str,
+) -> None:
+    client, discovery = oidc
+    add_user(site)
+    verifier, _ = _start(tab, client, discovery)
+    tab.get_by_role("link", name="Forgot your password?").click()
+    expect(tab.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+    tab.get_by_label("Username").fill("jane")
+    before = time.time()
+    tab.get_by_role("button", name="Reset my password").click()
+    expect(tab.get_by_role("heading", name="Reset your password")).to_be_visible()
+    expect(tab.get_by_text("We have sent a password reset code by email")).to_be_visible()
+    code = mailed_code(live, "jane@example.com", before)
+    new_password = "N3w-Horse-Battery!"
+    tab.get_by_label("Code").fill(code)
+    tab.get_by_label("New Password", exact=True).fill(new_password)
+    tab.get_by_label("Enter New Password Again").fill(new_password)
+    tab.get_by_role("button", name="Change Password").click()
+    # Back on the login page, the user name kept: the old password no longer signs in.
+    expect(tab.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(tab.get_by_label("Username")).to_have_value("jane")
+    _log_in(tab, "jane", PASSWORD)
+    expect(tab.get_by_role("alert")).to_have_text("Incorrect username or password.")
+    _log_in(tab, "jane", new_password)
+    tab.wait_for_url(app_callback + "?**")
+    token = client.fetch_token(
+        discovery["token_endpoint"], authorization_response=tab.url, code_verifier=verifier
+    )
+    claims = _claims(site, discovery, token["id_token"], site.client_id)
+    assert claims["cognito:username"] == "jane"
+    assert claims["nonce"] == "n-7"
+
+
 @pytest.mark.skipif(
     os.environ.get("POOLMAIL_SCREENSHOTS") != "1", reason="refreshes docs/screenshots only"
 )

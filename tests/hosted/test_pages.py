@@ -536,3 +536,25 @@ def test_new_password_page_asks_for_missing_required_attributes(
     assert code_of(done)["code"]
     user = cognito.admin_get_user(UserPoolId=site.pool_id, Username="kim")
     assert {"Name": "name", "Value": "Kim Lee"} in user["UserAttributes"]
+
+
+def test_head_answers_as_get_without_a_body(live: ServerProcess, new_site: NewSite) -> None:
+    site = new_site()
+    query = site.query()
+    for path in ("/login", "/signup", "/forgotPassword", "/confirmForgotPassword"):
+        got = site.http.get(f"{site.base}{path}", params=query)
+        head = site.http.head(f"{site.base}{path}", params=query)
+        assert (head.status_code, head.content) == (200, b""), path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert int(head.headers["content-length"]) > 0, path
+    authorize = site.http.head(f"{site.base}/oauth2/authorize", params=query)
+    assert authorize.status_code == 302
+    assert authorize.headers["location"].startswith(f"{site.base}/login?")
+    user_info = site.http.head(f"{site.base}/oauth2/userInfo")
+    assert (user_info.status_code, user_info.content) == (400, b"")
+    assert 'error="invalid_request"' in user_info.headers["www-authenticate"]
+    # POST-only paths still refuse HEAD; the Allow header names HEAD beside GET.
+    token = site.http.head(f"{site.base}/oauth2/token")
+    assert (token.status_code, token.headers["allow"]) == (405, "POST")
+    put = site.http.put(f"{site.base}/login", params=query)
+    assert (put.status_code, put.headers["allow"]) == (405, "GET, HEAD, POST")

@@ -21,6 +21,7 @@ from tests.support.postgres import fresh_database
 from tests.support.server import ServerProcess
 
 LOAD_SECONDS = 1.5
+LOAD_DEADLINE = 60
 WRITERS = 4
 FAST = ["--ses-sandbox", "off", "--ses-max-send-rate", "1000000"]
 
@@ -86,7 +87,13 @@ def kill_during_load(server: ServerProcess) -> Acknowledged:
     ]
     for writer in writers:
         writer.start()
-    time.sleep(LOAD_SECONDS)
+    # At least LOAD_SECONDS, and on a busy machine (parallel test workers) until the load
+    # has written enough to test: the kill must land mid-load either way.
+    began = time.monotonic()
+    while time.monotonic() - began < LOAD_SECONDS or not enough_written(done):
+        if time.monotonic() - began > LOAD_DEADLINE:
+            break  # check_everything_survived says the load wrote too little
+        time.sleep(0.05)
     assert server.stop(signal.SIGKILL) == -signal.SIGKILL
     stop.set()
     for writer in writers:
@@ -94,8 +101,13 @@ def kill_during_load(server: ServerProcess) -> Acknowledged:
     return done
 
 
+def enough_written(done: Acknowledged) -> bool:
+    with done.lock:
+        return len(done.pools) > 5 and len(done.messages) > 5
+
+
 def check_everything_survived(server: ServerProcess, done: Acknowledged) -> None:
-    assert len(done.pools) > 5 and len(done.messages) > 5, "the load wrote too little to test"
+    assert enough_written(done), "the load wrote too little to test"
     print(
         f"acknowledged before SIGKILL: {len(done.pools)} pools, {len(done.users)} users, "
         f"{len(done.identities)} identities, {len(done.messages)} messages"

@@ -242,6 +242,13 @@ def test_contacts_crud_filters_and_paging(live: ServerProcess) -> None:
         sesv2.delete_contact, ContactListName="customers", EmailAddress="e@example.com"
     ) == ("NotFoundException", "e@example.com doesn't exist in List.", 404)
     assert len(emails()) == 4
+    # The console's SES page shows the list and each contact's status per topic.
+    page = httpx.get(f"{live.url}/console/ses/identities")
+    assert page.status_code == 200
+    section = page.text.split('id="contact-lists"')[1]
+    assert "Special offers" in section and 'data-contact="d@example.com"' in section
+    row = section.split('data-contact="b@example.com"')[1].split("</tr>")[0]
+    assert row.count("OPT_IN") == 1 and row.count("OPT_OUT") == 1  # both topic defaults
 
 
 def _send(sesv2: Any, to: list[str], options: dict[str, str]) -> str:
@@ -380,3 +387,29 @@ def test_list_send_carries_headers_and_an_unsubscribe_click_withholds_the_next(
     assert httpx.get(f"{live.url}/_poolmail/ses/unsubscribe/unknown").status_code == 404
     assert httpx.post(f"{live.url}/_poolmail/ses/unsubscribe/unknown").status_code == 404
     assert len(messages(live)) == 7
+
+
+def test_templated_list_send_fills_the_unsubscribe_placeholder(live: ServerProcess) -> None:
+    sesv2 = live.client("sesv2")
+    verify(live, "brand.example")
+    production_access(live)
+    sesv2.create_contact_list(ContactListName="customers", Topics=TOPICS)
+    answer = sesv2.send_email(
+        FromEmailAddress=SENDER,
+        Destination={"ToAddresses": ["cy@readers.example"]},
+        Content={
+            "Template": {
+                "TemplateContent": {
+                    "Subject": "Hi {{name}}",
+                    "Text": "Hello {{name}}, leave here: {{amazonSESUnsubscribeUrl}}",
+                },
+                "TemplateData": '{"name": "Cy"}',
+            }
+        },
+        ListManagementOptions={"ContactListName": "customers"},
+    )
+    message = _message(live, answer["MessageId"])
+    link = re.search(r"leave here: (\S+)", message["text"])
+    assert link is not None
+    assert link[1].startswith(f"{live.url}/_poolmail/ses/unsubscribe/")
+    assert httpx.get(link[1]).status_code == 200

@@ -14,10 +14,19 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tests.ses.helpers import simple_message
+from tests.ses.helpers import production_access, simple_message
 from tests.support.server import ServerProcess
 
 RECIPIENT = "success@simulator.amazonses.com"
+# A 512-bit RSA key (PKCS#8 body), too short for SES; cryptography will not make one.
+WEAK_KEY = (
+    "MIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEAudd74k/OMPCpCP4sspGgKUx42PA1AWmIqhEK3tJp"
+    "5Gsn15GxXnHeTTrJqMWNfocrvOvYomLfOq+znt8ZMwqAUQIDAQABAkAhiCj5N68bk4Dcd4g3HCGK8hpoAkd+Hr2i"
+    "+fo9JDgpF4F7/pLVne7BZQhyMGME7Nlug3pYPRO/B4WEAwCiGydlAiEA8KgTBSKFy0qr6SKwrWnUe7IvSYYYDGUb"
+    "XWqviGx7hP8CIQDFsL0Gl9PRuyR5tSZzKGE8eLGsMPrJkPI3g/6f7XdqrwIgJEL/Eq///wDSZH+gpZCjvru7mlWF"
+    "PCDj/bB8oI7QEdsCIHydzIo7aurqbTPLXVF6QtE7w8Qnm+8zz3vvWLK3nm9BAiEAqmiYRgh5IhP3E67/cKxCmk+e"
+    "bdLH2BZa11tBs3OCVKY="
+)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -89,6 +98,13 @@ def admin_verify(server: ServerProcess, identity: str) -> None:
     ).raise_for_status()
 
 
+def publish_cnames(server: ServerProcess, domain: str) -> None:
+    """Publish the domain's three Easy DKIM CNAMEs and wait until SES has found them."""
+    for token in dkim_attributes(server, domain)["Tokens"]:
+        publish(server, f"{token}._domainkey.{domain}", "CNAME", f"{token}.dkim.amazonses.com")
+    assert eventually(lambda: dkim_attributes(server, domain)["Status"] == "SUCCESS")
+
+
 def eventually(check: Any, timeout: float = 10.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -130,6 +146,8 @@ def error_of(call: Any, **params: Any) -> tuple[str, str]:
 
 
 def test_easy_dkim_mail_verifies_against_the_local_zone(live: ServerProcess) -> None:
+    # Out of the sandbox's one message a second.
+    production_access(live)
     sesv2 = live.client("sesv2")
     tokens = sesv2.create_email_identity(EmailIdentity="signed.example")["DkimAttributes"]["Tokens"]
     for token in tokens:
@@ -164,9 +182,11 @@ def test_easy_dkim_mail_verifies_against_the_local_zone(live: ServerProcess) -> 
 
 
 def test_signing_switches_v1_and_v2_and_an_address_override(live: ServerProcess) -> None:
+    # Out of the sandbox's one message a second.
+    production_access(live)
     ses, sesv2 = live.client("ses"), live.client("sesv2")
     tokens = ses.verify_domain_dkim(Domain="switch.example")["DkimTokens"]
-    admin_verify(live, "switch.example")
+    publish_cnames(live, "switch.example")
     assert len(signatures(send(live, "a@switch.example"))) == 2
 
     sesv2.put_email_identity_dkim_attributes(EmailIdentity="switch.example", SigningEnabled=False)
@@ -218,13 +238,15 @@ def test_signing_switch_errors_change_nothing(live: ServerProcess) -> None:
 
 
 def test_key_length_and_rotation(live: ServerProcess) -> None:
+    # Out of the sandbox's one message a second.
+    production_access(live)
     sesv2 = live.client("sesv2")
     created = sesv2.create_email_identity(
         EmailIdentity="short.example",
         DkimSigningAttributes={"NextSigningKeyLength": "RSA_1024_BIT"},
     )
     assert created["DkimAttributes"]["NextSigningKeyLength"] == "RSA_1024_BIT"
-    admin_verify(live, "short.example")
+    publish_cnames(live, "short.example")
     before = dkim_attributes(live, "short.example")
     assert before["CurrentSigningKeyLength"] == "RSA_1024_BIT"
     assert verify_all(live, send(live, "a@short.example")) == [1024, 2048]
@@ -262,6 +284,8 @@ def test_key_length_and_rotation(live: ServerProcess) -> None:
 
 
 def test_byodkim_pending_until_the_selector_record_then_signed(live: ServerProcess) -> None:
+    # Out of the sandbox's one message a second.
+    production_access(live)
     sesv2 = live.client("sesv2")
     sesv2.create_email_identity(EmailIdentity="own.example")
     admin_verify(live, "own.example")
@@ -305,6 +329,8 @@ def test_byodkim_pending_until_the_selector_record_then_signed(live: ServerProce
 
 
 def test_byodkim_at_creation_and_bad_keys(live: ServerProcess) -> None:
+    # Out of the sandbox's one message a second.
+    production_access(live)
     sesv2 = live.client("sesv2")
     private, public = external_key(2048)
     created = sesv2.create_email_identity(
@@ -317,7 +343,7 @@ def test_byodkim_at_creation_and_bad_keys(live: ServerProcess) -> None:
     assert verify_all(live, send(live, "a@brought.example")) == [2048, 2048]
 
     put = sesv2.put_email_identity_dkim_signing_attributes
-    small, _ = external_key(512)
+    small = WEAK_KEY
     large, _ = external_key(3072)
     ec_key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

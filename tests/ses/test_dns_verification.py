@@ -137,6 +137,7 @@ def test_local_zone_records_endpoint(live: ServerProcess) -> None:
     ]
     assert httpx.request("DELETE", url, json=record).status_code == 200
     assert httpx.request("DELETE", url, json=record).status_code == 404
+    assert httpx.post(url, json={**record, "type": "A"}).status_code == 400
     assert httpx.post(url, json={**record, "type": "MX"}).status_code == 400
     assert httpx.post(url, json={"name": "", "type": "TXT", "value": "v"}).status_code == 400
     assert len(httpx.get(url).json()["records"]) == 1

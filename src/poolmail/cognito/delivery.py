@@ -15,6 +15,7 @@ from typing import Any
 
 from poolmail.cognito import log_delivery
 from poolmail.context import RequestContext
+from poolmail.functions import shaped
 from poolmail.mail import mailbox
 from poolmail.mail.mailbox import StoredMessage, new_message_id
 from poolmail.protocol.errors import AwsError
@@ -59,6 +60,8 @@ class CognitoEmail:
     # The app client and ClientMetadata of the request, for a custom sender's event.
     client_id: str | None = None
     client_metadata: dict[str, str] | None = None
+    # The invocation of the pool's CustomMessage function that shaped it, if one did.
+    shaped_by: str | None = None
 
 
 def _text_of(body: str) -> str:
@@ -74,6 +77,7 @@ def _details(email: CognitoEmail, sending_account: str) -> dict[str, Any]:
         "code": email.code,
         "link": email.link,
         "email_sending_account": sending_account,
+        "shaped_by": email.shaped_by,
         # The bodies as sent, as SES sends keep theirs: the mailbox's listings show them
         # without parsing the MIME message back (a third of a sign-up's CPU when they did).
         "body": {"text": _text_of(email.body), "html": email.body},
@@ -149,10 +153,14 @@ def _through_ses(
     try:
         # Cognito's service-linked role sends as the pool's account in the identity's
         # region: that account's sandbox and quotas apply there.
-        return send(ctx, outgoing, account=ctx.account_id, region=arn.region)
+        message_id = send(ctx, outgoing, account=ctx.account_id, region=arn.region)
     except SendError as error:
         log_delivery.notification_failed(ctx, pool_settings, email.pool_id, error.message)
         raise AwsError("CodeDeliveryFailureException", SES_ERROR_PREFIX + error.message) from None
+    if email.shaped_by is not None:
+        with ctx.db.transaction() as tx:
+            shaped.link(tx, email.shaped_by, shaped.MAIL, message_id, ctx.clock.now().timestamp())
+    return message_id
 
 
 def by_default_sender(pool_settings: dict[str, Any]) -> bool:
@@ -209,6 +217,8 @@ def send_by_default(
     """
     moment = ctx.clock.now().timestamp()
     message_id = new_message_id(moment)
+    if email.shaped_by is not None:
+        shaped.link(tx, email.shaped_by, shaped.MAIL, message_id, moment)
     if (
         _default_sends_today(tx, ctx.account_id, moment)
         >= ctx.settings.cognito_default_daily_email_limit

@@ -157,7 +157,7 @@ def admin_create_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     if texting:
         text = sms_messages.invitation_text(pool.settings, params["Username"], password)
         if text is not None:
-            text = custom_message.text(
+            shaped = custom_message.text(
                 ctx,
                 pool,
                 custom_message.ADMIN_CREATE_USER,
@@ -167,7 +167,10 @@ def admin_create_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
                 invited_as=params["Username"],
             )
             number = user.attributes["phone_number"]
-            sms = Sms(number, text, "cognito-invitation", pool_id, user.username, password or None)
+            sms = Sms(
+                number, shaped.text, "cognito-invitation", pool_id, user.username, password or None
+            )
+            sms.shaped_by = shaped.shaped_by
             sms_messages.send_text(ctx, pool.settings, sms)
     return {"User": user_type(user)}
 

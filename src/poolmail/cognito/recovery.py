@@ -91,10 +91,11 @@ def send_reset_code(
     if attribute == "phone_number":
         number = user.attributes["phone_number"]
         text = sms_messages.verification_text(pool.settings, code)
-        text = custom_message.text(
+        shaped = custom_message.text(
             ctx, pool, source, user, text, code, client_id=client_id, metadata=metadata
         )
-        sms = Sms(number, text, kind, pool.id, user.username, code)
+        sms = Sms(number, shaped.text, kind, pool.id, user.username, code)
+        sms.shaped_by = shaped.shaped_by
         sms.client_id, sms.client_metadata = client_id, metadata  # for a custom sender
         sms_messages.send_text(ctx, pool.settings, sms)
         return phone_delivery(number)

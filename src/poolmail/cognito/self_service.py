@@ -101,8 +101,9 @@ def get_user_attribute_verification_code(
     source, metadata = custom_message.VERIFY_USER_ATTRIBUTE, params.get("ClientMetadata") or None
     if name == "phone_number":
         text = sms_messages.verification_text(pool.settings, code)
-        text = custom_message.text(caller.ctx, pool, source, user, text, code, metadata=metadata)
-        sms = Sms(value, text, kind, pool.id, user.username, code)
+        shaped = custom_message.text(caller.ctx, pool, source, user, text, code, metadata=metadata)
+        sms = Sms(value, shaped.text, kind, pool.id, user.username, code)
+        sms.shaped_by = shaped.shaped_by
         sms_messages.send_text(caller.ctx, pool.settings, sms)
         return {"CodeDeliveryDetails": phone_delivery(value)}
     email = messages.code_email(pool.settings, value, kind, pool.id, user.username, code)

@@ -422,8 +422,9 @@ def update_attributes(
     for name, value, code in sent:
         if name == "phone_number":
             text = sms_messages.verification_text(pool.settings, code)
-            text = custom_message.text(ctx, pool, source, user, text, code, metadata=metadata)
-            sms = Sms(value, text, kind, pool_id, user.username, code)
+            shaped = custom_message.text(ctx, pool, source, user, text, code, metadata=metadata)
+            sms = Sms(value, shaped.text, kind, pool_id, user.username, code)
+            sms.shaped_by = shaped.shaped_by
             sms_messages.send_text(ctx, pool.settings, sms)
             deliveries.append(phone_delivery(value))
         else:

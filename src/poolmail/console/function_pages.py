@@ -1,6 +1,6 @@
 """The functions page: the `--functions` file's functions and every invocation, newest
-first, with its request, response or error, and log; filtered by function, trigger source
-and owner (a pool)."""
+first, with its request, response or error, log and the messages it shaped; filtered by
+function, trigger source, owner (a pool) or id."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from poolmail.console.invocation_links import shaped_of
 from poolmail.console.layout import show
 from poolmail.console.scope import scope_of
 from poolmail.functions import records as invocation_records
@@ -27,13 +28,16 @@ class InvocationQuery:
     function: str = ""
     source: str = ""
     owner: str = ""
+    id: str = ""
 
     @classmethod
     def of(cls, given: Any) -> InvocationQuery:
         return cls(**{name: (given.get(name) or "").strip() for name in cls.__slots__})
 
 
-def _shown(invocation: invocation_records.Invocation) -> dict[str, Any]:
+def _shown(
+    invocation: invocation_records.Invocation, shaped: list[dict[str, str]]
+) -> dict[str, Any]:
     return {
         "id": invocation.id,
         "created_at": invocation.created_at,
@@ -48,6 +52,7 @@ def _shown(invocation: invocation_records.Invocation) -> dict[str, Any]:
         "request": json.dumps(invocation.request, indent=2),
         "response": json.dumps(invocation.response, indent=2),
         "log": invocation.log,
+        "shaped": shaped,
     }
 
 
@@ -61,16 +66,20 @@ async def functions_page(request: Request) -> Response:
             function_name=wanted.function or None,
             source=wanted.source or None,
             owner=wanted.owner or None,
+            invocation_id=wanted.id or None,
             limit=SHOWN,
         )
         with services.db.transaction(readonly=True) as tx:
             found = invocation_records.find(tx, where)
+            shaped = shaped_of(tx, found)
         settings = services.settings
         return {
             "functions": configured(services),
             "functions_file": settings.functions,
             "endpoint": settings.lambda_endpoint_url or settings.aws_endpoint_url,
-            "invocations": [_shown(invocation) for invocation in found],
+            "invocations": [
+                _shown(invocation, shaped.get(invocation.id, [])) for invocation in found
+            ],
             "filter": wanted,
         }
 

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from poolmail.console import mail_views
+from poolmail.console import invocation_links, mail_views
 from poolmail.console.forms import read_form
 from poolmail.console.layout import same_origin_only, show
 from poolmail.console.render import message_document
@@ -69,6 +69,8 @@ def _build(
     with services.db.transaction(readonly=True) as tx:
         message = queries.full_message(tx, message_id)
         raw = queries.raw_message(tx, message_id)
+        details = message["details"] if message is not None else {}
+        shaped_by = invocation_links.shaper(tx, details.get("shaped_by"))
     if message is None:
         raise AwsError("NotFoundException", f"No message {message_id}.")
     message["kind_label"] = mail_views.KIND_LABELS.get(message["kind"], message["kind"])
@@ -95,6 +97,7 @@ def _build(
     source = raw[:SOURCE_LIMIT].decode("utf-8", "replace") if raw is not None else None
     return {
         "message": message,
+        "shaped_by": shaped_by,
         "chips": mail_views.chips(message),
         "view": view,
         "views": views,
@@ -177,8 +180,11 @@ def _release(typed: Release, message: dict[str, Any], raw: bytes | None) -> tupl
     if problem is not None:
         return _with(typed, error=problem), 400
     recipients = [address for _, address in getaddresses([typed.to]) if address]
-    # The envelope sender SES used: the Return-Path when one was set, else the source.
-    envelope_from = parseaddr(message["details"].get("return_path") or message["source"])[1]
+    # The envelope sender SES used: its MAIL FROM address (custom MAIL FROM domain or
+    # amazonses.com) when it chose one, else the Return-Path when one was set, else the source.
+    details = message["details"]
+    chosen = details.get("mail_from") or details.get("return_path") or message["source"]
+    envelope_from = parseaddr(chosen)[1]
     host = f"[{typed.host.strip('[]')}]" if ":" in typed.host else typed.host
     assert raw is not None
     failure = relay(f"smtp://{host}:{typed.port}", envelope_from, recipients, raw)

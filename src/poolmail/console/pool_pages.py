@@ -14,6 +14,7 @@ from poolmail.aws_services import outbox
 from poolmail.cognito.ses_regions import allowed_ses_regions
 from poolmail.console import email_settings
 from poolmail.console.forms import read_form
+from poolmail.console.invocation_links import recent_for_pool
 from poolmail.console.layout import Handler, same_origin_only, see_other, show
 from poolmail.console.scope import Scope, call, has_operation, pool_scope, scope_of
 from poolmail.protocol.errors import AwsError
@@ -88,6 +89,11 @@ def _logs(services: Services, pool_id: str) -> list[dict[str, Any]]:
         return outbox.listing(tx, source_prefix="cognito-idp:", owner=pool_id, limit=20)
 
 
+def _invocations(services: Services, pool_id: str) -> list[dict[str, Any]]:
+    with services.db.transaction(readonly=True) as tx:
+        return recent_for_pool(tx, pool_id)
+
+
 def _mfa_factors(services: Services, scope: Scope, pool_id: str) -> list[str]:
     """The MFA methods the pool offers, named as the AWS console names them."""
     config = call(services, scope, COGNITO, "GetUserPoolMfaConfig", {"UserPoolId": pool_id})
@@ -123,6 +129,7 @@ async def pool_page(request: Request) -> Response:
                 {"UserPoolId": pool_id, "MaxResults": 20},
             )["UserImportJobs"],
             "logs": _logs(services, pool_id),
+            "invocations": _invocations(services, pool_id),
         }
 
     return await show(request, scope, "pool.html", "pools", build)

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from poolmail.console import chart
+from poolmail.console import chart, contact_lists
 from poolmail.console.forms import read_form
 from poolmail.console.layout import same_origin_only, see_other, show
 from poolmail.console.scope import Scope, call, scope_of
@@ -42,7 +42,12 @@ async def identities_page(request: Request) -> Response:
 
     def build() -> dict[str, Any]:
         listed = call(services, scope, SESV2, "ListEmailIdentities", {})
-        return {"identities": listed["EmailIdentities"], "error": None, "given": ""}
+        return {
+            "identities": listed["EmailIdentities"],
+            "error": None,
+            "given": "",
+            "contact_lists": contact_lists.overview(services, scope),
+        }
 
     return await show(request, scope, "identities.html", "identities", build)
 

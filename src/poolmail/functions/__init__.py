@@ -52,12 +52,15 @@ class InvokeTimeout(FunctionFailure):
 @dataclass(frozen=True, slots=True)
 class Caller:
     """Who invokes, recorded with the invocation: `source` is what fired it (a trigger
-    source such as `PreSignUp_SignUp`), `owner` what it belongs to (a pool id)."""
+    source such as `PreSignUp_SignUp`), `owner` what it belongs to (a pool id).
+    `invocation_id`, when the caller chooses it, becomes the record's id (and the
+    function's `aws_request_id`), so what the invocation shaped can name it."""
 
     account: str
     region: str
     source: str
     owner: str
+    invocation_id: str | None = None
 
 
 def invoke(

@@ -42,7 +42,7 @@ def dispatch(
     name = parsed.name if parsed is not None else arn
     region = (parsed.region if parsed else None) or caller.region
     account = (parsed.account if parsed else None) or caller.account
-    request_id = str(uuid.uuid4())
+    request_id = caller.invocation_id or str(uuid.uuid4())
     started = time.perf_counter()
     runner_name, result, failure, text = _run(
         settings, arn, name, region, account, request_id, event, deadline

@@ -42,6 +42,7 @@ class InvocationFilter:
     function_name: str | None = None
     source: str | None = None
     owner: str | None = None
+    invocation_id: str | None = None
     limit: int = 100
 
 
@@ -73,6 +74,12 @@ def add(tx: Transaction, invocation: Invocation) -> None:
         (invocation.owner, KEEP_PER_OWNER - 1),
     )
     if oldest_kept is not None:
+        # What the dropped invocations shaped goes with them (functions/shaped.py).
+        tx.execute(
+            "DELETE FROM function_shaped WHERE invocation_id IN (SELECT id FROM "
+            "function_invocations WHERE owner = ? AND created_at < ?)",
+            (invocation.owner, oldest_kept[0]),
+        )
         tx.execute(
             "DELETE FROM function_invocations WHERE owner = ? AND created_at < ?",
             (invocation.owner, oldest_kept[0]),
@@ -86,6 +93,7 @@ def find(tx: Transaction, where: InvocationFilter) -> list[Invocation]:
         ("function_name", where.function_name),
         ("source", where.source),
         ("owner", where.owner),
+        ("id", where.invocation_id),
     ):
         if value is not None:
             clauses.append(f"{column} = ?")

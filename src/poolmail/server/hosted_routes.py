@@ -47,6 +47,14 @@ def _endpoints() -> dict[str, Endpoint]:
 _ENDPOINTS = _endpoints()
 
 
+def _methods_of(endpoint: Endpoint) -> tuple[str, ...]:
+    """The methods a path answers: HEAD wherever GET is (RFC 9110, section 9.3.2)."""
+    if "GET" not in endpoint.methods:
+        return endpoint.methods
+    at = endpoint.methods.index("GET") + 1
+    return (*endpoint.methods[:at], "HEAD", *endpoint.methods[at:])
+
+
 def _is_address(name: str) -> bool:
     try:
         ipaddress.ip_address(name.strip("[]"))
@@ -157,10 +165,15 @@ async def dispatch(request: Request) -> Response:
     if endpoint is None:
         # Choice: AWS's page text for any error [obs], with 404.
         return _page(404, "Error", "An error was encountered with the requested page.")
-    if request.method not in endpoint.methods:
+    methods = _methods_of(endpoint)
+    if request.method not in methods:
         # "405 Method Not Allowed" for mis-sent requests [obs, facts 1.4].
-        allowed = ", ".join(method for method in endpoint.methods if method != "OPTIONS")
+        allowed = ", ".join(method for method in methods if method != "OPTIONS")
         return Response(status_code=405, headers={"Allow": allowed})
+    if request.method == "HEAD":
+        # Choice (AWS's answer to HEAD not found): what HTTP asks of a server, a GET's
+        # status and headers; the server sends no body to a HEAD request.
+        request = Request({**request.scope, "method": "GET"}, request.receive)
     base = request.scope.get(HOSTED_BASE) or (
         f"{str(request.base_url).rstrip('/')}{PATH_PREFIX}/{name}"
     )

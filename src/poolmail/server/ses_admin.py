@@ -119,6 +119,9 @@ def _record_of(body: dict[str, object] | None) -> tuple[str, str, str] | str:
         return f"type must be one of {', '.join(dns.RECORD_TYPES)}"
     if not isinstance(value, str) or not value.strip():
         return "value must be a non-empty string"
+    preference, _, host = value.strip().partition(" ")
+    if kind.upper() == "MX" and not (preference.isdigit() and dns.normalize_name(host)):
+        return "an MX value is a preference and a host, such as 10 mx.example.com"
     return name, kind.upper(), value
 
 

@@ -117,7 +117,10 @@ def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             headers = _v2_headers(simple.get("Headers"))
             attachments = simple.get("Attachments", [])
         elif "Template" in content:
-            body_content = _v2_template(ctx, content["Template"])
+            template = list_management.keep_placeholder(
+                content["Template"], params.get("ListManagementOptions")
+            )
+            body_content = _v2_template(ctx, template)
             headers = _v2_headers(content["Template"].get("Headers"))
             attachments = content["Template"].get("Attachments", [])
         else:

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from poolmail.context import RequestContext
+from poolmail.functions import shaped
 from poolmail.store import Transaction
 
 # Every captured text counts as delivered: poolmail emulates no SNS sandbox, spend limit
@@ -32,6 +33,8 @@ class Sms:
     # The app client and ClientMetadata of the request, for a CustomSMSSender's event.
     client_id: str | None = None
     client_metadata: dict[str, str] | None = None
+    # The invocation of the pool's CustomMessage function that shaped it, if one did.
+    shaped_by: str | None = None
 
 
 def send(ctx: RequestContext, sms: Sms, tx: Transaction | None = None) -> str:
@@ -49,12 +52,14 @@ def send(ctx: RequestContext, sms: Sms, tx: Transaction | None = None) -> str:
         "operation": ctx.operation,
         "sns_region": sms.sns_region,
         "caller_arn": sms.caller_arn,
+        "shaped_by": sms.shaped_by,
     }
+    moment = ctx.clock.now().timestamp()
     row = (
         message_id,
         ctx.account_id,
         ctx.region,
-        ctx.clock.now().timestamp(),
+        moment,
         sms.pool_id,
         sms.to,
         DELIVERED,
@@ -65,8 +70,16 @@ def send(ctx: RequestContext, sms: Sms, tx: Transaction | None = None) -> str:
         "status, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     )
     if tx is not None:
-        tx.execute(insert, row)
+        _store(tx, insert, row, sms, message_id, moment)
         return message_id
     with ctx.db.transaction() as own:
-        own.execute(insert, row)
+        _store(own, insert, row, sms, message_id, moment)
     return message_id
+
+
+def _store(
+    tx: Transaction, insert: str, row: tuple[object, ...], sms: Sms, message_id: str, at: float
+) -> None:
+    tx.execute(insert, row)
+    if sms.shaped_by is not None:
+        shaped.link(tx, sms.shaped_by, shaped.SMS, message_id, at)

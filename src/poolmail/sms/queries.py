@@ -113,6 +113,7 @@ def summary(row: Row) -> dict[str, Any]:
         "operation": details.get("operation"),
         "sns_region": details.get("sns_region"),
         "caller_arn": details.get("caller_arn"),
+        "shaped_by": details.get("shaped_by"),
     }
 
 

@@ -865,6 +865,17 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX function_invocations_time ON function_invocations (created_at)",
             # -- end functions --
             # -- triggers (cognito/triggers) --
+            # What each invocation shaped (functions/shaped.py): a mail (`channel` 'mail',
+            # a messages id) or a text ('sms', an sms_messages id) a CustomMessage rewrote.
+            """
+            CREATE TABLE function_shaped (
+                invocation_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (invocation_id, channel, message_id)
+            )
+            """,
             # -- end triggers --
             # -- oauth (cognito/oauth) --
             # Authorization codes of /oauth2/authorize (cognito/oauth/codes.py), stored

@@ -106,10 +106,11 @@ def send(
     else:
         number = user.attributes.get("phone_number", "")
         text = rules.sms_template(pool.settings).replace("{####}", code)
-        text = custom_message.text(
+        shaped = custom_message.text(
             ctx, pool, custom_message.AUTHENTICATION, user, text, code, client_id=client.id
         )
-        sms = outbox.Sms(number, text, _kind(progress), pool.id, user.username, code)
+        sms = outbox.Sms(number, shaped.text, _kind(progress), pool.id, user.username, code)
+        sms.shaped_by = shaped.shaped_by
         sms.client_id, sms.client_metadata = client.id, progress.client_metadata
         send_text(ctx, pool.settings, sms)
         destination = mask_phone(number)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from poolmail.cognito.delivery import CognitoEmail, by_default_sender
@@ -46,6 +48,23 @@ EMAIL_NEEDS_DEVELOPER = (
 _FIELDS = ("smsMessage", "emailMessage", "emailSubject")
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A function's fields, and the id of the invocation that gave them."""
+
+    fields: dict[str, str | None]
+    invocation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """An SMS as sent: its text, and the invocation that shaped it (None when no function
+    ran)."""
+
+    text: str
+    shaped_by: str | None = None
+
+
 def configured(pool: StoredPool) -> bool:
     return invoke.configured(pool, "CustomMessage") is not None
 
@@ -58,7 +77,7 @@ def _ask(
     *,
     client_id: str | None,
     metadata: dict[str, str] | None,
-) -> dict[str, str | None]:
+) -> Answer:
     request = with_metadata(
         {
             "userAttributes": user_attributes(pool, user),
@@ -73,14 +92,15 @@ def _ask(
     event = invoke.envelope(
         ctx, pool, source, user.username, request, response, client_id=client_id
     )
-    answer = invoke.call(ctx, pool, "CustomMessage", event)
+    invocation_id = str(uuid.uuid4())
+    answer = invoke.call(ctx, pool, "CustomMessage", event, invocation_id=invocation_id)
     fields: dict[str, str | None] = {}
     for name in _FIELDS:
         value = answer.get(name)
         if value is not None and not isinstance(value, str):
             raise AwsError("InvalidLambdaResponseException", invoke.UNRECOGNIZABLE)
         fields[name] = value or None
-    return fields
+    return Answer(fields, invocation_id)
 
 
 def _complete(message: str, source: str, *, link: bool) -> bool:
@@ -114,7 +134,8 @@ def email(
     # sender is invoked "instead of the default behavior").
     if not configured(pool) or invoke.configured(pool, "CustomEmailSender"):
         return mail
-    fields = _ask(ctx, pool, source, user, client_id=client_id, metadata=metadata)
+    answer = _ask(ctx, pool, source, user, client_id=client_id, metadata=metadata)
+    fields = answer.fields
     message = fields["emailMessage"]
     if message is not None and by_default_sender(pool.settings):
         # CM: "If the user pool isn't set to DEVELOPER and an emailMessage is returned,
@@ -124,7 +145,8 @@ def email(
     body = mail.body
     if message is not None and _complete(message, source, link=mail.link is not None):
         body = _fill(message, mail.code or "", invited_as, mail.link, markup=True)
-    return dataclasses.replace(mail, subject=subject, body=body)
+    # Linked even when the function's body fell back to the template: it shaped the mail.
+    return dataclasses.replace(mail, subject=subject, body=body, shaped_by=answer.invocation_id)
 
 
 def text(
@@ -138,16 +160,16 @@ def text(
     client_id: str | None = None,
     metadata: dict[str, str] | None = None,
     invited_as: str | None = None,
-) -> str:
+) -> Text:
     """An SMS as the pool's CustomMessage function (if any) rewrites it; the pool's text
     when the function's lacks its placeholder (Choice: as for mail)."""
     if not configured(pool) or invoke.configured(pool, "CustomSMSSender"):
-        return template_text
-    fields = _ask(ctx, pool, source, user, client_id=client_id, metadata=metadata)
-    message = fields["smsMessage"]
+        return Text(template_text)
+    answer = _ask(ctx, pool, source, user, client_id=client_id, metadata=metadata)
+    message = answer.fields["smsMessage"]
     if message is None or not _complete(message, source, link=False):
-        return template_text
-    return _fill(message, code, invited_as, None, markup=False)
+        return Text(template_text, answer.invocation_id)
+    return Text(_fill(message, code, invited_as, None, markup=False), answer.invocation_id)
 
 
 def _fill(

@@ -80,9 +80,12 @@ def call(
     pool: StoredPool,
     trigger: str,
     event: dict[str, Any],
+    *,
+    invocation_id: str | None = None,
 ) -> dict[str, Any]:
     """Invoke the function ``trigger`` names with ``event``; return the `response` object
-    of what it returned, or raise AWS's error for each way that fails.
+    of what it returned, or raise AWS's error for each way that fails. ``invocation_id``:
+    the id the invocation is recorded under, for what it shapes to name it.
 
     Never call this inside a database transaction (see `functions.invoke`)."""
     arn = configured(pool, trigger)
@@ -91,7 +94,9 @@ def call(
     if on_loop():
         # An operation must leave the loop before its first write (events.leave_loop).
         raise RuntimeError(f"{trigger} would run on the event loop")
-    caller = functions.Caller(ctx.account_id, ctx.region, event["triggerSource"], pool.id)
+    caller = functions.Caller(
+        ctx.account_id, ctx.region, event["triggerSource"], pool.id, invocation_id
+    )
     try:
         output = functions.invoke(
             ctx.settings, ctx.db, ctx.clock, arn, event, caller, deadline=DEADLINE

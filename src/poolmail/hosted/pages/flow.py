@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from poolmail.cognito.oauth import authorization, hosted_sessions
 from poolmail.cognito.oauth.authorization import AuthorizationError
+from poolmail.cognito.threats import risk_responses
 from poolmail.cognito.users import StoredUser
 from poolmail.hosted.call import HostedCall
 from poolmail.hosted.pages import rendering
@@ -38,6 +39,11 @@ def refused(call: HostedCall, error: AuthorizationError) -> Response:
 async def open_page(call: HostedCall) -> Visit | Response:
     """The page's visit, or the response that refuses its authorization request."""
     ctx = call.ctx
+    # At managed login the browser itself is the client: its address is the sign-in's
+    # for threat protection's IP range lists and the auth events, where API calls name
+    # one in ContextData. Kept for this request only (a context variable).
+    peer = call.request.client
+    risk_responses.note_sign_in({"UserContextData": {"IpAddress": peer.host}} if peer else {})
     params = call.request.query_params.multi_items()
     try:
         checked = await run_in_threadpool(

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import secrets
 from dataclasses import dataclass
 
 from poolmail.protocol.errors import AwsError
-from poolmail.ses.dns import DKIM_TARGET_ZONE, add_record
+from poolmail.ses.dns import DKIM_TARGET_ZONE, add_record, remove_record
 from poolmail.store import Transaction
 
 KEY_BITS = {"RSA_1024_BIT": 1024, "RSA_2048_BIT": 2048}
@@ -65,6 +66,7 @@ def parse_external_key(value: str) -> tuple[bytes, int]:
     Choice: AWS's texts for a key that is not RSA or not 1024-2048 bits were not found;
     these name the constraint the developer guide states.
     """
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -76,7 +78,7 @@ def parse_external_key(value: str) -> tuple[bytes, int]:
         ) from None
     try:
         key = serialization.load_der_private_key(der, password=None)
-    except (ValueError, TypeError, NotImplementedError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise AwsError(
             "BadRequestException",
             "Invalid DomainSigningPrivateKey: not an RSA private key in PKCS#1 or PKCS#8 form.",
@@ -151,6 +153,12 @@ def install_easy_key(
 ) -> None:
     """Keep ``pem`` as the domain's Easy DKIM key and publish its public half where the
     domain's CNAMEs point, as SES's own zone does."""
+    previous = load(tx, account, region, domain)
+    if previous is not None:
+        # A rotated key's record makes way: a verifier must find the key that now signs.
+        old_record = key_record(previous.pem)
+        for token in tokens:
+            remove_record(tx, f"{token}.{DKIM_TARGET_ZONE}", "TXT", old_record)
     save(tx, account, region, domain, tokens[0], pem, now)
     record = key_record(pem)
     for token in tokens:
@@ -167,8 +175,16 @@ def amazonses_key(tx: Transaction, region: str, now: float) -> StoredKey:
     stored = load(tx, _NO_ACCOUNT, region, AMAZONSES_DOMAIN)
     if stored is not None:
         return stored
-    selector = base64.b32encode(secrets.token_bytes(20)).decode("ascii").lower()
-    pem = generate_pem(2048)
+    selector, pem = _process_key(region)
     save(tx, _NO_ACCOUNT, region, AMAZONSES_DOMAIN, selector, pem, now)
     add_record(tx, f"{selector}._domainkey.{AMAZONSES_DOMAIN}", "TXT", key_record(pem), now)
     return StoredKey(selector, pem, now)
+
+
+@functools.lru_cache(maxsize=64)
+def _process_key(region: str) -> tuple[str, bytes]:
+    # Made once per process: a reset empties the table, and making a 2048-bit key again
+    # for the first message after every reset would cost each test suite dearly. The
+    # stored row stays the truth, so replicas agree on whichever key was stored first.
+    selector = base64.b32encode(secrets.token_bytes(20)).decode("ascii").lower()
+    return selector, generate_pem(2048)

@@ -55,17 +55,26 @@ def save(
     stored = {
         key: data.get(key) for key in ("TopicPreferences", "UnsubscribeAll", "AttributesData")
     }
-    changed = tx.execute(
-        "UPDATE ses_contacts SET data = ?, updated_at = ? "
-        "WHERE account = ? AND region = ? AND list_name = ? AND email = ?",
-        (json.dumps(stored), now, account, region, list_name, email),
+    # An upsert: a send adds its recipient while CreateContact may add the same one.
+    tx.execute(
+        "INSERT INTO ses_contacts (account, region, list_name, email, created_at, "
+        "updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (account, region, list_name, email) "
+        "DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+        (account, region, list_name, email, now, now, json.dumps(stored)),
     )
-    if not changed:
-        tx.execute(
-            "INSERT INTO ses_contacts (account, region, list_name, email, created_at, "
-            "updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (account, region, list_name, email, now, now, json.dumps(stored)),
-        )
+
+
+def add_if_missing(
+    tx: Transaction, account: str, region: str, list_name: str, email: str, now: float
+) -> None:
+    """Make ``email`` a contact without preferences unless it already is one."""
+    empty = {"TopicPreferences": [], "UnsubscribeAll": False, "AttributesData": None}
+    tx.execute(
+        "INSERT INTO ses_contacts (account, region, list_name, email, created_at, "
+        "updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (account, region, list_name, email, now, now, json.dumps(empty)),
+    )
 
 
 def preference(contact: dict[str, Any], topic: str) -> str | None:

@@ -9,6 +9,7 @@ who opted out, remembers the link); ``deliverable`` tells the relay whom to hand
 
 from __future__ import annotations
 
+import json
 import secrets
 from email import policy
 from email.message import EmailMessage
@@ -61,6 +62,22 @@ def prepare(ctx: RequestContext, outgoing: Outgoing, options: dict[str, Any] | N
     outgoing.details[_DETAIL] = {"contact_list": list_name, "topic": topic, "token": token}
 
 
+def keep_placeholder(template: dict[str, Any], options: dict[str, Any] | None) -> dict[str, Any]:
+    """``template`` (SendEmail's Template content) whose rendering leaves the unsubscribe
+    placeholder in place for ``prepare`` to fill, when the send is list-managed; SES
+    fills it rather than refusing it as an attribute missing from the data."""
+    if not options:
+        return template
+    try:
+        data = json.loads(template.get("TemplateData", "{}"))
+    except ValueError:
+        return template  # the renderer refuses it in SES's words
+    if not isinstance(data, dict):
+        return template
+    data.setdefault(PLACEHOLDER.strip("{}"), PLACEHOLDER)
+    return {**template, "TemplateData": json.dumps(data)}
+
+
 def _with_unsubscribe(raw: bytes, url: str) -> bytes:
     message = BytesParser(policy=_POLICY).parsebytes(raw)
     assert isinstance(message, EmailMessage)
@@ -75,7 +92,13 @@ def _with_unsubscribe(raw: bytes, url: str) -> bytes:
         body = part.get_content()
         if PLACEHOLDER in body:
             filled = body.replace(PLACEHOLDER, url, MAX_REPLACEMENTS)
-            part.set_content(filled, subtype=part.get_content_subtype())
+            # The part keeps its transfer encoding where the email package would pick
+            # another, and gets no MIME-Version of its own (set_content adds one).
+            encoding = str(part.get("Content-Transfer-Encoding", "")).lower()
+            keep = encoding if encoding in ("quoted-printable", "base64") else None
+            part.set_content(filled, subtype=part.get_content_subtype(), cte=keep)
+            if part is not message:
+                del part["MIME-Version"]
     del message["List-Unsubscribe"]
     del message["List-Unsubscribe-Post"]
     message["List-Unsubscribe"] = f"<{url}>"
@@ -113,8 +136,8 @@ def withhold(
         email = bare_address(address)
         contact = contacts.load(tx, account, region, list_name, email)
         if contact is None:
-            contact = {"TopicPreferences": [], "UnsubscribeAll": False, "AttributesData": None}
-            contacts.save(tx, account, region, list_name, email, contact, now)
+            contacts.add_if_missing(tx, account, region, list_name, email, now)
+            contact = contacts.load(tx, account, region, list_name, email) or {}
         if contacts.opted_out(contact, contact_list, topic):
             withheld.append(address)
     if options["token"]:
