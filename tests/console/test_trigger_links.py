@@ -107,6 +107,7 @@ def test_the_mail_and_its_invocation_link_each_other(server: ServerProcess) -> N
     [invocation] = invocations(server, pool_id)
     assert invocation["source"] == "CustomMessage_SignUp"
     assert mail["details"]["shaped_by"] == invocation["id"]
+    assert invocation["shaped"] == [{"channel": "mail", "messageId": mail["id"]}]
 
     message_page = _page(server, f"/console/mail/{mail['id']}")
     shaped = re.search(r'<dd class="shaped-by">(.*?)</dd>', message_page, re.DOTALL)
@@ -176,6 +177,17 @@ def test_mail_no_function_shaped_names_none(server: ServerProcess) -> None:
     assert "No trigger has run for this pool" in pool_page
 
 
+def test_a_deleted_mail_is_no_longer_linked(server: ServerProcess) -> None:
+    pool_id = _signed_up(server, "custom-message", "opal")
+    mail = latest_mail(server, "opal@example.com")
+    httpx.delete(f"{server.url}/_poolmail/messages").raise_for_status()
+    [invocation] = invocations(server, pool_id)
+    assert invocation["shaped"] == []
+    functions_page = _page(server, f"/console/functions?id={invocation['id']}")
+    assert f"/console/mail/{mail['id']}" not in _hrefs(functions_page)
+    assert page_problems(server, functions_page) == []
+
+
 def test_a_text_links_its_invocation(server: ServerProcess) -> None:
     pool_id, client_id = texting_pool(server, LambdaConfig={"CustomMessage": arn("sms-message")})
     idp(server).sign_up(
@@ -188,6 +200,7 @@ def test_a_text_links_its_invocation(server: ServerProcess) -> None:
     assert sms["text"] == f"Shop code {sms['code']}"
     [invocation] = invocations(server, pool_id)
     assert sms["shaped_by"] == invocation["id"]
+    assert invocation["shaped"] == [{"channel": "sms", "messageId": sms["id"]}]
     outbox_page = _page(server, f"/console/sms?pool={pool_id}")
     invocation_link = f"/console/functions?id={invocation['id']}#invocation-{invocation['id']}"
     assert invocation_link in _hrefs(outbox_page)

@@ -3,9 +3,14 @@ and an identity's default configuration set applied to its sends."""
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from botocore.exceptions import ClientError
 
 from tests.ses.helpers import messages, production_access, simple_message, verify
@@ -246,3 +251,54 @@ def test_v1_options_and_tracking(live: ServerProcess) -> None:
         "Configuration set <nope> does not exist.",
         400,
     )
+
+
+def test_tls_policy_require_is_honoured_by_the_relay(tmp_path: Path) -> None:
+    # The relay is a real SMTP server without STARTTLS: a set requiring TLS keeps its mail
+    # there (the failure is the message's event); an optional one is relayed.
+    handler = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    server = ServerProcess(
+        ["--data-dir", str(tmp_path), "--relay", f"smtp://127.0.0.1:{port}", "--ses-sandbox", "off"]
+    ).start()
+    try:
+        verify(server, "example.com")
+        sesv2 = server.client("sesv2")
+        sesv2.create_configuration_set(ConfigurationSetName="strict")
+        sesv2.put_configuration_set_delivery_options(
+            ConfigurationSetName="strict", TlsPolicy="REQUIRE"
+        )
+        kept = send_v2(server, ConfigurationSetName="strict")
+        failed = last_event(server, kept)
+        assert failed["type"] == "RelayFailed"
+        assert "offers no STARTTLS" in str(failed)
+        assert handler.received == []
+        sesv2.put_configuration_set_delivery_options(
+            ConfigurationSetName="strict", TlsPolicy="OPTIONAL"
+        )
+        relayed = send_v2(server, ConfigurationSetName="strict")
+        assert last_event(server, relayed)["type"] == "Relayed"
+        assert len(handler.received) == 1
+    finally:
+        server.stop()
+        controller.stop()
+
+
+def last_event(server: ServerProcess, message_id: str) -> dict[str, Any]:
+    answer = httpx.get(f"{server.url}/_poolmail/messages/{message_id}/events")
+    answer.raise_for_status()
+    event: dict[str, Any] = answer.json()["events"][-1]
+    return event
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.received.append(envelope.original_content or b"")
+        return "250 OK"

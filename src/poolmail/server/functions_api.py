@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from poolmail.functions import Caller, FunctionError, InvokeError, InvokeTimeout, invoke
+from poolmail.functions import Caller, FunctionError, InvokeError, InvokeTimeout, invoke, shaped
 from poolmail.functions import records as invocation_records
 from poolmail.server.admin import admin_error, services_of
 from poolmail.server.pipeline import Services
@@ -75,23 +75,41 @@ async def list_invocations(request: Request) -> Response:
 
     def read() -> list[dict[str, Any]]:
         with services.db.transaction(readonly=True) as tx:
-            return [invocation_records.to_json(i) for i in invocation_records.find(tx, where)]
+            found = invocation_records.find(tx, where)
+            links = shaped.shaped_by(tx, [invocation.id for invocation in found])
+        return [_with_shaped(invocation, links) for invocation in found]
 
     return JSONResponse({"invocations": await run_in_threadpool(read)})
+
+
+def _with_shaped(
+    invocation: invocation_records.Invocation, links: dict[str, list[shaped.Shaped]]
+) -> dict[str, Any]:
+    """The record, and the messages it shaped (a CustomMessage's mail or text)."""
+    return {
+        **invocation_records.to_json(invocation),
+        "shaped": [
+            {"channel": item.channel, "messageId": item.message_id}
+            for item in links.get(invocation.id, [])
+        ],
+    }
 
 
 async def one_invocation(request: Request) -> Response:
     services = services_of(request)
     invocation_id = request.path_params["invocation_id"]
 
-    def read() -> invocation_records.Invocation | None:
+    def read() -> dict[str, Any] | None:
         with services.db.transaction(readonly=True) as tx:
-            return invocation_records.get(tx, invocation_id)
+            found = invocation_records.get(tx, invocation_id)
+            if found is None:
+                return None
+            return _with_shaped(found, shaped.shaped_by(tx, [found.id]))
 
-    found = await run_in_threadpool(read)
-    if found is None:
+    answer = await run_in_threadpool(read)
+    if answer is None:
         return admin_error(404, "NotFound", f"No invocation {invocation_id}.")
-    return JSONResponse(invocation_records.to_json(found))
+    return JSONResponse(answer)
 
 
 async def function_logs(request: Request) -> Response:

@@ -16,7 +16,7 @@ from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
 from poolmail.protocol.models import SESV2
 from poolmail.ses.verification import identity_lock, load, normalize_identity, update_data
-from poolmail.store import Transaction
+from poolmail.store import Database, Transaction
 
 Change = Callable[[dict[str, Any]], None]
 
@@ -278,6 +278,15 @@ def for_send(
     if not (data.get("SendingOptions") or {}).get("SendingEnabled", True):
         return name, PAUSED_MESSAGE.format(name=name)
     return name, None
+
+
+def requires_tls(db: Database, account: str, region: str, name: str | None) -> bool:
+    """Whether the send's configuration set has TlsPolicy REQUIRE (for the relay)."""
+    if name is None:
+        return False
+    with db.transaction(readonly=True) as tx:
+        data = _load(tx, account, region, name) or {}
+    return (data.get("DeliveryOptions") or {}).get("TlsPolicy") == "REQUIRE"
 
 
 V1: dict[str, Handler] = {

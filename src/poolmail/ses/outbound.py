@@ -113,10 +113,10 @@ def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) 
     ``account`` and ``region`` are the sending account's: its sandbox and quotas apply.
     """
     now = ctx.clock.now()
-    outgoing.raw = dkim_signing.signed(ctx, outgoing, account=account, region=region)
     try:
         with ctx.db.transaction(lock=quota.lock_name(account, region)) as tx:
             identity = _check(tx, ctx, outgoing, account, region, now.timestamp())
+            outgoing.raw = dkim_signing.signed(tx, ctx, outgoing, account=account, region=region)
             _store(tx, outgoing, account, region, now, identity)
     except SendError as error:
         if error.kind != "invalid":
@@ -124,12 +124,23 @@ def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) 
         raise
     envelope_from = outgoing.mail_from or bare_address(outgoing.return_path or outgoing.source)
     recipients = list_management.deliverable(outgoing)
-    relay_delivered(ctx, outgoing.message_id, envelope_from, recipients, outgoing.raw)
+    require_tls = bool(ctx.settings.relay) and configuration_set_options.requires_tls(
+        ctx.db, account, region, outgoing.configuration_set
+    )
+    relay_delivered(
+        ctx, outgoing.message_id, envelope_from, recipients, outgoing.raw, require_tls=require_tls
+    )
     return outgoing.message_id
 
 
 def relay_delivered(
-    ctx: RequestContext, message_id: str, envelope_from: str, to: list[str], raw: bytes
+    ctx: RequestContext,
+    message_id: str,
+    envelope_from: str,
+    to: list[str],
+    raw: bytes,
+    *,
+    require_tls: bool = False,
 ) -> None:
     """Hand a delivered message to the `--relay` SMTP server, if any, and record how that
     went as its event; the mailbox simulator keeps its mail. Every delivered message goes
@@ -139,7 +150,7 @@ def relay_delivered(
     recipients = [address for address in to if not is_simulator(address)]
     if not recipients:
         return
-    failure = relay(ctx.settings.relay, envelope_from, recipients, raw)
+    failure = relay(ctx.settings.relay, envelope_from, recipients, raw, require_tls=require_tls)
     detail: dict[str, Any] = {"relay": ctx.settings.relay, "recipients": recipients}
     if failure is not None:
         detail["error"] = failure

@@ -21,7 +21,7 @@ from poolmail.store import Transaction
 
 KEY_BITS = {"RSA_1024_BIT": 1024, "RSA_2048_BIT": 2048}
 AMAZONSES_DOMAIN = "amazonses.com"
-# poolmail's own `amazonses.com` key is one per region, stored under no account.
+# poolmail's own `amazonses.com` key is stored per region, under no account.
 _NO_ACCOUNT = ""
 
 
@@ -114,12 +114,10 @@ def save(
     now: float,
 ) -> None:
     tx.execute(
-        "DELETE FROM ses_dkim_keys WHERE account = ? AND region = ? AND identity = ?",
-        (account, region, identity),
-    )
-    tx.execute(
         "INSERT INTO ses_dkim_keys (account, region, identity, selector, private_key, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, identity) "
+        "DO UPDATE SET selector = excluded.selector, private_key = excluded.private_key, "
+        "created_at = excluded.created_at",
         (account, region, identity, selector, pem.decode("ascii"), now),
     )
 
@@ -169,22 +167,35 @@ def amazonses_key(tx: Transaction, region: str, now: float) -> StoredKey:
     """poolmail's `amazonses.com` key for ``region``, made and published on first use.
 
     Choice: the selector is a random 32-character token like SES's own (for example
-    `6gbrjpgwjskckoa6a5zn6fwqkn67xbtw`), one per region, in the local zone at
+    `6gbrjpgwjskckoa6a5zn6fwqkn67xbtw`), stored per region (the row first stored wins;
+    a process offers every region the same key), in the local zone at
     `<selector>._domainkey.amazonses.com`.
     """
     stored = load(tx, _NO_ACCOUNT, region, AMAZONSES_DOMAIN)
     if stored is not None:
         return stored
-    selector, pem = _process_key(region)
-    save(tx, _NO_ACCOUNT, region, AMAZONSES_DOMAIN, selector, pem, now)
-    add_record(tx, f"{selector}._domainkey.{AMAZONSES_DOMAIN}", "TXT", key_record(pem), now)
-    return StoredKey(selector, pem, now)
+    selector, pem = _process_key()
+    # Sends of several accounts may get here at once: the first key stored stays.
+    inserted = tx.execute(
+        "INSERT INTO ses_dkim_keys (account, region, identity, selector, private_key, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (_NO_ACCOUNT, region, AMAZONSES_DOMAIN, selector, pem.decode("ascii"), now),
+    )
+    if inserted:
+        add_record(tx, f"{selector}._domainkey.{AMAZONSES_DOMAIN}", "TXT", key_record(pem), now)
+        return StoredKey(selector, pem, now)
+    stored = load(tx, _NO_ACCOUNT, region, AMAZONSES_DOMAIN)
+    if stored is None:  # pragma: no cover - the conflicting row was just there
+        raise RuntimeError("the amazonses.com DKIM key vanished while being stored")
+    return stored
 
 
-@functools.lru_cache(maxsize=64)
-def _process_key(region: str) -> tuple[str, bytes]:
-    # Made once per process: a reset empties the table, and making a 2048-bit key again
+@functools.lru_cache(maxsize=1)
+def _process_key() -> tuple[str, bytes]:
+    # Made once per process: a reset empties the table, and making a key again
     # for the first message after every reset would cost each test suite dearly. The
     # stored row stays the truth, so replicas agree on whichever key was stored first.
     selector = base64.b32encode(secrets.token_bytes(20)).decode("ascii").lower()
-    return selector, generate_pem(2048)
+    # SES's own amazonses.com keys are RSA 1024 (their records read `p=MIGfMA0G...`);
+    # cheap to make, so the first message of a fresh server is not held up.
+    return selector, generate_pem(1024)

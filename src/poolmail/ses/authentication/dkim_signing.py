@@ -162,12 +162,16 @@ def _easy_key_current(stored: StoredKey | None, data: dict[str, Any]) -> bool:
 
 
 def _domain_key(
-    ctx: RequestContext, account: str, region: str, domain: str, data: dict[str, Any], now: float
+    tx: Transaction,
+    account: str,
+    region: str,
+    domain: str,
+    data: dict[str, Any],
+    now: float,
 ) -> StoredKey | None:
     """The domain's current key; an Easy DKIM key is made (and published) on first use
     and after each rotation, which only moves `DkimKeyGeneratedAt`."""
-    with ctx.db.transaction(readonly=True) as tx:
-        stored = dkim_keys.load(tx, account, region, domain)
+    stored = dkim_keys.load(tx, account, region, domain)
     if data.get("DkimOrigin") == "EXTERNAL":
         matches = stored is not None and stored.selector == data.get("DkimSelector")
         return stored if matches else None
@@ -178,37 +182,26 @@ def _domain_key(
         return None
     pem = dkim_keys.generate_pem(KEY_BITS.get(str(data.get("DkimKeyLength")), 2048))
     created = max(now, float(data.get("DkimKeyGeneratedAt", 0.0)))
-    with ctx.db.transaction(lock=f"ses-dkim-key:{account}:{region}:{domain}") as tx:
-        stored = dkim_keys.load(tx, account, region, domain)
-        if _easy_key_current(stored, data):
-            return stored  # another request made it meanwhile
-        dkim_keys.install_easy_key(tx, account, region, domain, tokens, pem, created)
+    dkim_keys.install_easy_key(tx, account, region, domain, tokens, pem, created)
     return StoredKey(tokens[0], pem, created)
 
 
-def _amazonses_key(ctx: RequestContext, region: str, now: float) -> StoredKey:
-    with ctx.db.transaction(readonly=True) as tx:
-        stored = dkim_keys.load(tx, "", region, AMAZONSES_DOMAIN)
-    if stored is not None:
-        return stored
-    with ctx.db.transaction(lock=f"ses-dkim-key::{region}:{AMAZONSES_DOMAIN}") as tx:
-        return dkim_keys.amazonses_key(tx, region, now)
-
-
-def signed(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) -> bytes:
-    """``outgoing.raw`` with SES's DKIM signatures on top."""
+def signed(
+    tx: Transaction, ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str
+) -> bytes:
+    """``outgoing.raw`` with SES's DKIM signatures on top. Called in the send's own
+    transaction once the message passed SES's checks, so a refused message leaves no key
+    behind; a key made here is stored with the message."""
     now = ctx.clock.now().timestamp()
     owner, owner_region = _owner(outgoing, account, region)
     names = candidates(bare_address(outgoing.source))
-    with ctx.db.transaction(readonly=True) as tx:
-        rows = _read(tx, owner, owner_region, names)
+    chosen = signing_domain(_read(tx, owner, owner_region, names), names, now)
     headers = b""
-    chosen = signing_domain(rows, names, now)
     if chosen is not None:
         domain, data = chosen
-        key = _domain_key(ctx, owner, owner_region, domain, data, now)
+        key = _domain_key(tx, owner, owner_region, domain, data, now)
         if key is not None:
             headers += signature(outgoing.raw, domain, key.selector, key.pem, int(now))
-    own = _amazonses_key(ctx, region, now)
+    own = dkim_keys.amazonses_key(tx, region, now)
     headers += signature(outgoing.raw, AMAZONSES_DOMAIN, own.selector, own.pem, int(now))
     return headers + outgoing.raw

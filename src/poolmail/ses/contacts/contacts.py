@@ -156,8 +156,12 @@ def _shape(email: str, contact: dict[str, Any], contact_list: dict[str, Any]) ->
     }
 
 
+def lock_name(account: str, region: str, list_name: str) -> str:
+    return f"ses-contacts:{account}:{region}:{list_name}"
+
+
 def _lock(ctx: RequestContext, list_name: str) -> str:
-    return f"ses-contacts:{ctx.account_id}:{ctx.region}:{list_name}"
+    return lock_name(ctx.account_id, ctx.region, list_name)
 
 
 def create_contact(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

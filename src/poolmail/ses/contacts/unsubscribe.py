@@ -67,15 +67,15 @@ def find(db: Database, token: str) -> Subscription | None:
         if link is None:
             return None
         contact_list = lists.load(tx, link.account, link.region, link.list_name)
-        if contact_list is None:
+        if contact_list is None or (
+            link.topic is not None and link.topic not in lists.topic_defaults(contact_list)
+        ):
             return None
         contact = contacts.load(tx, link.account, link.region, link.list_name, link.email) or {}
     return Subscription(
         link,
         _topic_name(contact_list, link.topic),
-        contacts.opted_out(contact, contact_list, link.topic)
-        if link.topic is None or link.topic in lists.topic_defaults(contact_list)
-        else True,
+        contacts.opted_out(contact, contact_list, link.topic),
     )
 
 
@@ -107,7 +107,14 @@ def opt_out(db: Database, clock: Clock, token: str, source: str) -> Subscription
     asked not to get the list's mail.
     """
     now = clock.now()
-    with db.transaction() as tx:
+    with db.transaction(readonly=True) as tx:
+        found = _link(tx, token)
+    if found is None:
+        return None
+    # The lock the contact operations take, so an UpdateContact meanwhile is not lost.
+    with db.transaction(
+        lock=contacts.lock_name(found.account, found.region, found.list_name)
+    ) as tx:
         link = _link(tx, token)
         if link is None:
             return None

@@ -1,0 +1,110 @@
+"""Unit tests of DKIM signing's logic: which domain signs, and signatures dkimpy accepts."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import dkim
+import pytest
+
+from poolmail.protocol.errors import AwsError
+from poolmail.ses.authentication import dkim_keys, dkim_signing
+
+NOW = 1_800_000_000.0
+SIGNING = {"DkimOrigin": "AWS_SES", "DkimTokens": ["t1"], "DkimVerificationStatus": "Success"}
+NAMES = ["a@sub.example.com", "sub.example.com", "example.com"]
+
+
+@pytest.mark.parametrize(
+    ("found", "expected"),
+    [
+        ({}, None),
+        ({"example.com": ("Domain", SIGNING)}, "example.com"),
+        # A subdomain identity without DKIM set up leaves it to its parent.
+        ({"sub.example.com": ("Domain", {}), "example.com": ("Domain", SIGNING)}, "example.com"),
+        (
+            {"sub.example.com": ("Domain", SIGNING), "example.com": ("Domain", SIGNING)},
+            "sub.example.com",
+        ),
+        # The most specific domain with DKIM decides, even when it does not sign.
+        (
+            {
+                "sub.example.com": ("Domain", {**SIGNING, "DkimEnabled": False}),
+                "example.com": ("Domain", SIGNING),
+            },
+            None,
+        ),
+        ({"example.com": ("Domain", {**SIGNING, "DkimVerificationStatus": "Pending"})}, None),
+        # An address's own setting overrides its domain's.
+        (
+            {
+                "a@sub.example.com": ("EmailAddress", {"DkimEnabled": False}),
+                "example.com": ("Domain", SIGNING),
+            },
+            None,
+        ),
+        (
+            {"a@sub.example.com": ("EmailAddress", {}), "example.com": ("Domain", SIGNING)},
+            "example.com",
+        ),
+    ],
+)
+def test_signing_domain(found: dict[str, tuple[str, dict[str, Any]]], expected: str | None) -> None:
+    chosen = dkim_signing.signing_domain(found, NAMES, NOW)
+    assert (chosen[0] if chosen else None) == expected
+
+
+def test_a_failed_dkim_search_does_not_sign() -> None:
+    pending = {**SIGNING, "DkimVerificationStatus": "Pending", "DkimStartedAt": NOW - 73 * 3600}
+    assert dkim_signing.signing_domain({"example.com": ("Domain", pending)}, NAMES, NOW) is None
+
+
+@pytest.mark.parametrize("linesep", [b"\r\n", b"\n"])
+def test_signature_verifies_and_reads_like_ses(linesep: bytes) -> None:
+    pem = dkim_keys.generate_pem(1024)
+    record = dkim_keys.key_record(pem).encode()
+    message = linesep.join(
+        [
+            b"MIME-Version: 1.0",
+            b"From: Sender <a@example.com>",
+            b"To: b@example.org",
+            b"X-Other: not signed",
+            b"Subject: Hello",
+            b"Content-Type: text/plain",
+            b"",
+            b"Body  with  spaces ",
+            b"",
+        ]
+    )
+    header = dkim_signing.signature(message, "example.com", "sel", pem, 1_700_000_000)
+    assert header.endswith(linesep) and header.startswith(b"DKIM-Signature: v=1; a=rsa-sha256;")
+    tags = dkim.util.parse_tag_value(header.split(b":", 1)[1])
+    assert [name.strip() for name in tags[b"h"].split(b":")] == [
+        b"MIME-Version",
+        b"From",
+        b"To",
+        b"Subject",
+        b"Content-Type",
+    ]
+    assert (tags[b"c"], tags[b"t"], tags[b"d"], tags[b"s"]) == (
+        b"relaxed/simple",
+        b"1700000000",
+        b"example.com",
+        b"sel",
+    )
+    assert b"i" not in tags
+    assert dkim.verify(header + message, dnsfunc=lambda name, timeout=5: record)
+    # c=.../simple: a changed body breaks it.
+    assert not dkim.verify(header + message + b"more", dnsfunc=lambda name, timeout=5: record)
+
+
+def test_external_keys_are_checked() -> None:
+    pem = dkim_keys.generate_pem(1024)
+    body = b"".join(line for line in pem.splitlines() if not line.startswith(b"-----"))
+    parsed, bits = dkim_keys.parse_external_key(body.decode())
+    assert bits == 1024
+    assert dkim_keys.public_key_base64(parsed) == dkim_keys.public_key_base64(pem)
+    with pytest.raises(AwsError) as caught:
+        dkim_keys.parse_external_key(base64.b64encode(b"junk").decode())
+    assert caught.value.code == "BadRequestException"
