@@ -385,13 +385,10 @@ def test_ten_thousand_users_import_and_reset_their_passwords(live: ServerProcess
         live, pool_id, ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     )
     text = csv_of([person(f"user{n:05d}", name=f"User {n}") for n in range(10_000)])
-    began = time.monotonic()
+    # How fast is for bench/, not for a test: under a parallel suite's load any bound flakes.
     done = run_import(live, pool_id, text)
-    elapsed = time.monotonic() - began
-    print(f"10,000 users imported in {elapsed:.2f} s")
     assert done["Status"] == "Succeeded", done
     assert done["ImportedUsers"] == 10_000
-    assert elapsed < 30, elapsed
     cognito = idp(live)
     described = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
     assert described["EstimatedNumberOfUsers"] == 10_000
