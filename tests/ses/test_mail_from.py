@@ -128,8 +128,9 @@ def test_two_mx_records_do_not_count(live: ServerProcess) -> None:
     live.client("ses").set_identity_mail_from_domain(
         Identity="two.example", MailFromDomain="m.two.example"
     )
-    dns_record(live, "POST", "m.two.example", "MX", MX)
+    # The other record first: the checker must never see SES's record alone.
     dns_record(live, "POST", "m.two.example", "MX", "20 mx.elsewhere.example")
+    dns_record(live, "POST", "m.two.example", "MX", MX)
     assert v1_attributes(live, "two.example")["MailFromDomainStatus"] == "Pending"
 
 
