@@ -177,8 +177,10 @@ def context(db: Database, operation: str) -> RequestContext:
     )
 
 
-def test_a_received_url_is_cached_refreshed_and_invalidated(db: Database) -> None:
-    from poolmail.cognito import clients, user_pools
+def test_a_received_url_is_cached_refreshed_and_invalidated(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from poolmail.cognito import client_metadata_documents, clients, user_pools
 
     ctx = context(db, "Test")
     pool_id = user_pools.create_user_pool(ctx, {"PoolName": "shop"})["UserPool"]["Id"]
@@ -210,6 +212,12 @@ def test_a_received_url_is_cached_refreshed_and_invalidated(db: Database) -> Non
         "ClientMetadataURLs": [{"URL": url, "CachedDate": now, "ExpirationDate": now + 86400}]
     }
     state = {"UserPoolId": pool_id, "CIMDPolicyId": policy_id, "URL": url}
+    # REFRESH fetches the document again (tests/cognito/oauth/test_metadata_clients.py
+    # fetches it from a real HTTPS server); here, a document as fetched.
+    document = client_metadata_documents.check(
+        url, {"client_id": url, "redirect_uris": [url], "token_endpoint_auth_method": "none"}
+    )
+    monkeypatch.setattr(client_metadata_documents, "fetch", lambda _: (document, None))
     client_metadata.update_client_metadata_url_state(ctx, {**state, "Action": "REFRESH"})
     refreshed = client_metadata.list_client_metadata_urls(
         ctx, {"UserPoolId": pool_id, "CIMDPolicyId": policy_id}

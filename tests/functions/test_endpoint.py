@@ -103,7 +103,9 @@ def test_no_answer_within_the_deadline_is_an_invoke_timeout(
     started = time.monotonic()
     with pytest.raises(InvokeTimeout):
         call(Settings(lambda_endpoint_url=double.url), db, "slow", deadline=0.5)
-    assert time.monotonic() - started < 1.5
+    # Back before the function's answer (2 s): the caller did not wait for it. (The first
+    # call also pays for boto3's import, slow on a loaded machine.)
+    assert time.monotonic() - started < 2.0
     assert last_record(db).error_type == "InvokeTimeout"
 
 

@@ -9,6 +9,7 @@ Credentials come from boto3's standard chain, as for any client of that endpoint
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -100,7 +101,11 @@ def _to_logs(client: Any, batch: list[outbox.Record]) -> Refusals:
         answer = client.put_log_events(**where, logEvents=events)
     except client.exceptions.ResourceNotFoundException:
         # The stream is made on first use; a missing group fails the attempt, as AWS's
-        # vended delivery needs the group to exist (exporting-quotas-and-usage.html).
+        # vended delivery needs the group to exist (exporting-quotas-and-usage.html),
+        # unless the group is AWS's own (an import job's log, cognito/imports/job_logs.py).
+        if batch[0].target.extra.get("create_group"):
+            with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
+                client.create_log_group(logGroupName=where["logGroupName"])
         client.create_log_stream(**where)
         answer = client.put_log_events(**where, logEvents=events)
     # CloudWatch Logs answers success and leaves out events older than 14 days, past the

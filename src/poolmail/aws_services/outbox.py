@@ -166,6 +166,15 @@ def note_attempt(
     )
 
 
+def _shown(payload: str) -> Any:
+    """A payload as the admin API shows it: JSON decoded; a plain log line (an import job's
+    log) as its text."""
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload
+
+
 def listing(
     tx: Transaction, *, source_prefix: str = "", owner: str | None = None, limit: int = 1000
 ) -> list[dict[str, Any]]:
@@ -203,7 +212,7 @@ def listing(
                 "service": record.target.service,
                 "target": {"arn": record.target.arn, **record.target.extra},
                 "region": record.target.region,
-                "payload": json.loads(record.payload),
+                "payload": _shown(record.payload),
                 "last_error": row[12],
                 "delivered_at": row[13],
                 "next_attempt_at": record.next_attempt_at if record.status == PENDING else None,

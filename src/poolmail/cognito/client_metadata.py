@@ -16,7 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito import tiers
+from poolmail.cognito import client_metadata_documents, tiers
+from poolmail.cognito.client_metadata_documents import Document, DocumentRefused
 from poolmail.cognito.clients import client_not_found, find_client
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.context import RequestContext
@@ -119,14 +120,8 @@ def matches(pattern: str, url: str) -> bool:
     return re.fullmatch(regex, url) is not None
 
 
-def receive(
-    tx: Transaction, pool_id: str, url: str, now: float, max_age: int | None = None
-) -> Policy | None:
-    """The policy a metadata URL matches, its document now cached; None when none matches.
-
-    A Cache-Control max-age between one day and one year wins over the policy's
-    CacheDuration (API_CIMDPolicyType).
-    """
+def matching(tx: Transaction, pool_id: str, url: str) -> Policy | None:
+    """The pool's first policy (in creation order) with a pattern ``url`` matches."""
     rows = tx.fetchall(
         f"SELECT {_COLUMNS} FROM cognito_cimd_policies WHERE pool_id = ? ORDER BY created_at, id",
         (pool_id,),
@@ -134,19 +129,46 @@ def receive(
     for row in rows:
         policy = _of(tuple(row))
         if any(matches(pattern, url) for pattern in policy.patterns):
-            seconds = policy.cache_duration
-            if max_age is not None and 86400 <= max_age <= 31556952:
-                seconds = max_age
-            tx.execute(
-                "DELETE FROM cognito_cimd_urls WHERE policy_id = ? AND url = ?", (policy.id, url)
-            )
-            tx.execute(
-                "INSERT INTO cognito_cimd_urls (pool_id, policy_id, url, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (pool_id, policy.id, url, now, now + seconds),
-            )
             return policy
     return None
+
+
+def receive(
+    tx: Transaction,
+    pool_id: str,
+    url: str,
+    now: float,
+    max_age: int | None = None,
+    document: Document | None = None,
+) -> Policy | None:
+    """The policy a metadata URL matches, its document now cached; None when none matches."""
+    policy = matching(tx, pool_id, url)
+    if policy is not None:
+        _cache(tx, policy, url, now, max_age, document)
+    return policy
+
+
+def _cache(
+    tx: Transaction,
+    policy: Policy,
+    url: str,
+    now: float,
+    max_age: int | None,
+    document: Document | None,
+) -> None:
+    # A Cache-Control max-age between one day and one year wins over the policy's
+    # CacheDuration (API_CIMDPolicyType).
+    seconds = policy.cache_duration
+    if max_age is not None and 86400 <= max_age <= 31556952:
+        seconds = max_age
+    tx.execute("DELETE FROM cognito_cimd_urls WHERE policy_id = ? AND url = ?", (policy.id, url))
+    tx.execute(
+        "INSERT INTO cognito_cimd_urls (pool_id, policy_id, url, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (policy.pool_id, policy.id, url, now, now + seconds),
+    )
+    if document is not None:
+        client_metadata_documents.store(tx, policy.pool_id, policy.id, document)
 
 
 # --- operations -----------------------------------------------------------------------------
@@ -213,6 +235,7 @@ def delete_cimd_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
         pool = load_pool(tx, ctx, params["UserPoolId"])
         policy = _load(tx, pool.id, params["CIMDPolicyId"])
         tx.execute("DELETE FROM cognito_cimd_urls WHERE policy_id = ?", (policy.id,))
+        client_metadata_documents.forget(tx, policy.id)
         tx.execute("DELETE FROM cognito_cimd_policies WHERE id = ?", (policy.id,))
     return {}
 
@@ -262,36 +285,48 @@ def list_client_metadata_urls(ctx: RequestContext, params: dict[str, Any]) -> di
 
 
 def update_client_metadata_url_state(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    now = ctx.clock.now().timestamp()
     url = params["URL"]
+    with ctx.db.transaction(readonly=True) as tx:
+        _cached_policy(tx, ctx, params, url)
+    document: Document | None = None
+    max_age: int | None = None
+    if params["Action"] == "REFRESH":
+        # REFRESH "retrieves the document from the URL again" [model]; outside any
+        # transaction, as the fetch may take seconds.
+        try:
+            document, max_age = client_metadata_documents.fetch(url)
+        except DocumentRefused as refused:
+            # Choice (AWS's answer not found): the cached document stays; the reason is said.
+            raise AwsError("InvalidParameterException", str(refused)) from None
     with ctx.db.transaction() as tx:
-        pool = load_pool(tx, ctx, params["UserPoolId"])
-        tiers.require(pool.settings, tiers.ESSENTIALS, FEATURE)
-        policy = _load(tx, pool.id, params["CIMDPolicyId"])
-        cached = tx.fetchone(
-            "SELECT 1 FROM cognito_cimd_urls WHERE policy_id = ? AND url = ? AND expires_at > ?",
-            (policy.id, url, now),
-        )
-        if cached is None:
-            # Choice: AWS's text was not found.
-            raise AwsError(
-                "CachedCIMDURLDoesNotExistException",
-                f"No client metadata document is cached for {url}.",
-            )
-        if params["Action"] == "INVALIDATE":
+        policy = _cached_policy(tx, ctx, params, url)
+        if document is None:
             tx.execute(
                 "DELETE FROM cognito_cimd_urls WHERE policy_id = ? AND url = ?", (policy.id, url)
             )
+            client_metadata_documents.forget(tx, policy.id, url)
         else:
-            # REFRESH "retrieves the document from the URL again" [model]. poolmail keeps
-            # no document (see docs/cognito-replicas-and-recovery.md): it starts the
-            # cache period anew.
-            tx.execute(
-                "UPDATE cognito_cimd_urls SET created_at = ?, expires_at = ? "
-                "WHERE policy_id = ? AND url = ?",
-                (now, now + policy.cache_duration, policy.id, url),
-            )
+            _cache(tx, policy, url, ctx.clock.now().timestamp(), max_age, document)
     return {}
+
+
+def _cached_policy(
+    tx: Transaction, ctx: RequestContext, params: dict[str, Any], url: str
+) -> Policy:
+    pool = load_pool(tx, ctx, params["UserPoolId"])
+    tiers.require(pool.settings, tiers.ESSENTIALS, FEATURE)
+    policy = _load(tx, pool.id, params["CIMDPolicyId"])
+    cached = tx.fetchone(
+        "SELECT 1 FROM cognito_cimd_urls WHERE policy_id = ? AND url = ? AND expires_at > ?",
+        (policy.id, url, ctx.clock.now().timestamp()),
+    )
+    if cached is None:
+        # Choice: AWS's text was not found.
+        raise AwsError(
+            "CachedCIMDURLDoesNotExistException",
+            f"No client metadata document is cached for {url}.",
+        )
+    return policy
 
 
 OPERATIONS: dict[str, Handler] = {

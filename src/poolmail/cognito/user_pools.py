@@ -235,6 +235,7 @@ _POOL_TABLES = (
     "cognito_pitr_restorations",
     "cognito_cimd_policies",
     "cognito_cimd_urls",
+    "cognito_cimd_documents",
     "cognito_oauth_codes",
     "cognito_hosted_sessions",
     "cognito_resource_servers",

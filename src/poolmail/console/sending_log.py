@@ -27,6 +27,8 @@ V1_CODES = {
     "rejected": "MessageRejected",
     "configuration-set": "ConfigurationSetDoesNotExistException",
     "paused": "AccountSendingPausedException",
+    "set-paused": "ConfigurationSetSendingPausedException",
+    "mail-from": "MailFromDomainNotVerifiedException",
     "access-denied": "AccessDenied",
     "rate": "Throttling",
     "daily": "Throttling",
@@ -203,6 +205,24 @@ def explain(tx: Transaction, message: dict[str, Any], now: float) -> LogEntry:
             "(UpdateAccountSendingEnabled or PutAccountSendingAttributes).",
             "Switch sending back on for the account in that region.",
             [("SES account", links["account"])],
+        )
+    elif kind == "set-paused":
+        explanation = Explanation(
+            "Configuration set paused",
+            "Sending is switched off for the configuration set the message named, or the "
+            "sender identity's default set (UpdateConfigurationSetSendingEnabled or "
+            "PutConfigurationSetSendingOptions).",
+            "Switch sending back on for the configuration set, or send under another one.",
+            [("Configuration sets", links["identities"])],
+        )
+    elif kind == "mail-from":
+        explanation = Explanation(
+            "MAIL FROM domain not verified",
+            "The sender identity's custom MAIL FROM domain is not in place (its MX record was "
+            "not found) and its BehaviorOnMxFailure is RejectMessage.",
+            "Publish the MAIL FROM domain's MX record shown on the identity's page, or set "
+            "BehaviorOnMxFailure to UseDefaultValue.",
+            [("Identities", links["identities"])],
         )
     else:
         explanation = Explanation(

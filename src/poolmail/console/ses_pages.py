@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from poolmail.console import chart, contact_lists
+from poolmail.console import chart, contact_lists, ses_authentication
 from poolmail.console.forms import read_form
 from poolmail.console.layout import same_origin_only, see_other, show
 from poolmail.console.scope import Scope, call, scope_of
@@ -47,6 +47,7 @@ async def identities_page(request: Request) -> Response:
             "error": None,
             "given": "",
             "contact_lists": contact_lists.overview(services, scope),
+            "configuration_sets": ses_authentication.configuration_sets(services, scope),
         }
 
     return await show(request, scope, "identities.html", "identities", build)
@@ -79,34 +80,28 @@ async def create_identity(request: Request) -> Response:
     return see_other(identity_url(name, scope, done="identity-created"))
 
 
-def dns_records(services: Services, scope: Scope, name: str) -> list[dict[str, Any]]:
-    """The records a domain identity waits for, each marked if the local zone has it."""
+def dns_records(
+    services: Services, scope: Scope, name: str, identity: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The records a domain identity waits for (its TXT and its DKIM records), each marked
+    if the local zone has it."""
     attributes = call(
         services, scope, "ses", "GetIdentityVerificationAttributes", {"Identities": [name]}
     )["VerificationAttributes"].get(name, {})
-    dkim = call(services, scope, "ses", "GetIdentityDkimAttributes", {"Identities": [name]})[
-        "DkimAttributes"
-    ].get(name, {})
     wanted: list[tuple[str, str, str]] = []
     if attributes.get("VerificationToken"):
         wanted.append(("TXT", f"_amazonses.{name}", attributes["VerificationToken"]))
-    for token in dkim.get("DkimTokens", []):
-        target = f"{token}.{dns.DKIM_TARGET_ZONE}"
-        wanted.append(("CNAME", f"{token}._domainkey.{name}", target))
-    with services.db.transaction() as tx:
-        published = {
-            (record["type"], record["name"], record["value"]) for record in dns.list_records(tx)
-        }
-    return [
-        {
-            "type": kind,
-            "name": record_name,
-            "value": value,
-            "published": (kind, dns.normalize_name(record_name), dns.normalize_value(kind, value))
-            in published,
-        }
-        for kind, record_name, value in wanted
-    ]
+    wanted.extend(
+        ses_authentication.dkim_records(services, scope, name, identity["DkimAttributes"])
+    )
+    return ses_authentication.marked(services, wanted)
+
+
+def mail_from_records(
+    services: Services, scope: Scope, identity: dict[str, Any]
+) -> list[dict[str, Any]]:
+    wanted = ses_authentication.mail_from_records(scope.region, identity["MailFromAttributes"])
+    return ses_authentication.marked(services, wanted)
 
 
 async def identity_page(request: Request) -> Response:
@@ -120,7 +115,8 @@ async def identity_page(request: Request) -> Response:
         return {
             "name": name,
             "identity": identity,
-            "records": dns_records(services, scope, name) if is_domain else [],
+            "records": dns_records(services, scope, name, identity) if is_domain else [],
+            "mail_from_records": mail_from_records(services, scope, identity),
             "base": identity_path(name),
             "mail_url": "/console/mail?"
             + Scope(scope.account, scope.region).query(recipient=name, kind="ses-verification"),
@@ -136,12 +132,14 @@ def _identity_action(request: Request, form: dict[str, str]) -> tuple[Services, 
 
 @same_origin_only
 async def publish_records(request: Request) -> Response:
-    """Put a domain's TXT and DKIM CNAME records into the local zone; the next read of
-    the identity finds them and verifies it."""
+    """Put a domain's TXT and DKIM records, and its MAIL FROM domain's MX and SPF records,
+    into the local zone; the next read of the identity finds them and verifies it."""
     services, scope, name = _identity_action(request, await read_form(request))
 
     def run() -> None:
-        records = dns_records(services, scope, name)
+        identity = call(services, scope, SESV2, "GetEmailIdentity", {"EmailIdentity": name})
+        records = dns_records(services, scope, name, identity)
+        records += mail_from_records(services, scope, identity)
         now = services.clock.now().timestamp()
         with services.db.transaction() as tx:
             for record in records:

@@ -714,6 +714,20 @@ MIGRATIONS: list[Migration] = [
             """,
             "CREATE INDEX cognito_cimd_urls_pool ON cognito_cimd_urls (pool_id)",
             # -- end replicas --
+            # -- client metadata documents (cognito/client_metadata_documents.py) --
+            # The document fetched for each cached metadata URL (cognito_cimd_urls), which
+            # managed login uses as the client's registration while the cache lasts.
+            """
+            CREATE TABLE cognito_cimd_documents (
+                pool_id TEXT NOT NULL,
+                policy_id TEXT NOT NULL,
+                url TEXT NOT NULL,
+                document TEXT NOT NULL,
+                PRIMARY KEY (policy_id, url)
+            )
+            """,
+            "CREATE INDEX cognito_cimd_documents_pool ON cognito_cimd_documents (pool_id)",
+            # -- end client metadata documents --
             # -- resource servers, UI customization --
             # Resource servers of a pool, keyed by their identifier, with their scopes in
             # ``data`` (cognito/resource_servers.py).

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 
 from poolmail.clock import Clock
+from poolmail.cognito.imports import job_logs
 from poolmail.cognito.imports.jobs import (
     FAILED,
     IN_PROGRESS,
@@ -114,17 +115,19 @@ def _run(db: Database, clock: Clock, settings: Settings, job: ImportJob) -> None
     try:
         header, rows = parse(text, csv_header(pool))
     except FileError as exc:
-        _finish(db, job.id, clock, failure=str(exc))
+        _finish(db, job.id, clock, settings, pool, failure=str(exc))
         return
     for start in range(job.position, len(rows), BATCH):
-        if not _import_batch(db, clock, pool, job.id, header, rows[start : start + BATCH]):
+        batch = rows[start : start + BATCH]
+        if not _import_batch(db, clock, settings, pool, job.id, header, batch):
             return
-    _finish(db, job.id, clock)
+    _finish(db, job.id, clock, settings, pool)
 
 
 def _import_batch(
     db: Database,
     clock: Clock,
+    settings: Settings,
     pool: StoredPool,
     job_id: str,
     header: list[str],
@@ -140,6 +143,7 @@ def _import_batch(
         if job.status == STOPPING:
             job.finish(STOPPED, STOPPED_MESSAGE, now)
             save_job(tx, job)
+            job_logs.summary(tx, settings, job, pool.name, now)
             return False
         log: list[tuple[int, str, str]] = []
         candidates: list[Candidate] = []
@@ -156,6 +160,14 @@ def _import_batch(
                 "VALUES (?, ?, ?, ?, ?)",
                 (pool.id, job_id, line, outcome, message),
             )
+        # AWS's log has a line for every user, the imported ones too.
+        unsuccessful = {entry[0] for entry in log}
+        succeeded = [
+            (c.line, job_logs.SUCCEEDED_LINE, job_logs.IMPORT_SUCCEEDED)
+            for c in candidates
+            if c.line not in unsuccessful
+        ]
+        job_logs.user_lines(tx, settings, job, pool.name, log + succeeded, now)
         job.imported += imported
         job.skipped += sum(1 for entry in log if entry[1] == SKIPPED)
         job.failed += sum(1 for entry in log if entry[1] == FAILED_LINE)
@@ -239,7 +251,15 @@ def _rows_in(tx: Transaction, pool_id: str, expression: str, values: Iterable[st
     return found
 
 
-def _finish(db: Database, job_id: str, clock: Clock, *, failure: str = "") -> None:
+def _finish(
+    db: Database,
+    job_id: str,
+    clock: Clock,
+    settings: Settings,
+    pool: StoredPool,
+    *,
+    failure: str = "",
+) -> None:
     """End the job: Succeeded, or Failed when the file could not be read or any user was
     skipped or failed (AWS's "Too many users have failed or been skipped" ends jobs with a
     single failed user, as its own examples show); Stopped if a stop came meanwhile."""
@@ -257,3 +277,4 @@ def _finish(db: Database, job_id: str, clock: Clock, *, failure: str = "") -> No
         else:
             job.finish(SUCCEEDED, SUCCEEDED_MESSAGE, now)
         save_job(tx, job)
+        job_logs.summary(tx, settings, job, pool.name, now)

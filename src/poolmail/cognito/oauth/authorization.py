@@ -23,7 +23,7 @@ from urllib.parse import urlencode, urlsplit
 from poolmail.cognito import resource_servers, session_configuration
 from poolmail.cognito.clients import ClientRecord, find_client
 from poolmail.cognito.federation.identity_providers import COGNITO
-from poolmail.cognito.oauth import codes, hosted_sessions, issuance
+from poolmail.cognito.oauth import codes, hosted_sessions, issuance, metadata_clients
 from poolmail.cognito.oauth.hosts import Domain
 from poolmail.cognito.user_pools import load_pool
 from poolmail.cognito.users import StoredUser, find_user
@@ -58,6 +58,9 @@ MISSING_CLIENT = "Missing required parameter client_id in request URL"
 UNKNOWN_CLIENT = "Invalid client id: {client_id}"
 OAUTH_OFF = "The client {client_id} is not allowed to use OAuth flows."
 MISSING_REDIRECT = "Missing required parameter redirect_uri in request URL"
+# Choice (AWS's text not found): a metadata URL whose document Cognito cannot use is
+# refused on the error page as an unknown client is, with the document's fault said.
+BAD_METADATA = "Invalid client metadata document for {client_id}: {reason}"
 BAD_REDIRECT = "redirect_mismatch"
 
 
@@ -140,6 +143,9 @@ class AuthorizationRequest:
     login_hint: str | None = None
     resource: str | None = None
     params: tuple[tuple[str, str], ...] = ()
+    # The client ID metadata document URL the client named itself with (then
+    # ``client_id`` is the app client its CIMD policy maps it to).
+    metadata_url: str | None = None
 
     def query(self) -> str:
         """The URL-encoded query of the request as received."""
@@ -169,11 +175,31 @@ def _pairs(params: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple
     return tuple((str(key), str(value)) for key, value in pairs)
 
 
-def _client(tx: Transaction, domain: Domain, query: dict[str, str]) -> ClientRecord:
+def _metadata_client(
+    ctx: RequestContext, domain: Domain, query: dict[str, str]
+) -> ClientRecord | None:
+    """The client an https `client_id` names through a CIMD policy; None for other ids
+    (and for a URL no policy matches, refused below as any unknown client)."""
+    client_id = query.get("client_id", "")
+    if not metadata_clients.is_metadata_url(client_id):
+        return None
+    try:
+        return metadata_clients.resolve(ctx, domain.pool_id, client_id)
+    except metadata_clients.DocumentRefused as refused:
+        raise AuthorizationError(
+            INVALID_REQUEST,
+            BAD_METADATA.format(client_id=client_id, reason=refused),
+            client_id=client_id,
+        ) from None
+
+
+def _client(
+    tx: Transaction, domain: Domain, query: dict[str, str], resolved: ClientRecord | None
+) -> ClientRecord:
     client_id = query.get("client_id", "")
     if not client_id:
         raise AuthorizationError(INVALID_REQUEST, MISSING_CLIENT)
-    client = find_client(tx, client_id)
+    client = resolved or find_client(tx, client_id)
     # Choice (AWS's answer not found): an unknown client, or one of another pool, gets
     # the error page with invalid_request; one without OAuth, unauthorized_client.
     if client is None or client.pool_id != domain.pool_id:
@@ -256,8 +282,9 @@ def parse_authorization_request(
     the same) for a pool domain, in Cognito's order: client, redirect URI (both refused on
     the error page), then the rest (refused to the redirect URI)."""
     query = _first(params)
+    resolved = _metadata_client(ctx, domain, query)
     with ctx.db.transaction(readonly=True) as tx:
-        client = _client(tx, domain, query)
+        client = _client(tx, domain, query, resolved)
         redirect_uri = _redirect_uri(client, query)
         state = query.get("state")
         request = AuthorizationRequest(
@@ -276,6 +303,7 @@ def parse_authorization_request(
             login_hint=query.get("login_hint") or None,
             resource=query.get("resource") or None,
             params=_pairs(params),
+            metadata_url=metadata_clients.metadata_url(client),
         )
         flow = RESPONSE_FLOWS.get(request.response_type)
         if flow is None:
@@ -399,4 +427,5 @@ def _code_data(request: AuthorizationRequest, user: StoredUser, auth_time: int) 
         "code_challenge": request.code_challenge,
         "code_challenge_method": request.code_challenge_method,
         "resource": request.resource,
+        "client_metadata_url": request.metadata_url,
     }

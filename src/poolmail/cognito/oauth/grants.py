@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from poolmail.cognito import client_secrets, resource_servers
 from poolmail.cognito.clients import ClientRecord, find_client, rotates
-from poolmail.cognito.oauth import codes, issuance
+from poolmail.cognito.oauth import codes, issuance, metadata_clients
 from poolmail.cognito.oauth.hosts import Domain
 from poolmail.cognito.signin import sessions
 from poolmail.cognito.triggers import token_generation
@@ -93,6 +93,15 @@ def authenticate(
     errors as 400), 401 at the revocation endpoint [doc REVOKE]."""
     if not auth.client_id:
         raise OAuthError(INVALID_CLIENT, status=status)
+    if metadata_clients.is_metadata_url(auth.client_id):
+        # A CIMD client, public: no secret [doc CIMD].
+        try:
+            client = metadata_clients.resolve(ctx, domain.pool_id, auth.client_id)
+        except metadata_clients.DocumentRefused:
+            client = None
+        if client is None or auth.secret:
+            raise OAuthError(INVALID_CLIENT, status=status)
+        return client
     with ctx.db.transaction(readonly=True) as tx:
         client = find_client(tx, auth.client_id)
     if client is None or client.pool_id != domain.pool_id:
@@ -160,7 +169,8 @@ def authorization_code(
     with ctx.db.transaction(readonly=True) as tx:
         # "consumed already or does not exist" [doc TOKEN].
         data = codes.pending(tx, code, client.id, now)
-        if data is None:
+        # A code issued to a CIMD client is redeemed with its URL, and only then [choice].
+        if data is None or data.get("client_metadata_url") != metadata_clients.metadata_url(client):
             raise OAuthError(INVALID_GRANT)
         # "redirect_uri ... must equal the authorize value" [doc TOKEN]: required when the
         # authorize request named one (RFC 6749 4.1.3), not when DefaultRedirectURI stood in.
@@ -195,6 +205,11 @@ def refresh_token(
     token = form.get("refresh_token")
     if not token:
         raise OAuthError(INVALID_REQUEST)
+    if metadata_clients.metadata_url(client) is not None and "refresh_token" not in (
+        client.settings.get(metadata_clients.GRANT_TYPES) or []
+    ):
+        # A grant the CIMD client's document does not list [doc CIMD].
+        raise OAuthError(UNAUTHORIZED_CLIENT)
     ctx, pool = _pool(ctx, domain)
     with ctx.db.transaction(readonly=True) as tx:
         data = sessions.stored_data(tx, token, ctx.clock.now().timestamp())
