@@ -90,6 +90,10 @@ def test_each_user_and_the_summary_reach_the_jobs_log_stream(
     assert {r["source"] for r in records} == {"cognito-idp:userImport"}
     assert {r["target"]["log_stream"] for r in records} == {stream}
     assert wait_for(lambda: all(r["status"] == "delivered" for r in records_of(server, pool_id)))
+    # The console's pool page lists them with the pool's exported logs.
+    page = httpx.get(f"{server.url}/console/pools/{pool_id}")
+    assert page.status_code == 200
+    assert "[FAILED] Line Number 4 - The User Record" in page.text
 
 
 def records_of(server: ServerProcess, pool_id: str) -> list[dict[str, Any]]:

@@ -392,7 +392,6 @@ def renew(
     extend the session (re:Post "Rotated Refresh Token Validity", AWS's accepted answer).
     """
     now = ctx.clock.now().timestamp()
-    keys = tokens.pool_keys(ctx.db, client.pool_id, now)
     with ctx.db.transaction(readonly=True) as tx:
         session = _usable(_find(tx, token, now), client, now)
     with ctx.db.transaction(lock=_session_lock(session.origin_jti)) as tx:
@@ -422,6 +421,9 @@ def renew(
     # rotated when it fails); AWS does not say.
     changes = _token_changes(ctx, pool, client, user, source, metadata, scopes)
     sign_in = SignIn(session.origin_jti, int(data["auth_time"]), data.get("device_key"), changes)
+    # Only once the refresh is good: the pool's first keys are made on first use, and a
+    # refused request changes nothing.
+    keys = tokens.pool_keys(ctx.db, client.pool_id, now)
     with ctx.db.transaction(readonly=True) as tx:
         if mint is None:
             result = _mint(ctx, tx, keys, client, user, sign_in)

@@ -7,7 +7,7 @@ confirmation, and the password reset; server-rendered, working without JavaScrip
 from __future__ import annotations
 
 from poolmail.hosted.call import Endpoint
-from poolmail.hosted.pages import login, recovery, registration
+from poolmail.hosted.pages import login, passkeys, recovery, registration
 from poolmail.hosted.pages.sign_in_form import LOGIN
 
 _BOTH = ("GET", "POST")
@@ -24,4 +24,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint(recovery.CONFIRM_FORGOT, _BOTH, recovery.confirm_forgot_password),
     # Managed login writes it with a lower-case `f` [facts 1.2].
     Endpoint("/confirmforgotPassword", _BOTH, recovery.confirm_forgot_password),
+    # Managed login's passkey registration page [facts 1.2], and the passkey pages' script.
+    Endpoint(passkeys.ADD, _BOTH, passkeys.add),
+    Endpoint(passkeys.SCRIPT, ("GET",), passkeys.script),
 ]

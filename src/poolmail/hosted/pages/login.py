@@ -22,7 +22,7 @@ from poolmail.cognito.signin.challenges import (
     NEW_PASSWORD_REQUIRED,
 )
 from poolmail.hosted.call import HostedCall
-from poolmail.hosted.pages import flow, labels, recovery, rendering, steps
+from poolmail.hosted.pages import flow, labels, passkeys, recovery, rendering, steps
 from poolmail.hosted.pages.sign_in_form import (
     LOGIN,
     MISSING_FIELDS,
@@ -122,6 +122,14 @@ async def login(call: HostedCall) -> Response:
     if form is None or not rendering.csrf_ok(call.request, form):
         return flow.csrf_refused(visit)
     username = form.get("username", "").strip()
+    if passkeys.asked(form):
+        try:
+            passkey_step = await passkeys.sign_in(visit, form)
+        except AwsError as refused:
+            return login_form(visit, status=400, error=refused.message, username=username)
+        if isinstance(passkey_step, Response):
+            return passkey_step
+        return await advance(visit, passkey_step)
     password = form.get("password", "")
     if not username or not password:
         return login_form(visit, status=400, error=MISSING_FIELDS, username=username)

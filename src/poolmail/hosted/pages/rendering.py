@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 CSRF_COOKIE = "XSRF-TOKEN"
 CSRF_FIELD = "_csrf"
 
-# Pages load nothing from elsewhere and run no script; styles are inline (the pool's own
+# Pages load nothing from elsewhere and run no script (the two passkey pages add their
+# script file, passkeys.py); styles are inline (the pool's own
 # CSS among them), logos are data: URLs. No form-action: a sign-in's POST ends in a
 # redirect to the app's callback URL, which browsers check against form-action.
 PAGE_POLICY = (

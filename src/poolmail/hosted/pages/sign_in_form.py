@@ -49,6 +49,9 @@ def login_form(
     admin_only = (visit.pool.settings.get("AdminCreateUserConfig") or {}).get(
         "AllowAdminCreateUserOnly"
     )
+    # Imported here: the passkey pages use this module's names.
+    from poolmail.hosted.pages.passkeys import offered
+
     return flow.show(
         visit,
         "login.html",
@@ -63,4 +66,5 @@ def login_form(
         cognito="COGNITO" in names or not names,
         forgot_url=visit.url("/forgotPassword"),
         signup_url=None if admin_only else visit.url("/signup"),
+        passkey=offered(visit),
     )
