@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from tests.support import postgres
-from tests.support.postgres import fresh_database
-from tests.support.programs import MISSING_PROGRAM, SkipLedger
-from tests.support.server import ServerProcess
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.programs import MISSING_PROGRAM, SkipLedger, require_program
+from tests.support.server import ServerProcess, serving
 
 BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -22,16 +23,24 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
     """One server per backend for the session; each test starts from empty state."""
-    if request.param == "sqlite":
-        data_dir = tmp_path_factory.mktemp("poolmail-data")
-        running = ServerProcess(["--data-dir", str(data_dir)]).start()
+    data_dir = str(tmp_path_factory.mktemp("poolmail-data"))
+    with serving(request.param, [], data_dir=data_dir) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url]).start()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as running:
         yield running
-        running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """The one headless Chromium of this test process (tests/support/browser.py)."""
+    require_program("chromium", CHROMIUM)  # Playwright's downloaded browsers are not used
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture

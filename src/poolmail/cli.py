@@ -142,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _option(
         serve,
+        "--cognito-rate-limits",
+        "POOLMAIL_COGNITO_RATE_LIMITS",
+        "off",
+        "on: Cognito operations are throttled per category at AWS's request rates (or the "
+        "provisioned ones), answering TooManyRequestsException, as on AWS; off: never "
+        "throttled",
+        choices=["on", "off"],
+    )
+    _option(
+        serve,
         "--dns-server",
         "POOLMAIL_DNS_SERVER",
         None,
@@ -293,6 +303,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             str(args.ses_max_24_hour_send), "--ses-max-24-hour-send", 1, 10**9
         ),
         ses_max_send_rate=_integer(str(args.ses_max_send_rate), "--ses-max-send-rate", 1, 10**6),
+        cognito_rate_limits=args.cognito_rate_limits == "on",
         cognito_default_daily_email_limit=_integer(
             str(args.cognito_default_daily_email_limit),
             "--cognito-default-daily-email-limit",

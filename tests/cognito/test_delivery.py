@@ -11,8 +11,7 @@ from botocore.exceptions import ClientError
 from tests.cognito.test_signup import email_pool, error_of, idp, latest_mail, sign_up, user_of
 from tests.conftest import BACKENDS
 from tests.ses.helpers import advance, production_access, verify
-from tests.support.postgres import fresh_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 DAILY_LIMIT = (
     "Exceeded daily email limit for the operation or the account. If a higher limit is "
@@ -27,15 +26,8 @@ SOURCE_ARN = f"arn:aws:ses:us-east-1:123456789012:identity/{SENDER}"
 def capped(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
     """A server whose default sender may send 3 messages a day per account."""
     options = ["--cognito-default-daily-email-limit", "3"]
-    if request.param == "sqlite":
-        running = ServerProcess(["--data-dir", ":memory:", *options]).start()
+    with serving(request.param, options) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, *options]).start()
-        yield running
-        running.stop()
 
 
 def test_default_sender_cap_leaves_the_user_unconfirmed(capped: ServerProcess) -> None:

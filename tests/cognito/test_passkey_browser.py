@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright
 
 from tests.cognito.test_auth import FLOWS, auth_pool, confirmed_user
 from tests.cognito.test_signup import PASSWORD, idp
-from tests.console.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.programs import require_program
 from tests.support.server import ServerProcess
 

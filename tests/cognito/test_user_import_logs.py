@@ -14,8 +14,7 @@ from tests.cognito.test_signup import idp
 from tests.cognito.test_user_import import csv_of, person, run_import
 from tests.conftest import BACKENDS
 from tests.support.moto import CREDENTIALS, Moto, free_port, wait_for
-from tests.support.postgres import fresh_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 POOL_NAME = "staff"
 
@@ -33,16 +32,13 @@ def server(
 ) -> Iterator[ServerProcess]:
     """A server delivering to moto, on SQLite and on PostgreSQL."""
     options = ["--aws-endpoint-url", moto.url]
-    if request.param == "sqlite":
-        data = tmp_path_factory.mktemp("import-logs")
-        running = ServerProcess(["--data-dir", str(data), *options], env=CREDENTIALS).start()
+    with serving(
+        request.param,
+        options,
+        env=CREDENTIALS,
+        data_dir=str(tmp_path_factory.mktemp("import-logs")),
+    ) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, *options], env=CREDENTIALS).start()
-        yield running
-        running.stop()
 
 
 def pool_of(server: ServerProcess) -> str:

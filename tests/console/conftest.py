@@ -12,23 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from tests.support.dns import Dnsmasq, free_dns_port
-from tests.support.programs import require_program
 from tests.support.server import ServerProcess
 
-CHROMIUM = os.environ.get("POOLMAIL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT: ViewportSize = {"width": 1100, "height": 720}
 
@@ -49,20 +37,6 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
 def site(console_server: ServerProcess) -> ServerProcess:
     console_server.reset()
     return console_server
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    require_program("chromium", CHROMIUM)  # Playwright's downloaded browsers are not used
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield launched
-    launched.close()
 
 
 @pytest.fixture

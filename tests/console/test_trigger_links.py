@@ -17,8 +17,7 @@ from tests.conftest import BACKENDS
 from tests.console.helpers import page_problems, verify
 from tests.sms.helpers import NUMBER, latest_sms, texting_pool
 from tests.support.functions import write_functions
-from tests.support.postgres import fresh_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 SENDER = "sender@example.com"
 SUBJECT_ONLY = (
@@ -51,15 +50,8 @@ def shaping_server(
 ) -> Iterator[ServerProcess]:
     toml = write_functions(tmp_path_factory.mktemp("functions"), FUNCTIONS)
     options = ["--functions", str(toml)]
-    if request.param == "sqlite":
-        running = ServerProcess(["--data-dir", ":memory:", *options]).start()
+    with serving(request.param, options) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, *options]).start()
-        yield running
-        running.stop()
 
 
 @pytest.fixture

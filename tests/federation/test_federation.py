@@ -30,9 +30,8 @@ from tests.conftest import BACKENDS
 from tests.federation.saml_idp import SamlIdp
 from tests.support.functions import write_functions
 from tests.support.npm import pinned_node_modules
-from tests.support.postgres import fresh_database
 from tests.support.programs import require_program
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 JS_DIR = Path(__file__).parent / "js"
 DOMAIN = "fed-tests.auth.us-east-1.amazoncognito.com"
@@ -101,15 +100,8 @@ def server(
     """This module's server per store, running the functions above."""
     toml = write_functions(tmp_path_factory.mktemp("functions"), FUNCTIONS)
     options = ["--functions", str(toml)]
-    if request.param == "sqlite":
-        running = ServerProcess(["--data-dir", ":memory:", *options]).start()
+    with serving(request.param, options) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, *options]).start()
-        yield running
-        running.stop()
 
 
 @pytest.fixture

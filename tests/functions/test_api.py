@@ -16,9 +16,8 @@ import pytest
 
 from tests.conftest import BACKENDS
 from tests.support.functions import FunctionFailure, LambdaDouble, write_functions
-from tests.support.postgres import fresh_database
 from tests.support.programs import require_program
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 FUNCTIONS = {
     "hello": (
@@ -79,16 +78,9 @@ def runner_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServerProcess]:
     options = ["--functions", str(functions_file), "--lambda-endpoint-url", double.url]
-    if request.param == "sqlite":
-        data_dir = tmp_path_factory.mktemp("data")
-        running = ServerProcess(["--data-dir", str(data_dir), *options]).start()
+    data_dir = str(tmp_path_factory.mktemp("data"))
+    with serving(request.param, options, data_dir=data_dir) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, *options]).start()
-        yield running
-        running.stop()
 
 
 @pytest.fixture

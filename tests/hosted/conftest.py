@@ -8,11 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.console.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from tests.console.conftest import VIEWPORT
 from tests.hosted.helpers import Site, make_site
-from tests.support.programs import require_program
 from tests.support.server import ServerProcess
 
 
@@ -29,16 +28,6 @@ def new_site(live: ServerProcess) -> Iterator[Callable[..., Site]]:
     yield make
     for site in made:
         site.http.close()
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    """Headless Chromium (Debian's), as the console's browser tests launch it."""
-    require_program("chromium", CHROMIUM)
-    with sync_playwright() as running:
-        launched = running.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 class _App(BaseHTTPRequestHandler):
@@ -69,9 +58,9 @@ def app_callback() -> Iterator[str]:
 
 
 @pytest.fixture
-def tab(chromium: Browser) -> Iterator[Page]:
+def tab(browser: Browser) -> Iterator[Page]:
     """A fresh browser context's page."""
-    context = chromium.new_context(viewport=VIEWPORT)
+    context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(10_000)
     opened = context.new_page()
     yield opened

@@ -14,8 +14,7 @@ import pytest
 from tests.conftest import BACKENDS
 from tests.ses.helpers import advance
 from tests.support.dns import Dnsmasq, free_dns_port
-from tests.support.postgres import fresh_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 HOURS_72 = 72 * 3600
 
@@ -153,15 +152,8 @@ def dns_server(
     """A poolmail asking a DNS server on a port where dnsmasq will start later."""
     port = free_dns_port()
     option = ["--dns-server", f"127.0.0.1:{port}"]
-    if request.param == "sqlite":
-        running = ServerProcess(["--data-dir", str(tmp_path), *option]).start()
+    with serving(request.param, option, data_dir=str(tmp_path)) as running:
         yield running, port
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, *option]).start()
-        yield running, port
-        running.stop()
 
 
 def test_txt_record_on_a_real_dns_server(dns_server: tuple[ServerProcess, int]) -> None:

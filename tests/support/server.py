@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import boto3
 import httpx
 from botocore.config import Config
+
+from tests.support.postgres import fresh_database
 
 READY_PREFIX = "poolmail ready on "
 
@@ -94,3 +98,29 @@ class ServerProcess:
             aws_secret_access_key="secret",
             config=Config(parameter_validation=validate, retries={"total_max_attempts": 1}),
         )
+
+
+@contextlib.contextmanager
+def serving(
+    store: str,
+    options: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    data_dir: str = ":memory:",
+) -> Iterator[ServerProcess]:
+    """A server with ``options`` whose state is in ``store`` ("sqlite": ``data_dir``, in
+    memory unless given; "postgres": a fresh database, dropped afterwards), stopped when
+    the block ends. What a module needing its own options starts once per store."""
+    if store == "sqlite":
+        running = ServerProcess(["--data-dir", data_dir, *options], env=env or {}).start()
+        try:
+            yield running
+        finally:
+            running.stop()
+        return
+    with fresh_database() as url:
+        running = ServerProcess(["--database-url", url, *options], env=env or {}).start()
+        try:
+            yield running
+        finally:
+            running.stop()

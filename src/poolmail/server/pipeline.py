@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from poolmail.clock import Clock
+from poolmail.cognito.limits import count_request, counted
 from poolmail.config import Settings
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
@@ -108,6 +109,14 @@ async def handle_aws(request: Request, services: Services) -> Response:
             base_url=str(request.base_url).rstrip("/"),
             user_agent=request.headers.get("user-agent", ""),
         )
+        if service == COGNITO_IDP and services.settings.cognito_rate_limits:
+            # Counted once the request is known to be well formed, before it acts: a
+            # refused request changes nothing. An operation bound for a worker thread
+            # counts there, sparing a second hand-over to a thread.
+            if services.inline.eligible(handler, body):
+                await services.inline.run(count_request, context, call.params, b"")
+            else:
+                handler = counted(handler)
         result = await services.inline.run(handler, context, call.params, body)
         wire = _serialize_result(call, result, request_id)
     except AwsError as error:

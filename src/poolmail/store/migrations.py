@@ -612,6 +612,18 @@ MIGRATIONS: list[Migration] = [
                 PRIMARY KEY (account, region, category)
             )
             """,
+            # Requests counted in each rate category's current one-second window, with
+            # --cognito-rate-limits on (cognito/limits.py); window_start in epoch seconds.
+            """
+            CREATE TABLE cognito_rate_windows (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                category TEXT NOT NULL,
+                window_start INTEGER NOT NULL,
+                requests INTEGER NOT NULL,
+                PRIMARY KEY (account, region, category)
+            )
+            """,
             # -- end pool and client extras --
             # -- replicas, point-in-time recovery, client metadata URLs --
             # Secondary replicas of pools (cognito/continuity/replicas.py): the pool's row stays in

@@ -31,8 +31,7 @@ from tests.cognito.oauth.helpers import (
     verified,
 )
 from tests.conftest import BACKENDS
-from tests.support.postgres import fresh_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 
 class Documents:
@@ -127,16 +126,9 @@ def server(
 ) -> Iterator[ServerProcess]:
     """A server trusting the documents' certificate, on SQLite and on PostgreSQL."""
     env = {"SSL_CERT_FILE": str(documents.cert_file)}
-    if request.param == "sqlite":
-        data = tmp_path_factory.mktemp("cimd-data")
-        running = ServerProcess(["--data-dir", str(data)], env=env).start()
+    data_dir = str(tmp_path_factory.mktemp("cimd-data"))
+    with serving(request.param, [], env=env, data_dir=data_dir) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url], env=env).start()
-        yield running
-        running.stop()
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ import pytest
 from tests.cognito.oauth.helpers import API, CALLBACK, App, code_for, make_app, verified
 from tests.conftest import BACKENDS
 from tests.support.functions import write_functions
-from tests.support.postgres import fresh_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 # Marks the access token with the trigger source, the scopes the event names and the
 # client metadata; adds a scope.
@@ -38,15 +37,8 @@ def tagging(
     functions = {"tagger": ("python3.12", "app.handler", {"app.py": TAGGER})}
     toml = write_functions(tmp_path_factory.mktemp("functions"), functions)
     options = ["--functions", str(toml)]
-    if request.param == "sqlite":
-        running = ServerProcess(["--data-dir", ":memory:", *options]).start()
+    with serving(request.param, options) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, *options]).start()
-        yield running
-        running.stop()
 
 
 @pytest.fixture

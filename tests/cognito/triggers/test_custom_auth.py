@@ -17,8 +17,7 @@ from tests.cognito.test_signup import PASSWORD, error_of, idp, make_pool
 from tests.conftest import BACKENDS
 from tests.ses.helpers import advance
 from tests.support.functions import write_functions
-from tests.support.postgres import fresh_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:{}"
 ROUNDS = 3
@@ -81,16 +80,10 @@ def server(
 ) -> Iterator[ServerProcess]:
     """One server with the challenge functions, per store; `live` resets it per test."""
     toml = write_functions(tmp_path_factory.mktemp("functions"), FUNCTIONS)
-    if request.param == "sqlite":
-        data = tmp_path_factory.mktemp("data")
-        running = ServerProcess(["--data-dir", str(data), "--functions", str(toml)]).start()
+    with serving(
+        request.param, ["--functions", str(toml)], data_dir=str(tmp_path_factory.mktemp("data"))
+    ) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, "--functions", str(toml)]).start()
-        yield running
-        running.stop()
 
 
 def custom_pool(server: ServerProcess, **triggers: str) -> tuple[str, str]:

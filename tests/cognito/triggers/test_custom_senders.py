@@ -21,8 +21,7 @@ from tests.conftest import BACKENDS
 from tests.ses.helpers import messages, production_access, verify
 from tests.support.functions import write_functions
 from tests.support.moto import CREDENTIALS, Moto, free_port, wait_for
-from tests.support.postgres import fresh_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 SENDER = "sender@example.com"
 # One function serves both triggers (one warm worker, one start-up of the SDK).
@@ -117,16 +116,10 @@ def server(
         environment={name: environment for name in functions},
     )
     options = ["--functions", str(toml), "--aws-endpoint-url", moto.url, "--ses-sandbox", "off"]
-    if request.param == "sqlite":
-        data = tmp_path_factory.mktemp("data")
-        running = ServerProcess(["--data-dir", str(data), *options], env=CREDENTIALS).start()
+    with serving(
+        request.param, options, env=CREDENTIALS, data_dir=str(tmp_path_factory.mktemp("data"))
+    ) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, *options], env=CREDENTIALS).start()
-        yield running
-        running.stop()
 
 
 def sender_config(key: str, **senders: str) -> dict[str, Any]:

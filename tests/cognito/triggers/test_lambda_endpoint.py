@@ -13,8 +13,7 @@ from tests.cognito.test_signup import PASSWORD, error_of, idp
 from tests.cognito.triggers.test_standard_triggers import arn, invocations
 from tests.conftest import BACKENDS
 from tests.support.functions import FunctionFailure, LambdaDouble
-from tests.support.postgres import fresh_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 
 def _auto_confirm(event: Any) -> Any:
@@ -41,15 +40,8 @@ def endpoint_server(
     request: pytest.FixtureRequest, double: LambdaDouble
 ) -> Iterator[ServerProcess]:
     options = ["--lambda-endpoint-url", double.url]
-    if request.param == "sqlite":
-        running = ServerProcess(["--data-dir", ":memory:", *options]).start()
+    with serving(request.param, options) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, *options]).start()
-        yield running
-        running.stop()
 
 
 @pytest.fixture

@@ -24,9 +24,8 @@ from tests.cognito.test_tokens import verified
 from tests.conftest import BACKENDS
 from tests.ses.helpers import messages, production_access, verify
 from tests.support.functions import write_functions
-from tests.support.postgres import fresh_database
 from tests.support.programs import require_program
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 SENDER = "sender@example.com"
 SOURCE_ARN = f"arn:aws:ses:us-east-1:123456789012:identity/{SENDER}"
@@ -143,15 +142,8 @@ def triggers(
     require_program("node")
     toml = write_functions(tmp_path_factory.mktemp("functions"), FUNCTIONS, timeout=TIMEOUTS)
     options = ["--functions", str(toml)]
-    if request.param == "sqlite":
-        running = ServerProcess(["--data-dir", ":memory:", *options]).start()
+    with serving(request.param, options) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, *options]).start()
-        yield running
-        running.stop()
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from tests.cognito.test_auth import auth_client, password_auth
 from tests.cognito.test_signup import code_for, error_of, idp, make_pool, user_of
 from tests.conftest import BACKENDS
 from tests.support.functions import write_functions
-from tests.support.postgres import fresh_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, serving
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:migrate"
 # A password the pool's policy would refuse: migration does not enforce it (MU).
@@ -52,16 +51,10 @@ def server(
     """One server with the migration function, per store; `live` resets it per test."""
     functions = {"migrate": ("python3.12", "app.handler", {"app.py": MIGRATE})}
     toml = write_functions(tmp_path_factory.mktemp("functions"), functions)
-    if request.param == "sqlite":
-        data = tmp_path_factory.mktemp("data")
-        running = ServerProcess(["--data-dir", str(data), "--functions", str(toml)]).start()
+    with serving(
+        request.param, ["--functions", str(toml)], data_dir=str(tmp_path_factory.mktemp("data"))
+    ) as running:
         yield running
-        running.stop()
-        return
-    with fresh_database() as url:
-        running = ServerProcess(["--database-url", url, "--functions", str(toml)]).start()
-        yield running
-        running.stop()
 
 
 def migrating_pool(server: ServerProcess, **settings: Any) -> tuple[str, str]:
