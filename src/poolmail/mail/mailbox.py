@@ -149,3 +149,43 @@ def add_events(tx: Transaction, message_id: str, events: Sequence[Event], start:
             "VALUES (?, ?, ?, ?, ?)",
             (message_id, position, event.type, event.at, json.dumps(event.detail)),
         )
+
+
+def append_events(tx: Transaction, message_id: str, events: Sequence[Event]) -> None:
+    """Add ``events`` after those ``message_id`` already has (an open, a click, a delay,
+    an unsubscribe: what happens to a message after it was stored)."""
+    row = tx.fetchone("SELECT COUNT(*) FROM message_events WHERE message_id = ?", (message_id,))
+    add_events(tx, message_id, events, start=int(row[0]) if row else 0)
+
+
+def load(tx: Transaction, message_id: str) -> StoredMessage | None:
+    """The stored message ``message_id`` with its events, or None."""
+    row = tx.fetchone(
+        "SELECT id, account, region, created_at, status, origin, source, recipients, "
+        "subject, data, raw FROM messages WHERE id = ?",
+        (message_id,),
+    )
+    if row is None:
+        return None
+    events = [
+        Event(kind, float(at), json.loads(data))
+        for kind, at, data in tx.fetchall(
+            "SELECT type, created_at, data FROM message_events WHERE message_id = ? "
+            "ORDER BY position",
+            (message_id,),
+        )
+    ]
+    return StoredMessage(
+        id=row[0],
+        account=row[1],
+        region=row[2],
+        created_at=float(row[3]),
+        status=row[4],
+        origin=row[5],
+        source=row[6],
+        recipients=json.loads(row[7]),
+        subject=row[8],
+        raw=bytes(row[10]) if row[10] is not None else None,
+        details=json.loads(row[9]),
+        events=events,
+    )

@@ -21,6 +21,7 @@ from poolmail.ses import (
 )
 from poolmail.ses.authentication import dkim, mail_from
 from poolmail.ses.contacts import contacts, lists
+from poolmail.ses.events import destinations, notifications
 
 _MODULES = (
     identities,
@@ -38,6 +39,8 @@ _MODULES = (
     configuration_set_options,
     mail_from,
     dkim,
+    destinations,
+    notifications,
 )
 
 SES_OPERATIONS: dict[str, Handler] = {

@@ -34,6 +34,9 @@ from poolmail.ses.coverage import (
     is_simulator,
     verified_identities,
 )
+from poolmail.ses.events import publishing
+from poolmail.ses.suppression import withholding
+from poolmail.ses.tracking import instrument
 from poolmail.store import Transaction
 
 MAX_RECIPIENTS = 50
@@ -116,8 +119,9 @@ def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) 
     try:
         with ctx.db.transaction(lock=quota.lock_name(account, region)) as tx:
             identity = _check(tx, ctx, outgoing, account, region, now.timestamp())
+            outgoing.raw = instrument.instrument(tx, ctx, outgoing, account, region)
             outgoing.raw = dkim_signing.signed(tx, ctx, outgoing, account=account, region=region)
-            _store(tx, outgoing, account, region, now, identity)
+            _store(tx, ctx, outgoing, account, region, now, identity)
     except SendError as error:
         if error.kind != "invalid":
             _record_rejection(ctx, outgoing, account, region, now, error)
@@ -419,6 +423,7 @@ def _entry(
 
 def _store(
     tx: Transaction,
+    ctx: RequestContext,
     outgoing: Outgoing,
     account: str,
     region: str,
@@ -427,6 +432,9 @@ def _store(
 ) -> None:
     events, status = delivery_events(outgoing.recipients, now.timestamp())
     events, status = list_management.withhold(
+        tx, outgoing, account, region, now.timestamp(), events, status
+    )
+    events, status = withholding.withhold(
         tx, outgoing, account, region, now.timestamp(), events, status
     )
     entry = _entry(
@@ -444,6 +452,7 @@ def _store(
         tags=outgoing.tags,
     )
     mailbox.store(tx, entry)
+    publishing.message_events(tx, ctx.settings, entry, events, now.timestamp())
     if any(event.type == "AutoReply" for event in events):
         _store_auto_reply(tx, outgoing, account, region, now)
 

@@ -1040,6 +1040,28 @@ MIGRATIONS: list[Migration] = [
             # -- end ses contact lists --
         ],
     ),
+    Migration(
+        11,
+        "ses events, notifications, suppression, tracking, receiving, jobs, account resources",
+        [
+            # -- ses event destinations --
+            # -- end ses event destinations --
+            # -- ses identity notifications --
+            # -- end ses identity notifications --
+            # -- ses suppression list --
+            # -- end ses suppression list --
+            # -- ses tracking --
+            # -- end ses tracking --
+            # -- ses receiving rules --
+            # -- end ses receiving rules --
+            # -- ses inbound mail --
+            # -- end ses inbound mail --
+            # -- ses jobs and insights --
+            # -- end ses jobs and insights --
+            # -- ses account resources --
+            # -- end ses account resources --
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
