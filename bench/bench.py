@@ -26,11 +26,11 @@ import sys
 import tempfile
 import time
 import traceback
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import flows
 import loadgen
 import profiling
 import report
@@ -53,6 +53,8 @@ class Mode:
     # Requests built per sign-up run: enough for the fastest peer's rate over the run.
     max_rate: int
     profile_seconds: float
+    # Users in the pool the ListUsers workload filters (peers: at most PEER_API_USERS).
+    filter_users: int = 100_000
 
 
 MODES = {
@@ -70,9 +72,9 @@ MODES = {
         4.0,
     ),
     "quick": Mode(
-        "quick", 0.1, 0.4, (1, 16), 500, (100, 1_000), (100, 1_000), 0.3, (1,), 6_000, 0.0
+        "quick", 0.1, 0.4, (1, 16), 500, (100, 1_000), (100, 1_000), 0.3, (1,), 6_000, 0.0, 1_000
     ),
-    "smoke": Mode("smoke", 0.1, 0.4, (1, 4), 50, (20, 200), (20, 200), 0.3, (1,), 2_000, 0.0),
+    "smoke": Mode("smoke", 0.1, 0.4, (1, 4), 50, (20, 200), (20, 200), 0.3, (1,), 2_000, 0.0, 600),
 }
 
 
@@ -263,6 +265,8 @@ class Bench:
                     if workload == systems.MAILBOX:
                         count = self.mode.mailbox_messages
                         system.fill_mailbox(running, count, lambda r: self.fill(running, r))
+                    if workload == systems.LIST_FILTER:
+                        self.say(f"  {system.fill_users(running, self.mode.filter_users)}")
                     outcome["workloads"][workload] = self.measure(running, workload)
                 except Unsupported as why:
                     outcome["workloads"][workload] = {"status": "unsupported", "reason": str(why)}
@@ -281,6 +285,7 @@ class Bench:
             outcome["status"] = "failed"
         finally:
             self.stop(running)
+            system.stopped()
         return outcome
 
     def profile(self, workloads: list[str]) -> dict[str, Any]:
@@ -414,7 +419,7 @@ def _requests_for(plan: Plan, index: int) -> list[bytes]:
         return plan.requests
     if index == 0 or plan.second is None:
         return plan.requests[1:]
-    return plan.second
+    return plan.second() if callable(plan.second) else plan.second
 
 
 # --- state for the scaling runs -------------------------------------------------------
@@ -432,35 +437,8 @@ def _database(running: Running) -> Iterator[Any]:
 
 
 def populate_users(running: Running, count: int) -> None:
-    """Add ``count`` users to the bench pool through poolmail's own storage code: copies of
-    the user made through the API, each with its own name, sub and email. (100,000 real
-    SignUps, each with its mail and commit, would take minutes for every size measured.)"""
-    from poolmail.cognito.user_pools import StoredPool
-    from poolmail.cognito.users import find_user, insert_user
-
-    pool_id = running.state["pool_id"]
-    with _database(running) as db:
-        with db.transaction() as tx:
-            row = tx.fetchone(
-                "SELECT name, created_at, modified_at, data FROM user_pools WHERE id = ?",
-                (pool_id,),
-            )
-            assert row is not None
-            pool = StoredPool(pool_id, row[0], row[1], row[2], json.loads(row[3]))
-            template = find_user(tx, pool, systems.USER)
-            assert template is not None
-        for start in range(0, count, 5000):
-            with db.transaction() as tx:
-                for n in range(start, min(count, start + 5000)):
-                    email = f"member{n:07d}@{systems.DOMAIN}"
-                    user = dataclasses.replace(
-                        template,
-                        username=f"member{n:07d}",
-                        sub=str(uuid.uuid4()),
-                        attributes={**template.attributes, "email": email},
-                        data=dict(template.data),
-                    )
-                    insert_user(tx, pool, user)
+    """Add ``count`` users to the bench pool through poolmail's own storage code."""
+    flows.populate_users(running.workdir / "data", running.state["pool_id"], count)
 
 
 def populate_messages(running: Running, count: int) -> None:
@@ -599,11 +577,11 @@ def main(argv: list[str] | None = None) -> int:
         mode = dataclasses.replace(mode, profile_seconds=0.0)
     bench = Bench(mode, args.out, args.python)
     everything = (
-        "floor,poolmail,poolmail-memory,poolmail-sync-normal,moto,ministack,cognito-local,"
+        "floor,poolmail,poolmail-memory,poolmail-sync-full,moto,ministack,cognito-local,"
         "aws-ses-v2-local"
     )
     if args.systems is None:
-        variants = ",poolmail-memory,poolmail-sync-normal"
+        variants = ",poolmail-memory,poolmail-sync-full"
         args.systems = everything.replace(variants, "") if args.quick else everything
     chosen = [name.strip() for name in args.systems.split(",") if name.strip()]
     started = time.time()

@@ -256,7 +256,7 @@ def _ratio_table(
 
 
 # The variants of poolmail the benchmark may run beside the default, with a short label.
-VARIANTS = {"poolmail-memory": ":memory:", "poolmail-sync-normal": "sync normal"}
+VARIANTS = {"poolmail-memory": ":memory:", "poolmail-sync-full": "sync full"}
 
 
 def _check(ok: bool | None) -> str:

@@ -30,11 +30,33 @@ AUTH = "InitiateAuth (USER_PASSWORD_AUTH)"
 SES_V1 = "SES v1 SendEmail"
 SES_V2 = "SES v2 SendEmail"
 MAILBOX = "List the mailbox"
+TOTP = "Sign-in with TOTP MFA (the code's answer)"
+TOKEN = "OAuth token (client_credentials)"
+PRE_SIGN_UP = "SignUp through a PreSignUp trigger"
+EVENT = "SES v2 SendEmail + event to SNS"
+LIST_FILTER = "ListUsers with a filter"
 FLOOR_INSERT = "floor: one SQLite insert"
 FLOOR_READ = "floor: one SQLite read"
 
-WORKLOADS = [DESCRIBE, SIGN_UP, SIGN_UP_SES, AUTH, SES_V1, SES_V2, MAILBOX]
-READS = {DESCRIBE, MAILBOX}
+WORKLOADS = [
+    DESCRIBE,
+    SIGN_UP,
+    SIGN_UP_SES,
+    AUTH,
+    SES_V1,
+    SES_V2,
+    MAILBOX,
+    TOTP,
+    TOKEN,
+    PRE_SIGN_UP,
+    EVENT,
+    LIST_FILTER,
+]
+READS = {DESCRIBE, MAILBOX, LIST_FILTER}
+# Users a peer gets through its API for the ListUsers workload, at most (poolmail gets the
+# mode's full count through its storage code: 100,000 AdminCreateUser calls to each peer
+# would take minutes to an hour).
+PEER_API_USERS = 10_000
 
 DOMAIN = "bench.example"
 SENDER = f"sender@{DOMAIN}"
@@ -55,8 +77,9 @@ class Plan:
     cycle: bool = True
     note: str = ""
     # Requests for the run at 16 connections, when they must differ from the first run's
-    # (distinct users to sign up).
-    second: list[bytes] | None = None
+    # (distinct users to sign up), or what makes them when that run starts (TOTP answers,
+    # whose codes and sessions go stale).
+    second: list[bytes] | Callable[[], list[bytes]] | None = None
 
 
 @dataclass
@@ -130,11 +153,13 @@ def ses_v1_request(endpoint: str) -> bytes:
     )
 
 
-def ses_v2_request(endpoint: str) -> bytes:
+def ses_v2_request(endpoint: str, configuration_set: str | None = None) -> bytes:
+    extra = {"ConfigurationSetName": configuration_set} if configuration_set else {}
     return wire.capture(
         "sesv2",
         endpoint,
         "send_email",
+        **extra,
         FromEmailAddress=SENDER,
         Destination={"ToAddresses": [RECIPIENT]},
         Content={
@@ -181,6 +206,8 @@ class System:
     label = ""
     # A sentence for the report: what this system is and how it ran.
     about = ""
+    # Users the ListUsers workload makes through the system's API, at most.
+    api_users = PEER_API_USERS
 
     def available(self) -> str | None:
         """None when installed, else why not (the installer's last words)."""
@@ -204,8 +231,69 @@ class System:
     ) -> None:
         raise Unsupported("no mailbox")
 
+    def fill_users(self, running: Running, count: int) -> str:
+        """Put ``count`` users (`member0000000@...`) in the bench pool for the ListUsers
+        workload, through the system's API (at most PEER_API_USERS); the note to report."""
+        import flows
+
+        made = min(count, self.api_users)
+        flows.populate_through_api(running.endpoint, running.state["pool_id"], made)
+        return f"filter over {made:,} users made through its API"
+
     def pids(self, running: Running) -> list[int]:
         return [running.process.pid]
+
+    def stopped(self) -> None:
+        """Called when the system's process has stopped: stop what it needed beside it."""
+
+
+@dataclass
+class SnsEndpoint:
+    """moto's server from the bench's moto venv, as the SNS endpoint of poolmail's SES
+    events."""
+
+    process: subprocess.Popen[bytes]
+    endpoint: str
+
+    @classmethod
+    def start(cls, workdir: Path, python: str) -> SnsEndpoint | None:
+        import socket
+        import time
+
+        binary = CACHE / "venv-moto" / "bin" / "moto_server"
+        if binary.exists():
+            command = [str(binary)]
+        elif subprocess.run([python, "-c", "import moto.server"], capture_output=True).returncode:
+            return None
+        else:  # the interpreter running poolmail has moto's server (the test suite's venv)
+            command = [python, "-m", "moto.server"]
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        log = (workdir / "moto-sns.log").open("wb")
+        process = subprocess.Popen(
+            [*command, "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                wire.send(wire.plain("GET", endpoint, "/moto-api/"), endpoint, timeout=2)
+                return cls(process, endpoint)
+            except OSError:
+                time.sleep(0.1)
+        process.kill()
+        return None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def _install_log(name: str) -> str | None:
@@ -220,16 +308,19 @@ class Poolmail(System):
     name = "poolmail"
     label = "poolmail"
     about = (
-        "`poolmail serve` with SQLite in a fresh --data-dir (WAL, synchronous=FULL: every "
-        "acknowledged write is on disk), SES production access, quotas and the default "
-        "sender's cap raised"
+        "`poolmail serve` with SQLite in a fresh --data-dir (its default: WAL, "
+        "synchronous=NORMAL: a killed server loses no acknowledged write), SES production "
+        "access, quotas and the default sender's cap raised"
     )
 
     def __init__(self, python: str = sys.executable) -> None:
         self.python = python
+        self.sns: SnsEndpoint | None = None
 
     def command(self, port: int, workdir: Path) -> tuple[list[str], dict[str, str]]:
-        return [
+        import flows
+
+        command = [
             self.python,
             "-m",
             "poolmail",
@@ -246,7 +337,15 @@ class Poolmail(System):
             "1000000000",
             "--cognito-default-daily-email-limit",
             "1000000000",
-        ], {}
+            "--functions",
+            flows.functions_file(workdir),
+        ]
+        # SES events go to SNS: moto's server, a process of its own (its CPU is not
+        # poolmail's), when the bench installed it.
+        self.sns = SnsEndpoint.start(workdir, self.python)
+        if self.sns is not None:
+            command += ["--aws-endpoint-url", self.sns.endpoint]
+        return command, {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
 
     def setup(self, running: Running) -> None:
         endpoint = running.endpoint
@@ -290,7 +389,42 @@ class Poolmail(System):
             return Plan([ses_v2_request(endpoint)])
         if workload == MAILBOX:
             return Plan([wire.plain("GET", endpoint, "/_aws/ses")], note="GET /_aws/ses")
+        return self.new_plan(running, workload, scale)
+
+    def new_plan(self, running: Running, workload: str, scale: int) -> Plan:
+        import flows
+
+        endpoint, state = running.endpoint, running.state
+        if workload == TOTP:
+            return flows.totp_plan(endpoint, state, scale)
+        if workload == TOKEN:
+            if "oauth_domain" not in state:
+                state.update(flows.oauth_setup(endpoint, state["pool_id"]))
+            path = f"/_domain/{state['oauth_domain']}/oauth2/token"
+            return Plan([flows.token_request(endpoint, state, path)], note="domain path form")
+        if workload == PRE_SIGN_UP:
+            client_id = flows.trigger_pool(endpoint, flows.PRE_SIGN_UP_ARN)
+            return signup_plan(endpoint, client_id, scale, "Python trigger, embedded runner")
+        if workload == EVENT:
+            if self.sns is None:
+                raise Unsupported("moto's server (the SNS endpoint) is not installed")
+            name = flows.event_setup(endpoint, self.sns.endpoint)
+            return Plan([ses_v2_request(endpoint, name)], note="delivered to moto's SNS")
+        if workload == LIST_FILTER:
+            return Plan([flows.list_users_request(endpoint, state["pool_id"])], note=state["users"])
         raise Unsupported("not offered")
+
+    def fill_users(self, running: Running, count: int) -> str:
+        import flows
+
+        flows.populate_users(running.workdir / "data", running.state["pool_id"], count)
+        running.state["users"] = f"filter over {count:,} users"
+        return running.state["users"]
+
+    def stopped(self) -> None:
+        if self.sns is not None:
+            self.sns.stop()
+            self.sns = None
 
     def fill_mailbox(
         self, running: Running, count: int, send: Callable[[list[bytes]], None]
@@ -312,18 +446,23 @@ class PoolmailInMemory(Poolmail):
         command[command.index("--data-dir") + 1] = ":memory:"
         return command, env
 
+    def fill_users(self, running: Running, count: int) -> str:
+        # Its state is in the server's memory: users come through the API, as to a peer.
+        running.state["users"] = System.fill_users(self, running, count)
+        return str(running.state["users"])
 
-class PoolmailSyncNormal(Poolmail):
-    name = "poolmail-sync-normal"
-    label = "poolmail --sqlite-sync normal"
+
+class PoolmailSyncFull(Poolmail):
+    name = "poolmail-sync-full"
+    label = "poolmail --sqlite-sync full"
     about = (
-        "the same with `--sqlite-sync normal` (a killed server still loses nothing; a power "
-        "cut may lose the last writes)"
+        "the same with `--sqlite-sync full` (every acknowledged write is also on disk before "
+        "the answer: an fsync per commit)"
     )
 
     def command(self, port: int, workdir: Path) -> tuple[list[str], dict[str, str]]:
         command, env = super().command(port, workdir)
-        return [*command, "--sqlite-sync", "normal"], env
+        return [*command, "--sqlite-sync", "full"], env
 
 
 class Moto(System):
@@ -360,7 +499,25 @@ class Moto(System):
             return Plan([ses_v1_request(endpoint)])
         if workload == SES_V2:
             return Plan([ses_v2_request(endpoint)])
+        if workload == TOTP:
+            import flows
+
+            return flows.totp_plan(endpoint, state, scale)
+        if workload == TOKEN:
+            raise Unsupported("no OAuth 2.0 token endpoint")
+        if workload == PRE_SIGN_UP:
+            raise Unsupported("its Lambda runs functions in Docker containers, absent here")
+        if workload == EVENT:
+            raise Unsupported("no SES v2 event destinations; v1 ones are stored, never published")
+        if workload == LIST_FILTER:
+            import flows
+
+            return Plan([flows.list_users_request(endpoint, state["pool_id"])], note=state["users"])
         raise Unsupported("no endpoint lists sent messages")
+
+    def fill_users(self, running: Running, count: int) -> str:
+        running.state["users"] = super().fill_users(running, count)
+        return str(running.state["users"])
 
 
 class Ministack(System):
@@ -405,7 +562,27 @@ class Ministack(System):
         if workload == MAILBOX:
             path = "/_ministack/ses/messages"
             return Plan([wire.plain("GET", endpoint, path)], note=f"GET {path}")
+        import flows
+
+        if workload == TOTP:
+            return flows.totp_plan(endpoint, state, scale)
+        if workload == TOKEN:
+            if "oauth_domain" not in state:
+                state.update(flows.oauth_setup(endpoint, state["pool_id"]))
+            request = flows.token_request(endpoint, state, "/oauth2/token")
+            return Plan([request], note="POST /oauth2/token on its gateway")
+        if workload == PRE_SIGN_UP:
+            client_id = flows.trigger_pool(endpoint, flows.lambda_function(endpoint))
+            return signup_plan(endpoint, client_id, scale, "Python trigger, its own Lambda")
+        if workload == EVENT:
+            raise Unsupported("stores SES v2 event destinations, publishes no events")
+        if workload == LIST_FILTER:
+            return Plan([flows.list_users_request(endpoint, state["pool_id"])], note=state["users"])
         raise Unsupported("not offered")
+
+    def fill_users(self, running: Running, count: int) -> str:
+        running.state["users"] = super().fill_users(running, count)
+        return str(running.state["users"])
 
     def fill_mailbox(
         self, running: Running, count: int, send: Callable[[list[bytes]], None]
@@ -428,6 +605,8 @@ def _node_available(name: str) -> str | None:
 class CognitoLocal(System):
     name = "cognito-local"
     label = "cognito-local"
+    # It rewrites a pool's whole JSON file on every write: 10,000 users take many minutes.
+    api_users = 2_000
     about = "cognito-local (Node.js, Express), state in JSON files under its working directory"
 
     def available(self) -> str | None:
@@ -450,7 +629,21 @@ class CognitoLocal(System):
             return auth_plan(endpoint, state["client_id"], state["username"])
         if workload == SIGN_UP_SES:
             raise Unsupported("no SES")
+        import flows
+
+        if workload == TOTP:
+            return flows.totp_plan(endpoint, state, scale)
+        if workload == TOKEN:
+            raise Unsupported("no OAuth 2.0 token endpoint")
+        if workload == PRE_SIGN_UP:
+            raise Unsupported("its triggers call a Lambda service named in its config; none here")
+        if workload == LIST_FILTER:
+            return Plan([flows.list_users_request(endpoint, state["pool_id"])], note=state["users"])
         raise Unsupported("Cognito only")
+
+    def fill_users(self, running: Running, count: int) -> str:
+        running.state["users"] = super().fill_users(running, count)
+        return str(running.state["users"])
 
 
 class SesLocal(System):
@@ -491,7 +684,7 @@ class Floor(System):
     label = "floor app"
     about = (
         "bench/floor_app.py: Starlette on uvicorn (uvloop, httptools), one SQLite statement "
-        "per request on the event loop, WAL with synchronous=FULL as poolmail"
+        "per request on the event loop, WAL with synchronous=NORMAL as poolmail"
     )
 
     def __init__(self, python: str = sys.executable) -> None:
@@ -557,7 +750,7 @@ def all_systems(python: str) -> list[System]:
         Floor(python),
         Poolmail(python),
         PoolmailInMemory(python),
-        PoolmailSyncNormal(python),
+        PoolmailSyncFull(python),
         Moto(),
         Ministack(),
         CognitoLocal(),

@@ -79,10 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
         serve,
         "--sqlite-sync",
         "POOLMAIL_SQLITE_SYNC",
-        "full",
-        "full: every acknowledged write is on disk before the answer; normal: a killed "
-        "server still loses nothing, but a machine that loses power may lose its last "
-        "writes (never corrupting the file), for faster writes: no fsync per commit",
+        "normal",
+        "normal: a killed server loses no acknowledged write, a machine that loses power "
+        "may lose its last writes (never corrupting the file); full: every acknowledged "
+        "write is also on disk before the answer (an fsync per commit, slower writes)",
         choices=["full", "normal"],
     )
     _option(
@@ -219,6 +219,19 @@ def build_parser() -> argparse.ArgumentParser:
         None,
         "CloudWatch Logs' own endpoint URL, instead of --aws-endpoint-url",
     )
+    for service, what in (
+        ("sns", "SNS's"),
+        ("events", "EventBridge's"),
+        ("firehose", "Firehose's"),
+        ("cloudwatch", "CloudWatch's (metrics)"),
+    ):
+        _option(
+            serve,
+            f"--{service}-endpoint-url",
+            f"POOLMAIL_{service.upper()}_ENDPOINT_URL",
+            None,
+            f"{what} own endpoint URL for SES event publishing, instead of --aws-endpoint-url",
+        )
     _option(
         serve,
         "--functions",
@@ -319,6 +332,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
         breached_passwords=args.breached_passwords or None,
         aws_endpoint_url=_endpoint(args.aws_endpoint_url, "--aws-endpoint-url"),
         logs_endpoint_url=_endpoint(args.logs_endpoint_url, "--logs-endpoint-url"),
+        sns_endpoint_url=_endpoint(args.sns_endpoint_url, "--sns-endpoint-url"),
+        events_endpoint_url=_endpoint(args.events_endpoint_url, "--events-endpoint-url"),
+        firehose_endpoint_url=_endpoint(args.firehose_endpoint_url, "--firehose-endpoint-url"),
+        cloudwatch_endpoint_url=_endpoint(
+            args.cloudwatch_endpoint_url, "--cloudwatch-endpoint-url"
+        ),
         functions=_functions(args.functions),
         lambda_endpoint_url=_endpoint(args.lambda_endpoint_url, "--lambda-endpoint-url"),
         kms_endpoint_url=_endpoint(args.kms_endpoint_url, "--kms-endpoint-url"),

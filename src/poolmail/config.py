@@ -25,7 +25,7 @@ class Settings:
     data_dir: str = ".poolmail"
     database_url: str | None = None
     # SQLite's synchronous setting for a state file: "full" or "normal" (see cli.py).
-    sqlite_sync: Literal["full", "normal"] = "full"
+    sqlite_sync: Literal["full", "normal"] = "normal"
     account_id: str = DEFAULT_ACCOUNT_ID
     # Region for requests that carry no SigV4 credential scope and name no pool.
     default_region: str = DEFAULT_REGION
@@ -60,6 +60,11 @@ class Settings:
     # them local, marked undeliverable. `logs_endpoint_url` overrides it for CloudWatch Logs.
     aws_endpoint_url: str | None = None
     logs_endpoint_url: str | None = None
+    # SES event publishing's own endpoints (ses/events), each else `aws_endpoint_url`.
+    sns_endpoint_url: str | None = None
+    events_endpoint_url: str | None = None
+    firehose_endpoint_url: str | None = None
+    cloudwatch_endpoint_url: str | None = None
     # Functions (functions/): the `--functions` TOML file the embedded runner runs, and
     # Lambda's own endpoint for any other ARN (else `aws_endpoint_url`).
     functions: str | None = None

@@ -27,3 +27,5 @@ class RequestContext:
     # The caller's User-Agent: Lambda trigger events derive `callerContext.awsSdkVersion`
     # from it (cognito/triggers).
     user_agent: str = ""
+    # The caller's IP address: SES event records tag mail with it (`ses:source-ip`).
+    source_ip: str = ""

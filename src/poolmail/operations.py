@@ -98,6 +98,16 @@ NEWER_MODEL_OPERATIONS = {
         "RevokeUserSession",
         "AdminRevokeUserSession",
     },
+    "sesv2": {
+        "AssociateEmailIdentityCertificate",
+        "DisassociateEmailIdentityCertificate",
+        "GetEmailAddressInsights",
+        "ListEmailIdentityCertificates",
+        "PutTenantSuppressionAttributes",
+        "PutAccountDeliveryAttributes",
+        "PutAccountPricingAttributes",
+        "UpdateConfigurationSet",
+    },
 }
 
 

@@ -406,7 +406,8 @@ def test_sqlite_file_is_durable_and_where_expected(tmp_path: Path) -> None:
     try:
         with db.transaction() as tx:
             assert tx.fetchone("PRAGMA journal_mode") == ("wal",)
-            assert tx.fetchone("PRAGMA synchronous") == (2,)  # FULL
+            # NORMAL, the default (docs/operations.md states what it keeps).
+            assert tx.fetchone("PRAGMA synchronous") == (1,)
             assert tx.fetchone("PRAGMA foreign_keys") == (1,)
     finally:
         db.close()

@@ -1,7 +1,8 @@
 """Delivering the outbox (aws_services/outbox.py) through boto3: CloudWatch Logs
 (`PutLogEvents`, a batch per log stream, creating the stream when missing), S3
-(`PutObject`) and Firehose (`PutRecord`), at the endpoint `--aws-endpoint-url` (or the
-service's own option) names.
+(`PutObject`), Firehose (`PutRecord`), SNS (`Publish`), EventBridge (`PutEvents`),
+CloudWatch (`PutMetricData`) and Pinpoint (`PutEvents`), at the endpoint
+`--aws-endpoint-url` (or the service's own option) names.
 
 boto3 is imported here, when a delivery runs, never at start-up (tests/test_cli.py).
 Credentials come from boto3's standard chain, as for any client of that endpoint.
@@ -9,7 +10,10 @@ Credentials come from boto3's standard chain, as for any client of that endpoint
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import datetime
+import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -50,9 +54,11 @@ def deliver_due(db: Database, clock: Clock, settings: Settings) -> int:
             continue
         outcomes.extend((r, refused.get(r.id), r.id in refused) for r in batch)
     now = clock.now().timestamp()
+    answered = {record.target.service for record, error, _ in outcomes if error is None}
     with db.transaction() as tx:
         for record, error, final in outcomes:
             outbox.note_attempt(tx, record, now, error, final)
+        outbox.hurry(tx, answered, now)
     return sum(outcome[1] is None for outcome in outcomes)
 
 
@@ -121,7 +127,12 @@ def _to_logs(client: Any, batch: list[outbox.Record]) -> Refusals:
 def _to_s3(client: Any, batch: list[outbox.Record]) -> Refusals:
     for record in batch:
         bucket = record.target.arn.rsplit(":", 1)[-1]
-        body = record.payload.encode() + b"\n"
+        # A received message is stored byte for byte (ses/receiving/actions.py); other
+        # records are lines of text.
+        if record.target.extra.get("encoding") == "base64":
+            body = base64.b64decode(record.payload)
+        else:
+            body = record.payload.encode() + b"\n"
         client.put_object(Bucket=bucket, Key=record.target.extra["key"], Body=body)
     return {}
 
@@ -135,8 +146,56 @@ def _to_firehose(client: Any, batch: list[outbox.Record]) -> Refusals:
     return {}
 
 
+def _to_sns(client: Any, batch: list[outbox.Record]) -> Refusals:
+    for record in batch:
+        subject = record.target.extra.get("subject")
+        extra = {"Subject": subject} if subject else {}
+        client.publish(TopicArn=record.target.arn, Message=record.payload, **extra)
+    return {}
+
+
+def _to_events(client: Any, batch: list[outbox.Record]) -> Refusals:
+    for record in batch:
+        extra = record.target.extra
+        entry = {
+            "Source": extra["source"],
+            "DetailType": extra["detail_type"],
+            "Detail": record.payload,
+            "EventBusName": record.target.arn,
+            "Time": datetime.datetime.fromtimestamp(record.created_at, datetime.UTC),
+        }
+        if extra.get("resource"):
+            entry["Resources"] = [extra["resource"]]
+        answer = client.put_events(Entries=[entry])
+        if answer.get("FailedEntryCount"):
+            # A throttled or refused entry: the attempt failed, to be retried.
+            failed = answer["Entries"][0]
+            raise RuntimeError(f"{failed.get('ErrorCode')}: {failed.get('ErrorMessage')}")
+    return {}
+
+
+def _to_cloudwatch(client: Any, batch: list[outbox.Record]) -> Refusals:
+    for record in batch:
+        data = json.loads(record.payload)
+        for datum in data:
+            datum["Timestamp"] = datetime.datetime.fromtimestamp(datum["Timestamp"], datetime.UTC)
+        client.put_metric_data(Namespace=record.target.extra["namespace"], MetricData=data)
+    return {}
+
+
+def _to_pinpoint(client: Any, batch: list[outbox.Record]) -> Refusals:
+    for record in batch:
+        application = record.target.arn.rsplit("/", 1)[-1]
+        client.put_events(ApplicationId=application, EventsRequest=json.loads(record.payload))
+    return {}
+
+
 _SENDERS: dict[str, Callable[[Any, list[outbox.Record]], Refusals]] = {
     "logs": _to_logs,
     "s3": _to_s3,
     "firehose": _to_firehose,
+    "sns": _to_sns,
+    "events": _to_events,
+    "cloudwatch": _to_cloudwatch,
+    "pinpoint": _to_pinpoint,
 }

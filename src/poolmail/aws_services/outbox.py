@@ -5,10 +5,22 @@ and retried with backoff until the target takes it, so none is lost on a restart
 DESIGN.md ("Other AWS services"): with no endpoint configured, poolmail still records
 everything it would have delivered; such records are kept, visible, and marked
 undeliverable at once. Every delivery attempt is kept beside its record.
+
+How to publish to SNS (for anything that does: event destinations, identity
+notifications, receipt rules): ``add(..., target=Target("sns", topic_arn, region,
+{"subject": "..."}), payload=message)`` where ``payload`` is the SNS Message string as
+it should arrive and ``subject`` is optional (left out: published without a Subject, as
+SES's notifications are). Other keys of ``extra`` are kept with the record, for readers.
+EventBridge: ``Target("events", bus_arn, region, {"source": ..., "detail_type": ...,
+"resource": optional ARN})`` with the detail JSON as payload. CloudWatch metrics:
+``Target("cloudwatch", namespace, region, {"namespace": ...})`` with a JSON list of
+MetricData (``Timestamp`` in epoch seconds) as payload. Pinpoint: ``Target("pinpoint",
+application_arn, region, {})`` with PutEvents' EventsRequest JSON as payload.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import uuid
@@ -31,7 +43,8 @@ FIRST_RETRY = 1.0
 MAX_RETRY = 300.0
 
 # The services the outbox delivers to, and the serve option overriding each one's endpoint.
-SERVICES = ("logs", "s3", "firehose")
+SERVICES = ("logs", "s3", "firehose", "sns", "events", "cloudwatch", "pinpoint")
+_SEQUENCE = itertools.count()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +79,11 @@ def endpoint_for(settings: Settings, service: str) -> str | None:
     return own or settings.aws_endpoint_url
 
 
+def delivers(settings: Settings) -> bool:
+    """Whether any service has an endpoint: the delivery job has work only then."""
+    return any(endpoint_for(settings, service) for service in SERVICES)
+
+
 def add(
     tx: Transaction,
     settings: Settings,
@@ -79,7 +97,9 @@ def add(
 ) -> str:
     """Store a record for delivery; its id. ``source`` names what produced it
     (`cognito-idp:userNotification`), ``owner`` the resource it belongs to (a pool id)."""
-    record_id = str(uuid.uuid4())
+    # Time first, then this process's count: records made together (a message's Send and
+    # Bounce) are delivered in the order they were made (`due` orders by time, then id).
+    record_id = f"{int(now * 1_000_000):014x}-{next(_SEQUENCE):08x}-{uuid.uuid4().hex[:12]}"
     status = PENDING if endpoint_for(settings, target.service) else UNDELIVERABLE
     tx.execute(
         "INSERT INTO aws_outbox (id, account, region, service, source, owner, created_at, "
@@ -164,6 +184,25 @@ def note_attempt(
         "UPDATE aws_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
         (attempt, now + delay, error, record.id),
     )
+
+
+# The failures that mean the endpoint itself could not be reached (botocore's names), as
+# the delivery job writes them first in `last_error`.
+UNREACHABLE = ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError")
+
+
+def hurry(tx: Transaction, services: set[str], now: float) -> None:
+    """Make due now every pending record of ``services`` whose last attempt could not
+    reach the endpoint: a delivery to it just succeeded, so it is back, and what waited out
+    its backoff meanwhile (up to MAX_RETRY) need not wait longer. Records the target itself
+    refused keep their backoff."""
+    unreachable = " OR ".join("last_error LIKE ?" for _ in UNREACHABLE)
+    for service in sorted(services):
+        tx.execute(
+            "UPDATE aws_outbox SET next_attempt_at = ? "
+            f"WHERE status = ? AND service = ? AND next_attempt_at > ? AND ({unreachable})",
+            (now, PENDING, service, now, *(f"{name}:%" for name in UNREACHABLE)),
+        )
 
 
 def _shown(payload: str) -> Any:

@@ -105,12 +105,71 @@ def search(pool: StoredPool, users: list[StoredUser], query: Filter | None) -> l
     return sorted(found, key=lambda user: _position(user, query))
 
 
+# Attributes kept in the row's JSON `data` (under "attributes"), and those with a column.
+_IN_DATA = frozenset(
+    ("email", "phone_number", "name", "given_name", "family_name", "preferred_username")
+)
+_COLUMN = {"username": "username", "sub": "sub", "cognito:user_status": "status"}
+# The JSON of `data` is ASCII (json.dumps escapes the rest as \uXXXX), and a value in it
+# is written as is unless it holds one of these; a wanted value outside this set is not
+# narrowed in SQL.
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")
+
+
+def narrowing(query: Filter, dialect: str) -> tuple[str, list[Any]] | None:
+    """An SQL condition on the users row that every user ``query`` matches meets (and few
+    others do), so only those rows are read and decoded; None when none is sure to hold.
+
+    Only a necessary condition: `search` still decides each row. Matching ignores case
+    (`str.lower`), so the condition compares lower-cased text, which SQL's LOWER does for
+    ASCII only: hence ASCII values only. The one other character whose lower case is ASCII
+    (U+212A KELVIN SIGN -> "k"; stored as "\\u212a" in the JSON) is allowed for by a `%`
+    wherever the value has a "k".
+    """
+    if query.attribute == "status":
+        # `Enabled` / `Disabled`, matched with their case: which of the two match is
+        # known here.
+        wanted = [
+            enabled
+            for enabled, text in ((1, "Enabled"), (0, "Disabled"))
+            if (text.startswith(query.value) if query.prefix else text == query.value)
+        ]
+        if not wanted:
+            return "1 = 0", []
+        return ("enabled = ?", wanted) if len(wanted) == 1 else None
+    wanted_text = query.value.lower()
+    if not _PLAIN.fullmatch(wanted_text):
+        return None
+    pattern = "".join("%" if char == "k" else _like_escape(char) for char in wanted_text)
+    if query.attribute in _COLUMN:
+        column = _folded(_COLUMN[query.attribute], dialect)
+        return f"{column} LIKE ? ESCAPE '!'", [pattern + "%" if query.prefix else pattern]
+    if query.attribute in _IN_DATA:
+        # The value as the JSON writes it: after its opening quote (and, for `=`, before
+        # its closing one), wherever in `data` it is; the attribute's name is left out
+        # (a necessary condition need not be exact).
+        closing = "%" if query.prefix else '"%'
+        return f"{_folded('data', dialect)} LIKE ? ESCAPE '!'", [f'%"{pattern}{closing}']
+    return None
+
+
+def _folded(column: str, dialect: str) -> str:
+    # SQLite's LIKE ignores ASCII case already; PostgreSQL's does not.
+    return column if dialect == "sqlite" else f"LOWER({column})"
+
+
+def _like_escape(char: str) -> str:
+    return "!" + char if char in "!%_" else char
+
+
 def list_users(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     query = parse_filter(params.get("Filter") or "")
     limit = params.get("Limit") or DEFAULT_LIMIT
-    with ctx.db.transaction() as tx:
+    with ctx.db.transaction(readonly=True) as tx:
         pool = load_pool(tx, ctx, params["UserPoolId"])
-        users = search(pool, pool_users(tx, pool.id), query)
+        narrowed = narrowing(query, ctx.db.dialect) if query else None
+        where, values = narrowed or ("", [])
+        users = search(pool, pool_users(tx, pool.id, where, values), query)
     if "PaginationToken" in params:
         after = decode_token(params["PaginationToken"], "InvalidParameterException", 3)
         users = [user for user in users if _position(user, query) > after]

@@ -71,7 +71,11 @@ def make_room(tx: Transaction, pool_id: str, sub: str, now: float) -> None:
     recently used token sessions until one more fits under MaxPerUser."""
     # By id alone: sign-in already found the pool (and its account and region).
     row = tx.fetchone("SELECT data FROM user_pools WHERE id = ?", (pool_id,))
-    settings: dict[str, Any] = json.loads(row[0]) if row is not None else {}
+    if row is None or f'"{KEY}"' not in row[0]:
+        # Never configured: the default does not track (and the pool's JSON, a few KB,
+        # need not be decoded at every sign-in to find that out).
+        return
+    settings: dict[str, Any] = json.loads(row[0])
     if not tracks(settings):
         return
     # sessions imports this module for its call here; the import waits until it is used.

@@ -42,6 +42,7 @@ from poolmail.cognito.users import (
     hides_existence,
     insert_user,
     public_client,
+    public_client_pool,
     require_user,
     save_user,
     users_lock,
@@ -210,11 +211,11 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     Through Cognito's default sender, the user and the mail are stored in one transaction
     (one commit); through SES, the mail follows the user's commit, as SES may relay it.
     """
-    ctx, client = public_client(ctx, params["ClientId"])
+    ctx, client, pool = public_client_pool(ctx, params["ClientId"])
     check_secret_hash(client, params["Username"], params.get("SecretHash"))
     now = ctx.clock.now().timestamp()
     refused = False
-    admission, planned_sub = _admission(ctx, client, params)
+    admission, planned_sub = _admission(ctx, client, pool, params)
     with ctx.db.transaction(lock=users_lock(client.pool_id)) as tx:
         pool = load_pool(tx, ctx, client.pool_id)
         attributes, username, sub = _admissible(tx, pool, client, params, planned_sub)
@@ -290,17 +291,17 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _admission(
-    ctx: RequestContext, client: ClientRecord, params: dict[str, Any]
+    ctx: RequestContext, client: ClientRecord, pool: StoredPool, params: dict[str, Any]
 ) -> tuple[sign_up_triggers.Admission, str | None]:
     """The PreSignUp function's decision (none without one) and the sub it was shown.
 
     The input is checked without writing, shown to the function outside any transaction,
-    then checked again and stored by the caller: a refusal creates nothing."""
+    then checked again and stored by the caller: a refusal creates nothing. ``pool``: as
+    read with the client, before the sign-up's transaction (which reads it again)."""
+    leave_loop(pool)
+    if invoke.configured(pool, "PreSignUp") is None:
+        return sign_up_triggers.Admission(), None
     with ctx.db.transaction(readonly=True) as tx:
-        pool = load_pool(tx, ctx, client.pool_id)
-        leave_loop(pool)
-        if invoke.configured(pool, "PreSignUp") is None:
-            return sign_up_triggers.Admission(), None
         attributes, username, sub = _admissible(tx, pool, client, params)
     admission = sign_up_triggers.pre_sign_up(
         ctx,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,10 +107,15 @@ def find_user(tx: Transaction, pool: StoredPool, name: str) -> StoredUser | None
     return None if row is None else _user_of(row)
 
 
-def pool_users(tx: Transaction, pool_id: str) -> list[StoredUser]:
+def pool_users(
+    tx: Transaction, pool_id: str, where: str = "", params: Sequence[Any] = ()
+) -> list[StoredUser]:
+    """The pool's users, oldest first; ``where`` (an SQL condition on the users row, with
+    its ``params``) narrows them in the database, before any row's JSON is decoded."""
+    condition = f" AND ({where})" if where else ""
     rows = tx.fetchall(
-        f"SELECT {_COLUMNS} FROM users WHERE pool_id = ? ORDER BY created_at, username",
-        (pool_id,),
+        f"SELECT {_COLUMNS} FROM users WHERE pool_id = ?{condition} ORDER BY created_at, username",
+        (pool_id, *params),
     )
     return [_user_of(row) for row in rows]
 
@@ -292,6 +298,18 @@ def public_client(ctx: RequestContext, client_id: str) -> tuple[RequestContext, 
     if client is None:
         raise client_not_found(client_id)
     return dataclasses.replace(ctx, account_id=client.account, region=client.region), client
+
+
+def public_client_pool(
+    ctx: RequestContext, client_id: str
+) -> tuple[RequestContext, ClientRecord, StoredPool]:
+    """``public_client`` and the client's pool, read in one transaction."""
+    with ctx.db.transaction(readonly=True) as tx:
+        client = find_client(tx, client_id)
+        if client is None:
+            raise client_not_found(client_id)
+        ctx = dataclasses.replace(ctx, account_id=client.account, region=client.region)
+        return ctx, client, load_pool(tx, ctx, client.pool_id)
 
 
 def check_secret_hash(client: ClientRecord, username: str, given: str | None) -> None:

@@ -30,6 +30,9 @@ NOTICES = {
     "access-requested": "Production access requested: the review is pending.",
     "review-decided": "The review is decided.",
     "sending-changed": "Sending switched.",
+    "suppression-added": "Address added to the suppression list.",
+    "suppression-removed": "Address removed from the suppression list.",
+    "suppression-saved": "Suppression reasons saved.",
 }
 NOT_FOUND_CODES = ("ResourceNotFoundException", "NotFoundException", "UserNotFoundException")
 

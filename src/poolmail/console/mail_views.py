@@ -24,6 +24,11 @@ KIND_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "attribute-verification": ("Attribute verification", ("cognito-attribute-verification",)),
     "ses-verification": ("SES verification", ("ses-verification",)),
     "ses-send": ("Direct SES send", ("ses-send", "ses-simulator-auto-reply")),
+    "ses-feedback": (
+        "Bounces and complaints",
+        ("ses-feedback", "ses-bounce", "ses-receipt-bounce"),
+    ),
+    "ses-inbound": ("Received mail", ("ses-inbound",)),
 }
 KIND_LABELS = {
     "cognito-sign-up": "Sign-up",
@@ -35,6 +40,10 @@ KIND_LABELS = {
     "ses-verification": "SES verification",
     "ses-send": "SES send",
     "ses-simulator-auto-reply": "Simulator auto-reply",
+    "ses-inbound": "Received mail",
+    "ses-receipt-bounce": "Receipt rule bounce",
+    "ses-feedback": "Forwarded bounce or complaint",
+    "ses-bounce": "SendBounce",
 }
 STATUSES = ("delivered", "bounced", "rejected")
 SHOWN = 200

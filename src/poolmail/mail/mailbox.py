@@ -14,7 +14,7 @@ from poolmail.mail import localstack
 from poolmail.store import Transaction
 
 Status = Literal["delivered", "bounced", "rejected"]
-Origin = Literal["ses", "smtp", "cognito"]
+Origin = Literal["ses", "smtp", "cognito", "inbound"]
 
 
 def new_message_id(now: float) -> str:

@@ -19,6 +19,7 @@ from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 from poolmail.server.pipeline import Services
 from poolmail.ses.outbound import SendError, send
+from poolmail.ses.receiving import inbound
 from poolmail.ses.sending import V1_LIMIT, raw_outgoing
 
 _ACCOUNT_KEY = re.compile(r"\d{12}")
@@ -37,7 +38,33 @@ class SesSmtpHandler:
     def __init__(self, services: Services) -> None:
         self.services = services
 
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        # Mail for the account's own verified domains is received, not sent
+        # (ses/receiving/inbound.py says when).
+        if inbound.may_be_inbound(session, envelope):
+            services = self.services
+            refused = await run_in_threadpool(
+                inbound.recipient,
+                services.settings,
+                services.db,
+                services.clock,
+                session,
+                envelope,
+                address,
+            )
+            if refused is not None:
+                return refused
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if inbound.is_inbound(envelope):
+            services = self.services
+            return await run_in_threadpool(
+                inbound.receive, services.settings, services.db, services.clock, session, envelope
+            )
         account = self._account(session)
         try:
             message_id = await run_in_threadpool(self._send, account, envelope)

@@ -17,9 +17,11 @@ GUARDED_PREFIXES = ("/_poolmail", "/console", "/_aws/ses", "/moto-api")
 # The one-click feedback links of threat protection's notification mails: public, as the
 # event's feedback token in the link is the secret.
 # The unsubscribe links of list-managed SES mail: public, their random token the secret.
+# The open pixel and click redirects of tracked SES mail (server/tracking_routes.py) likewise.
 PUBLIC_PREFIXES = (
     "/_poolmail/ses/verify/",
     "/_poolmail/ses/unsubscribe/",
+    "/_poolmail/ses/t/",
     "/_poolmail/cognito/import/",
     "/_poolmail/cognito/feedback/",
 )

@@ -23,6 +23,7 @@ from poolmail.server import (
     cognito_routes,
     console_routes,
     contact_routes,
+    dedicated_ip_admin,
     functions_api,
     hosted_routes,
     import_routes,
@@ -32,7 +33,11 @@ from poolmail.server import (
     recovery_admin,
     risk_admin,
     ses_admin,
+    ses_delays_api,
+    ses_events_api,
+    ses_objects_api,
     sms_api,
+    tracking_routes,
 )
 from poolmail.server.background import Job, run_forever
 from poolmail.server.cors import AwsCors
@@ -48,7 +53,9 @@ AWS_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 _ADMIN_MODULES = (
     admin,
     ses_admin,
+    ses_delays_api,
     account_admin,
+    dedicated_ip_admin,
     mailbox_api,
     sms_api,
     cognito_routes,
@@ -61,6 +68,9 @@ _ADMIN_MODULES = (
     outbox_admin,
     functions_api,
     hosted_routes,
+    tracking_routes,
+    ses_objects_api,
+    ses_events_api,
 )
 
 

@@ -58,7 +58,9 @@ async def unsubscribe_post(request: Request) -> HTMLResponse:
     fields = parse_qs((await request.body()).decode("utf-8", "replace"))
     one_click = fields.get("List-Unsubscribe") == ["One-Click"]
     source = unsubscribe.SOURCE_HEADER if one_click else unsubscribe.SOURCE_LINK
-    done = await run_in_threadpool(unsubscribe.opt_out, services.db, services.clock, token, source)
+    done = await run_in_threadpool(
+        unsubscribe.opt_out, services.db, services.clock, services.settings, token, source
+    )
     if done is None:
         return _page(404, "Unsubscribe link not found", _GONE)
     return _page(

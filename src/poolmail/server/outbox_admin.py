@@ -50,7 +50,7 @@ async def cognito_logs(request: Request) -> JSONResponse:
 
 def _deliver(services: Services) -> None:
     settings = services.settings
-    if settings.aws_endpoint_url or settings.logs_endpoint_url:
+    if outbox.delivers(settings):
         delivery.deliver_due(services.db, services.clock, settings)
 
 

@@ -108,6 +108,7 @@ async def handle_aws(request: Request, services: Services) -> Response:
             settings=services.settings,
             base_url=str(request.base_url).rstrip("/"),
             user_agent=request.headers.get("user-agent", ""),
+            source_ip=request.client.host if request.client else "",
         )
         if service == COGNITO_IDP and services.settings.cognito_rate_limits:
             # Counted once the request is known to be well formed, before it acts: a

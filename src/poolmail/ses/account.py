@@ -14,7 +14,7 @@ from poolmail.config import Settings
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
-from poolmail.ses import quota
+from poolmail.ses import account_attributes, quota
 from poolmail.store import Transaction
 
 STATISTICS_WINDOW_SECONDS = 14 * 86400.0
@@ -104,7 +104,7 @@ def update_account_sending_enabled(ctx: RequestContext, params: dict[str, Any]) 
 def get_account(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     data, send_quota = _reading_account(ctx, lambda tx, data: (data, _send_quota(tx, ctx, data)))
     result: dict[str, Any] = {
-        "DedicatedIpAutoWarmupEnabled": False,
+        **account_attributes.for_get_account(data, _now(ctx)),
         "EnforcementStatus": "HEALTHY",
         "ProductionAccessEnabled": bool(data.get("ProductionAccessEnabled")),
         "SendQuota": send_quota,
@@ -113,6 +113,10 @@ def get_account(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             "SuppressedReasons": data.get("SuppressedReasons", DEFAULT_SUPPRESSED_REASONS)
         },
     }
+    # Stored by PutAccountSuppressionAttributes (ses/suppression/settings.py).
+    if data.get("SuppressionValidationAttributes"):
+        validation = data["SuppressionValidationAttributes"]
+        result["SuppressionAttributes"]["ValidationAttributes"] = validation
     # Details appear once PutAccountDetails stored some (the review travels inside them).
     details = data.get("Details")
     if details:
@@ -259,8 +263,8 @@ def send_statistics(tx: Transaction, account: str, region: str, now: float) -> l
 
 
 # Mail in the account's mailbox that the account did not send: SES's own verification
-# messages and the simulator's out-of-office replies.
-NOT_SENT_BY_THE_ACCOUNT = ("ses-verification", "ses-simulator-auto-reply")
+# messages, the simulator's out-of-office replies and forwarded feedback.
+NOT_SENT_BY_THE_ACCOUNT = ("ses-verification", "ses-simulator-auto-reply", "ses-feedback")
 
 
 def _counts(data: str) -> bool:

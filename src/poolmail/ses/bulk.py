@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
-from poolmail.ses import mime, templates
+from poolmail.ses import mime, multi_region_endpoints, templates
 from poolmail.ses.coverage import bare_address
 from poolmail.ses.outbound import ErrorKind, Outgoing, SendError, address_problem, check_shared
 from poolmail.ses.outbound import send as engine_send
 from poolmail.ses.sending import V1_ERRORS, refusal, simple_outgoing, tags_of
 from poolmail.ses.sending_v2 import V2_ERRORS, V2_TEMPLATE_ERRORS, attach
+from poolmail.ses.tenants import associations
 
 # AWS quirk: "The maximum number of destinations you can include in a single call to
 # SendBulkTemplatedEmail is 50" [model SendBulkTemplatedEmail].
@@ -278,6 +279,9 @@ def _v2_parts(ctx: RequestContext, template: dict[str, Any]) -> tuple[str, templ
 
 
 def send_bulk_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    if params.get("EndpointId") is not None:
+        # A send through a multi-region endpoint runs in the endpoint's primary Region.
+        ctx = replace(ctx, region=multi_region_endpoints.for_send(ctx, params["EndpointId"]))
     entries = params["BulkEmailEntries"]
     _check_count(len(entries), "BadRequestException")
     template = params["DefaultContent"].get("Template")
@@ -288,6 +292,15 @@ def send_bulk_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     if not source:
         raise AwsError("BadRequestException", "Missing required field FromEmailAddress.")
     name, parts = _v2_parts(ctx, template)
+    if params.get("TenantName") is not None:
+        associations.check_send(
+            ctx,
+            params["TenantName"],
+            source=source,
+            source_arn=params.get("FromEmailAddressIdentityArn"),
+            configuration_set=params.get("ConfigurationSetName"),
+            template=template,
+        )
     bulk = Bulk(
         source=source,
         reply_to=params.get("ReplyToAddresses", []),

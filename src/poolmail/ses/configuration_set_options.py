@@ -15,6 +15,7 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
 from poolmail.protocol.models import SESV2
+from poolmail.ses.dedicated_ips import pools
 from poolmail.ses.verification import identity_lock, load, normalize_identity, update_data
 from poolmail.store import Database, Transaction
 
@@ -133,10 +134,12 @@ def put_configuration_set_delivery_options(
         return {}
     pool = params.get("SendingPoolName")
     if pool:
-        # Dedicated IP pools are not built in poolmail yet (issue 18, part 6), so no pool
-        # can exist. Choice: the text floci-io/floci reports seeing from SES.
-        raise AwsError("NotFoundException", f"The requested pool <{pool}> does not exist.")
-    options = _given(params, "TlsPolicy", "MaxDeliverySeconds", "SharedPoolDeliveryMode")
+        with ctx.db.transaction(readonly=True) as tx:
+            if pools.load_pool(tx, ctx.account_id, ctx.region, pool) is None:
+                raise pools.missing_pool(pool)
+    options = _given(
+        params, "TlsPolicy", "SendingPoolName", "MaxDeliverySeconds", "SharedPoolDeliveryMode"
+    )
     _update(ctx, name, _set_option("DeliveryOptions", options))
     return {}
 

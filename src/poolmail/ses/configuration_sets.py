@@ -15,6 +15,8 @@ from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
 from poolmail.protocol.models import SESV2
+from poolmail.ses.dedicated_ips import pools
+from poolmail.ses.events import destination_store
 from poolmail.ses.tags import check_tags
 from poolmail.store import Transaction
 
@@ -109,6 +111,8 @@ def _delete(ctx: RequestContext, name: str, v2: bool) -> None:
             "DELETE FROM ses_configuration_sets WHERE account = ? AND region = ? AND name = ?",
             (ctx.account_id, ctx.region, name),
         )
+        if deleted:
+            destination_store.remove_set(tx, ctx.account_id, ctx.region, name)
     if not deleted:
         raise _missing(name, v2)
 
@@ -143,6 +147,14 @@ def _page(
     return [name for name, _ in rows[:limit]], next_token
 
 
+def _check_pool(ctx: RequestContext, pool: str | None) -> None:
+    """A set may name only a dedicated IP pool the account has (ses/dedicated_ips)."""
+    if pool:
+        with ctx.db.transaction(readonly=True) as tx:
+            if pools.load_pool(tx, ctx.account_id, ctx.region, pool) is None:
+                raise pools.missing_pool(pool)
+
+
 # --- SES v1 ---------------------------------------------------------------------------
 
 
@@ -154,6 +166,7 @@ def create_configuration_set(ctx: RequestContext, params: dict[str, Any]) -> dic
     if ctx.service == SESV2:
         data = {option: params[option] for option in V2_OPTIONS if params.get(option) is not None}
         data["Tags"] = check_tags(params.get("Tags") or [])
+        _check_pool(ctx, (data.get("DeliveryOptions") or {}).get("SendingPoolName"))
         _create(ctx, params["ConfigurationSetName"], data, v2=True)
     else:
         _create(ctx, params["ConfigurationSet"]["Name"], {}, v2=False)
@@ -171,7 +184,10 @@ def describe_configuration_set(ctx: RequestContext, params: dict[str, Any]) -> d
     wanted = set(params.get("ConfigurationSetAttributeNames") or [])
     result: dict[str, Any] = {"ConfigurationSet": {"Name": name}}
     if "eventDestinations" in wanted:
-        result["EventDestinations"] = []
+        with ctx.db.transaction(readonly=True) as tx:
+            result["EventDestinations"] = destination_store.v1_destinations(
+                tx, ctx.account_id, ctx.region, name
+            )
     tracking = data.get("TrackingOptions")
     if "trackingOptions" in wanted and tracking is not None:
         result["TrackingOptions"] = {

@@ -20,6 +20,7 @@ from poolmail.mail.relay import relay
 from poolmail.ses import (
     configuration_set_options,
     configuration_sets,
+    delivery_delays,
     mime,
     policies,
     quota,
@@ -34,7 +35,8 @@ from poolmail.ses.coverage import (
     is_simulator,
     verified_identities,
 )
-from poolmail.ses.events import publishing
+from poolmail.ses.dedicated_ips import ips
+from poolmail.ses.events import forwarding, publishing
 from poolmail.ses.suppression import withholding
 from poolmail.ses.tracking import instrument
 from poolmail.store import Transaction
@@ -119,6 +121,10 @@ def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) 
     try:
         with ctx.db.transaction(lock=quota.lock_name(account, region)) as tx:
             identity = _check(tx, ctx, outgoing, account, region, now.timestamp())
+            # The dedicated IP it leaves from, if any (one indexed query without them).
+            outgoing.details.update(
+                ips.sending_ip(tx, account, region, outgoing.configuration_set, outgoing.message_id)
+            )
             outgoing.raw = instrument.instrument(tx, ctx, outgoing, account, region)
             outgoing.raw = dkim_signing.signed(tx, ctx, outgoing, account=account, region=region)
             _store(tx, ctx, outgoing, account, region, now, identity)
@@ -127,13 +133,17 @@ def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) 
             _record_rejection(ctx, outgoing, account, region, now, error)
         raise
     envelope_from = outgoing.mail_from or bare_address(outgoing.return_path or outgoing.source)
-    recipients = list_management.deliverable(outgoing)
+    recipients = withholding.deliverable(outgoing, list_management.deliverable(outgoing))
     require_tls = bool(ctx.settings.relay) and configuration_set_options.requires_tls(
         ctx.db, account, region, outgoing.configuration_set
     )
     relay_delivered(
         ctx, outgoing.message_id, envelope_from, recipients, outgoing.raw, require_tls=require_tls
     )
+    if ctx.settings.relay:
+        # Forwarded bounces and complaints go out with the null sender, as DSNs do.
+        for feedback_id, to, raw in forwarding.stored_feedback(ctx.db, outgoing.message_id):
+            relay_delivered(ctx, feedback_id, "", to, raw)
     return outgoing.message_id
 
 
@@ -363,27 +373,24 @@ def _authorize(
         )
 
 
-def delivery_events(recipients: list[str], now: float) -> tuple[list[Event], Status]:
+def delivery_events(
+    recipients: list[str], now: float, region: str = "us-east-1"
+) -> tuple[list[Event], Status]:
     """The events of an accepted message, the mailbox simulator's outcomes included, and
-    its status: ``bounced`` when no recipient received it."""
+    its status: ``bounced`` when no recipient received it. Each event's detail carries the
+    fields of SES's own bounce, complaint or delivery object (ses/simulator.py)."""
     events = [Event("Send", now, {"recipients": recipients})]
     bounced = 0
     for address in recipients:
         result = simulator.outcome(address)
         if result in ("bounce", "suppressed"):
             bounced += 1
-            subtype = "Suppressed" if result == "suppressed" else "General"
-            events.append(
-                Event(
-                    "Bounce",
-                    now,
-                    {"recipient": address, "bounceType": "Permanent", "bounceSubType": subtype},
-                )
-            )
+            detail = simulator.bounce_detail(address, result, region, now)
+            events.append(Event("Bounce", now, detail))
             continue
-        events.append(Event("Delivery", now, {"recipient": address}))
+        events.append(Event("Delivery", now, simulator.delivery_detail(address, region)))
         if result == "complaint":
-            events.append(Event("Complaint", now, {"recipient": address}))
+            events.append(Event("Complaint", now, simulator.complaint_detail(address, now)))
         elif result == "ooto":
             events.append(Event("AutoReply", now, {"recipient": address}))
     status: Status = "bounced" if bounced == len(recipients) else "delivered"
@@ -430,7 +437,8 @@ def _store(
     now: dt.datetime,
     identity: str | None,
 ) -> None:
-    events, status = delivery_events(outgoing.recipients, now.timestamp())
+    events, status = delivery_events(outgoing.recipients, now.timestamp(), region)
+    events = delivery_delays.delayed(tx, events, region, now.timestamp())
     events, status = list_management.withhold(
         tx, outgoing, account, region, now.timestamp(), events, status
     )
@@ -450,6 +458,7 @@ def _store(
         configuration_set=outgoing.configuration_set,
         source_arn=outgoing.source_arn,
         tags=outgoing.tags,
+        source_ip=ctx.source_ip,
     )
     mailbox.store(tx, entry)
     publishing.message_events(tx, ctx.settings, entry, events, now.timestamp())

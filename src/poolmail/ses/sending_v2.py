@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
-from poolmail.ses import mime, templates
+from poolmail.ses import mime, multi_region_endpoints, templates
 from poolmail.ses.contacts import list_management
 from poolmail.ses.outbound import ErrorKind
 from poolmail.ses.sending import deliver, raw_outgoing, simple_outgoing, tags_of
+from poolmail.ses.tenants import associations
 
 V2_LIMIT = 40 * 1024 * 1024
 
@@ -79,6 +81,9 @@ def _v2_headers(headers: list[dict[str, str]] | None) -> dict[str, str]:
 
 @local_only
 def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    if params.get("EndpointId") is not None:
+        # A send through a multi-region endpoint runs in the endpoint's primary Region.
+        ctx = replace(ctx, region=multi_region_endpoints.for_send(ctx, params["EndpointId"]))
     content = params["Content"]
     destination = params.get("Destination", {})
     source = params.get("FromEmailAddress")
@@ -147,6 +152,16 @@ def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         "BadRequestException",
     )
     list_management.prepare(ctx, outgoing, params.get("ListManagementOptions"))
+    if params.get("TenantName") is not None:
+        associations.check_send(
+            ctx,
+            params["TenantName"],
+            source=outgoing.source,
+            source_arn=outgoing.source_arn,
+            configuration_set=outgoing.configuration_set,
+            template=content.get("Template"),
+        )
+        outgoing.details["tenant"] = params["TenantName"]
     return {"MessageId": deliver(ctx, outgoing, V2_ERRORS)}
 
 

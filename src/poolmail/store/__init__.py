@@ -30,7 +30,7 @@ def open_database(
     *,
     data_dir: str | None = None,
     database_url: str | None = None,
-    sqlite_sync: Literal["full", "normal"] = "full",
+    sqlite_sync: Literal["full", "normal"] = "normal",
 ) -> Database:
     """Open (creating and migrating as needed) the database the command line names.
 

@@ -1045,20 +1045,273 @@ MIGRATIONS: list[Migration] = [
         "ses events, notifications, suppression, tracking, receiving, jobs, account resources",
         [
             # -- ses event destinations --
+            # A configuration set's event destinations (ses/events/destination_store.py),
+            # kept in SES v2's EventDestinationDefinition shape; v1 reads them back in its
+            # own spelling. The key's prefix is the one query a send with a set costs.
+            """
+            CREATE TABLE ses_event_destinations (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                configuration_set TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, configuration_set, name)
+            )
+            """,
             # -- end ses event destinations --
             # -- ses identity notifications --
+            # Notification topics live in the identity's row (ses/events/notifications.py).
+            # Simulated delivery delays (ses/delivery_delays.py): mail to `recipient` (a
+            # lower-cased address) gets a DeliveryDelay event with the `data` JSON.
+            """
+            CREATE TABLE ses_delivery_delays (
+                recipient TEXT PRIMARY KEY,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
             # -- end ses identity notifications --
             # -- ses suppression list --
+            # The account-level suppression list (ses/suppression/store.py): one row per
+            # listed address, keyed by its normalised form; `email` keeps it as given,
+            # `updated_at` is SES's LastUpdateTime, `data` the Attributes (MessageId,
+            # FeedbackId) as JSON.
+            """
+            CREATE TABLE ses_suppressed_destinations (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                address TEXT NOT NULL,
+                email TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, address)
+            )
+            """,
+            # ListSuppressedDestinations pages in (updated_at, address) order.
+            """
+            CREATE INDEX ses_suppressed_destinations_by_time
+            ON ses_suppressed_destinations (account, region, updated_at, address)
+            """,
             # -- end ses suppression list --
             # -- ses tracking --
+            # The open pixel and rewritten links of tracked mail (ses/tracking/links.py):
+            # `kind` open or click, the original `link` and its `ses:tags` as JSON.
+            """
+            CREATE TABLE ses_tracking_links (
+                token TEXT PRIMARY KEY,
+                message_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                link TEXT,
+                tags TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
             # -- end ses tracking --
             # -- ses receiving rules --
+            # Receipt rule sets (ses/receiving/rule_sets.py): a set's rules live with it,
+            # in order, as one JSON array of the model's ReceiptRule shape; at most 200 a
+            # set, so reordering rewrites one row. `active` marks the one active set of an
+            # account in a region (the inbound path reads it in one indexed query).
+            """
+            CREATE TABLE ses_receipt_rule_sets (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                active INTEGER NOT NULL DEFAULT 0,
+                rules TEXT NOT NULL,
+                PRIMARY KEY (account, region, name)
+            )
+            """,
+            "CREATE INDEX ses_receipt_rule_sets_active ON ses_receipt_rule_sets "
+            "(account, region, active)",
+            # IP address filters (ses/receiving/filters.py).
+            """
+            CREATE TABLE ses_receipt_filters (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                policy TEXT NOT NULL,
+                cidr TEXT NOT NULL,
+                PRIMARY KEY (account, region, name)
+            )
+            """,
             # -- end ses receiving rules --
             # -- ses inbound mail --
             # -- end ses inbound mail --
             # -- ses jobs and insights --
+            # SES v2 import and export jobs (ses/jobs/): the request, counts and failure as
+            # JSON; status and kind as columns, so the runner finds CREATED jobs and the
+            # listings filter and page in the index.
+            """
+            CREATE TABLE ses_jobs (
+                job_id TEXT PRIMARY KEY,
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                subtype TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                completed_at DOUBLE PRECISION,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX ses_jobs_scope ON ses_jobs (account, region, kind, created_at, job_id)",
+            "CREATE INDEX ses_jobs_status ON ses_jobs (status, created_at)",
+            # poolmail's own object store for job files when no S3 endpoint is configured
+            # (ses/jobs/objects.py): an import's input, an export's output.
+            {
+                "sqlite": """
+                CREATE TABLE ses_objects (
+                    bucket TEXT NOT NULL,
+                    object_key TEXT NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    body BLOB NOT NULL,
+                    PRIMARY KEY (bucket, object_key)
+                )
+                """,
+                "postgresql": """
+                CREATE TABLE ses_objects (
+                    bucket TEXT NOT NULL,
+                    object_key TEXT NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    body BYTEA NOT NULL,
+                    PRIMARY KEY (bucket, object_key)
+                )
+                """,
+            },
+            # The recommendations ListRecommendations found (ses/insights/recommendations.py),
+            # so a finding keeps the time it was first seen and turns FIXED when it clears.
+            """
+            CREATE TABLE ses_recommendations (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                resource_arn TEXT NOT NULL,
+                type TEXT NOT NULL,
+                description TEXT NOT NULL,
+                impact TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (account, region, resource_arn, type)
+            )
+            """,
             # -- end ses jobs and insights --
             # -- ses account resources --
+            # -- ses account resources: tenants, endpoints, reputation --
+            # Tenants (ses/tenants/tenants.py): `arn_path` is the ARN's resource part
+            # (`name/id`), the key TagResource finds a tenant by; tags and suppression
+            # attributes as JSON.
+            """
+            CREATE TABLE ses_tenants (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                tenant_id TEXT NOT NULL,
+                arn_path TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, name)
+            )
+            """,
+            "CREATE INDEX ses_tenants_by_arn ON ses_tenants (account, region, arn_path)",
+            # Which resources (identity, configuration set, template ARNs) each tenant may
+            # send with (ses/tenants/associations.py); found by tenant and by resource.
+            """
+            CREATE TABLE ses_tenant_resources (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                tenant TEXT NOT NULL,
+                resource_arn TEXT NOT NULL,
+                resource_type TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (account, region, tenant, resource_arn)
+            )
+            """,
+            "CREATE INDEX ses_tenant_resources_by_resource "
+            "ON ses_tenant_resources (account, region, resource_arn, created_at, tenant)",
+            # Multi-region endpoints (ses/multi_region_endpoints.py), in their primary
+            # region; `endpoint_id` is unique, as a send names an endpoint by it alone.
+            """
+            CREATE TABLE ses_multi_region_endpoints (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                endpoint_id TEXT NOT NULL UNIQUE,
+                created_at DOUBLE PRECISION NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, name)
+            )
+            """,
+            # What a customer set on a reputation entity (ses/reputation_entities.py):
+            # its customer-managed status and policy as JSON; an entity without a row
+            # has the defaults.
+            """
+            CREATE TABLE ses_reputation_entities (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, reference)
+            )
+            """,
+            # S/MIME certificates associated with email identities
+            # (ses/identity_certificates.py): one per From address.
+            """
+            CREATE TABLE ses_identity_certificates (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                identity TEXT NOT NULL,
+                from_address TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, identity, from_address)
+            )
+            """,
+            # -- end ses account resources: tenants, endpoints, reputation --
+            # -- ses account resources: ips and deliverability --
+            # Dedicated IP pools (ses/dedicated_ips/pools.py): ScalingMode and tags as JSON.
+            """
+            CREATE TABLE ses_dedicated_ip_pools (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, name)
+            )
+            """,
+            # The account's dedicated IPs (ses/dedicated_ips/ips.py) and the pool each is in;
+            # warm-up state as JSON.
+            """
+            CREATE TABLE ses_dedicated_ips (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                ip TEXT NOT NULL,
+                pool TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, ip)
+            )
+            """,
+            "CREATE INDEX ses_dedicated_ips_pool ON ses_dedicated_ips (account, region, pool)",
+            # Predictive inbox placement tests (ses/deliverability/test_reports.py): the
+            # message, its placement and tags as JSON.
+            """
+            CREATE TABLE ses_deliverability_test_reports (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                report_id TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (account, region, report_id)
+            )
+            """,
+            # -- end ses account resources: ips and deliverability --
             # -- end ses account resources --
         ],
     ),

@@ -1,4 +1,4 @@
-"""SQLite storage: one database file (WAL, fully synced) or a throwaway in-memory database.
+"""SQLite storage: one database file (WAL) or a throwaway in-memory database.
 
 Every writing transaction holds SQLite's single write lock (BEGIN IMMEDIATE), so writers
 on one file run one at a time, across threads and processes alike. In this process they
@@ -71,7 +71,7 @@ class SqliteDatabase:
 
     dialect: Dialect = "sqlite"
 
-    def __init__(self, path: str, *, sync: Literal["full", "normal"] = "full") -> None:
+    def __init__(self, path: str, *, sync: Literal["full", "normal"] = "normal") -> None:
         self._path = path
         self._sync = sync
         self._named_locks: dict[str, threading.Lock] = {}
@@ -304,10 +304,11 @@ class SqliteDatabase:
         connection.execute("PRAGMA foreign_keys = ON")
         if not self._memory and not reader:
             _enable_wal(connection)
-            # FULL syncs the WAL at every commit, so an acknowledged write survives even a
-            # power cut. NORMAL (`--sqlite-sync normal`) syncs only at checkpoints: a
-            # killed process loses nothing (its commits are in the operating system's
-            # hands), a machine that loses power may lose the last ones; neither corrupts.
+            # NORMAL (the default) syncs the WAL only at checkpoints: a killed process
+            # loses nothing (its commits are in the operating system's hands), a machine
+            # that loses power may lose the last ones; neither corrupts. FULL
+            # (`--sqlite-sync full`) syncs at every commit, so an acknowledged write
+            # survives a power cut too, at the price of an fsync per commit.
             connection.execute(f"PRAGMA synchronous = {self._sync.upper()}")
         with self._pool_lock:
             if self._closed:

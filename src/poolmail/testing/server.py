@@ -84,9 +84,6 @@ class PoolmailServer:
             "0",
             "--data-dir",
             str(data_dir),
-            # No fsync per commit: a power cut is no concern of a test server's.
-            "--sqlite-sync",
-            "normal",
             *args,
         ]
         env = {

@@ -22,6 +22,7 @@ from poolmail.cognito.oauth import codes, issuance, metadata_clients
 from poolmail.cognito.oauth.hosts import Domain
 from poolmail.cognito.signin import sessions
 from poolmail.cognito.triggers import token_generation
+from poolmail.cognito.triggers.events import leave_loop
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import StoredUser, find_user
 from poolmail.context import RequestContext
@@ -250,6 +251,8 @@ def client_credentials(
     # [obs aws-sdk-js-v3#7158].
     _oauth_client(client, "client_credentials", INVALID_GRANT)
     ctx, pool = _pool(ctx, domain)
+    # Served on the event loop (hosted/oauth_endpoints.py) unless a function may run.
+    leave_loop(pool)
     allowed = list(client.settings.get("AllowedOAuthScopes") or [])
     requested = form.get("scope")
     wanted = allowed if requested is None else [s for s in requested.split() if s in allowed]

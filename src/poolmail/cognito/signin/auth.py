@@ -53,7 +53,7 @@ from poolmail.cognito.users import (
     claim_aliases,
     find_user,
     hides_existence,
-    public_client,
+    public_client_pool,
     require_user,
     save_user,
     users_lock,
@@ -496,9 +496,7 @@ _TOKEN_SOURCES = {
 
 
 def _public(ctx: RequestContext, client_id: str) -> tuple[RequestContext, StoredPool, ClientRecord]:
-    ctx, client = public_client(ctx, client_id)
-    with ctx.db.transaction(readonly=True) as tx:
-        pool = load_pool(tx, ctx, client.pool_id)
+    ctx, client, pool = public_client_pool(ctx, client_id)
     return ctx, pool, client
 
 

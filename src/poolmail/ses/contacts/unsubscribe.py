@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from poolmail.clock import Clock
-from poolmail.mail import mailbox
+from poolmail.config import Settings
 from poolmail.mail.mailbox import Event
 from poolmail.ses.contacts import contacts, lists
+from poolmail.ses.events import publishing
 from poolmail.store import Database, Transaction
 
 LINK_PATH = "/_poolmail/ses/unsubscribe/"
@@ -98,7 +99,9 @@ def preferences(contact: dict[str, Any], contact_list: dict[str, Any]) -> dict[s
     }
 
 
-def opt_out(db: Database, clock: Clock, token: str, source: str) -> Subscription | None:
+def opt_out(
+    db: Database, clock: Clock, settings: Settings, token: str, source: str
+) -> Subscription | None:
     """Opt the link's contact out of its topic (or, for a send without one, of every
     topic: "header unsubscribe ... without one from all topics", facts §6) and record the
     Subscription event; None when there is nothing left to opt out of.
@@ -136,12 +139,14 @@ def opt_out(db: Database, clock: Clock, token: str, source: str) -> Subscription
                 if item["TopicName"] != link.topic
             ] + [{"TopicName": link.topic, "SubscriptionStatus": "OPT_OUT"}]
         contacts.save(tx, *scope, changed, now.timestamp())
-        _record(tx, link, contact_list, before, preferences(changed, contact_list), source, now)
+        after = preferences(changed, contact_list)
+        _record(tx, settings, link, contact_list, before, after, source, now)
     return Subscription(link, _topic_name(contact_list, link.topic), True)
 
 
 def _record(
     tx: Transaction,
+    settings: Settings,
     link: Link,
     contact_list: dict[str, Any],
     before: dict[str, Any],
@@ -149,11 +154,6 @@ def _record(
     source: str,
     now: dt.datetime,
 ) -> None:
-    if tx.fetchone("SELECT 1 FROM messages WHERE id = ?", (link.message_id,)) is None:
-        return
-    row = tx.fetchone(
-        "SELECT COUNT(*) FROM message_events WHERE message_id = ?", (link.message_id,)
-    )
     detail = {
         "contactList": link.list_name,
         "timestamp": now.astimezone(dt.UTC)
@@ -164,9 +164,7 @@ def _record(
         "oldTopicPreferences": before,
         "recipient": link.email,
     }
-    mailbox.add_events(
-        tx,
-        link.message_id,
-        [Event("Subscription", now.timestamp(), detail)],
-        start=int(row[0]) if row else 0,
-    )
+    # Published to the message's event destinations (a message since deleted: nothing).
+    moment = now.timestamp()
+    event = Event("Subscription", moment, detail)
+    publishing.later_events(tx, settings, link.message_id, [event], moment)
