@@ -22,6 +22,7 @@ from poolmail.cognito.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page
+from poolmail.protocol import fast_json
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
@@ -194,7 +195,7 @@ def find_client(tx: Transaction, client_id: str) -> ClientRecord | None:
         str(row[3]),
         str(row[4]),
         float(row[5]),
-        json.loads(row[6]),
+        fast_json.loads(row[6]),
     )
 
 

@@ -20,6 +20,7 @@ from poolmail.cognito.sign_in_policy import check_sign_in_policy
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page
+from poolmail.protocol import fast_json
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
@@ -64,7 +65,8 @@ def load_pool(tx: Transaction, ctx: RequestContext, pool_id: str) -> StoredPool:
         from poolmail.cognito.continuity.replicas import serve_replica
 
         return serve_replica(tx, ctx, pool_id)
-    return StoredPool(pool_id, str(row[0]), float(row[1]), float(row[2]), json.loads(row[3]))
+    settings = fast_json.loads(row[3])
+    return StoredPool(pool_id, str(row[0]), float(row[1]), float(row[2]), settings)
 
 
 def save_pool(tx: Transaction, pool: StoredPool) -> None:

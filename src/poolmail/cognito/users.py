@@ -25,6 +25,7 @@ from poolmail.cognito.triggers import custom_message
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
+from poolmail.protocol import fast_json
 from poolmail.protocol.errors import AwsError
 from poolmail.sms.outbox import Sms
 from poolmail.store import Transaction
@@ -73,7 +74,7 @@ def users_lock(pool_id: str) -> str:
 
 def _user_of(row: tuple[Any, ...]) -> StoredUser:
     pool_id, username, sub, status, enabled, created, modified = row[:7]
-    data = json.loads(row[7])
+    data = fast_json.loads(row[7])
     attributes = data.pop("attributes", {})
     return StoredUser(
         pool_id, username, sub, status, bool(enabled), created, modified, attributes, data

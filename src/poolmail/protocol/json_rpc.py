@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.model import OperationModel
 
+from poolmail.protocol import fast_json
 from poolmail.protocol.errors import AwsError
 from poolmail.protocol.json_values import SerializationError, from_json, to_json
 from poolmail.protocol.models import error_status, error_wire_code
@@ -27,7 +28,7 @@ def parse_request(operation: OperationModel, body: bytes) -> dict[str, Any]:
         document: Any = {}
     else:
         try:
-            document = json.loads(body)
+            document = fast_json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise SerializationError("Start of structure or map found where not expected.") from exc
     if not isinstance(document, dict):
@@ -38,7 +39,7 @@ def parse_request(operation: OperationModel, body: bytes) -> dict[str, Any]:
 
 def serialize_result(operation: OperationModel, result: dict[str, Any]) -> WireResponse:
     document = to_json(operation.output_shape, result) if operation.output_shape else {}
-    return WireResponse(200, {"Content-Type": CONTENT_TYPE}, json.dumps(document).encode())
+    return WireResponse(200, {"Content-Type": CONTENT_TYPE}, fast_json.dumps(document))
 
 
 def serialize_error(service: str, error: AwsError) -> WireResponse:

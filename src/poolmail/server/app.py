@@ -75,7 +75,12 @@ _ADMIN_MODULES = (
 
 
 def admin_routes() -> list[BaseRoute]:
-    return [route for module in _ADMIN_MODULES for route in module.ROUTES]
+    return [
+        route
+        for module in _ADMIN_MODULES
+        if module is not hosted_routes
+        for route in module.ROUTES
+    ]
 
 
 def background_jobs() -> list[Job]:
@@ -123,6 +128,9 @@ def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> 
             # No admin route takes POST / or anything under /v2/email/.
             Route("/", aws, methods=["POST"]),
             Route("/v2/email/{path:path}", aws, methods=AWS_METHODS),
+            # Then a pool domain's endpoints (`/_domain/...`, what HostedDomains maps its
+            # hosts to): its token endpoint is a hot path too, and no admin route takes it.
+            *hosted_routes.ROUTES,
             *admin_routes(),
             Route("/{path:path}", aws, methods=AWS_METHODS),
         ],

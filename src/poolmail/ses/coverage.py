@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from email.utils import getaddresses
 from typing import Any
 
@@ -66,23 +69,78 @@ def effective_status(kind: str, data: dict[str, Any], now: float) -> str:
     return status
 
 
+@dataclass(slots=True)
+class IdentityRow:
+    identity: str
+    kind: str
+    created_at: float
+    data: dict[str, Any]
+
+
+# The identity rows one send has read (see ``rows_remembered``), None outside a send.
+_REMEMBERED: ContextVar[dict[tuple[str, str, str], IdentityRow | None] | None] = ContextVar(
+    "poolmail_ses_identity_rows", default=None
+)
+
+
+@contextmanager
+def rows_remembered() -> Iterator[None]:
+    """Within the block, an identity row is read from the store once: a send asks for its
+    sender's identities from six places (coverage, the default configuration set, MAIL
+    FROM, DKIM, notifications), each a query of its own otherwise. The block must be one
+    transaction; ``forget_rows`` runs whenever an identity row is written."""
+    token = _REMEMBERED.set({})
+    try:
+        yield
+    finally:
+        _REMEMBERED.reset(token)
+
+
+def forget_rows() -> None:
+    remembered = _REMEMBERED.get()
+    if remembered is not None:
+        remembered.clear()
+
+
+def identity_rows(
+    tx: Transaction, account: str, region: str, names: Iterable[str]
+) -> dict[str, IdentityRow]:
+    """The rows of those of ``names`` that are identities of the account in the region."""
+    wanted = sorted(set(names))
+    remembered = _REMEMBERED.get()
+    found: dict[str, IdentityRow] = {}
+    missing = wanted
+    if remembered is not None:
+        missing = [name for name in wanted if (account, region, name) not in remembered]
+        for name in wanted:
+            row = remembered.get((account, region, name))
+            if row is not None:
+                found[name] = row
+    if missing:
+        marks = ", ".join("?" for _ in missing)
+        fetched = {
+            str(row[0]): IdentityRow(str(row[0]), str(row[1]), float(row[2]), json.loads(row[3]))
+            for row in tx.fetchall(
+                "SELECT identity, kind, created_at, data FROM ses_identities "
+                f"WHERE account = ? AND region = ? AND identity IN ({marks})",
+                (account, region, *missing),
+            )
+        }
+        found.update(fetched)
+        if remembered is not None:
+            for name in missing:
+                remembered[(account, region, name)] = fetched.get(name)
+    return found
+
+
 def verified_identities(
     tx: Transaction, account: str, region: str, names: Iterable[str], now: float
 ) -> set[str]:
     """Those of ``names`` that are verified identities of the account in the region."""
-    wanted = sorted(set(names))
-    if not wanted:
-        return set()
-    marks = ", ".join("?" for _ in wanted)
-    rows = tx.fetchall(
-        f"SELECT identity, kind, data FROM ses_identities "
-        f"WHERE account = ? AND region = ? AND identity IN ({marks})",
-        (account, region, *wanted),
-    )
     return {
-        identity
-        for identity, kind, data in rows
-        if effective_status(kind, json.loads(data), now) == "Success"
+        name
+        for name, row in identity_rows(tx, account, region, names).items()
+        if effective_status(row.kind, row.data, now) == "Success"
     }
 
 

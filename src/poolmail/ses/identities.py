@@ -16,13 +16,12 @@ from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
 from poolmail.ses.authentication import dkim as dkim_settings
 from poolmail.ses.authentication import mail_from
-from poolmail.ses.coverage import effective_status
+from poolmail.ses.coverage import IdentityRow, effective_status
 from poolmail.ses.dns import DKIM_TARGET_ZONE, refresh_domain, resolver_for
 from poolmail.ses.tags import check_tags
 from poolmail.ses.verification import (
     DOMAIN,
     EMAIL_ADDRESS,
-    IdentityRow,
     check_name,
     dkim_signing_state,
     dkim_status,

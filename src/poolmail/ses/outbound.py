@@ -33,6 +33,7 @@ from poolmail.ses.coverage import (
     candidates,
     covering_identity,
     is_simulator,
+    rows_remembered,
     verified_identities,
 )
 from poolmail.ses.dedicated_ips import ips
@@ -119,7 +120,10 @@ def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) 
     """
     now = ctx.clock.now()
     try:
-        with ctx.db.transaction(lock=quota.lock_name(account, region)) as tx:
+        with (
+            ctx.db.transaction(lock=quota.lock_name(account, region)) as tx,
+            rows_remembered(),
+        ):
             identity = _check(tx, ctx, outgoing, account, region, now.timestamp())
             # The dedicated IP it leaves from, if any (one indexed query without them).
             outgoing.details.update(

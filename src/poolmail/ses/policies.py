@@ -14,9 +14,8 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
 from poolmail.ses import policy_document
-from poolmail.ses.coverage import effective_status
+from poolmail.ses.coverage import IdentityRow, effective_status
 from poolmail.ses.verification import (
-    IdentityRow,
     identity_lock,
     load,
     normalize_identity,

@@ -13,7 +13,6 @@ import functools
 import json
 import re
 import secrets
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
@@ -26,7 +25,10 @@ from poolmail.protocol.errors import AwsError
 from poolmail.ses.coverage import (
     DOMAIN_VERIFICATION_WINDOW,
     EMAIL_VERIFICATION_WINDOW,
+    IdentityRow,
     effective_status,
+    forget_rows,
+    identity_rows,
 )
 from poolmail.store import Database, Transaction
 
@@ -93,23 +95,8 @@ def new_dkim_tokens() -> list[str]:
 # --- rows -----------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class IdentityRow:
-    identity: str
-    kind: str
-    created_at: float
-    data: dict[str, Any]
-
-
 def load(tx: Transaction, account: str, region: str, identity: str) -> IdentityRow | None:
-    row = tx.fetchone(
-        "SELECT identity, kind, created_at, data FROM ses_identities "
-        "WHERE account = ? AND region = ? AND identity = ?",
-        (account, region, identity),
-    )
-    if row is None:
-        return None
-    return IdentityRow(row[0], row[1], float(row[2]), json.loads(row[3]))
+    return identity_rows(tx, account, region, [identity]).get(identity)
 
 
 def insert_row(
@@ -122,6 +109,7 @@ def insert_row(
     now: float,
 ) -> bool:
     """Add an identity; False when it already exists."""
+    forget_rows()
     changed = tx.execute(
         "INSERT INTO ses_identities (account, region, identity, kind, created_at, data) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -144,6 +132,7 @@ def update_data(
             data.pop(key, None)
         else:
             data[key] = value
+    forget_rows()
     tx.execute(
         "UPDATE ses_identities SET data = ? WHERE account = ? AND region = ? AND identity = ?",
         (json.dumps(data), account, region, identity),

@@ -150,7 +150,8 @@ def _answers(
         raise AwsError("InvalidParameterException", "Missing required parameter USERNAME")
     with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, pending.username)
-        named = find_user(tx, pool, username)
+        # The same name finds the same row: no second look-up (nor decoding) for it.
+        named = user if username == pending.username else find_user(tx, pool, username)
     if user is None or named is None or named.username != user.username:
         raise AwsError("NotAuthorizedException", challenges.INVALID_SESSION)
     check_secret_hash(client, user.username, answers.get("SECRET_HASH"))

@@ -13,11 +13,10 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
 from poolmail.ses.authentication import dkim_keys
-from poolmail.ses.coverage import domain_of, effective_status
+from poolmail.ses.coverage import IdentityRow, domain_of, effective_status
 from poolmail.ses.dns import DKIM_TARGET_ZONE
 from poolmail.ses.verification import (
     DOMAIN,
-    IdentityRow,
     dkim_status,
     easy_dkim_state,
     identity_lock,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from poolmail.context import RequestContext
 from poolmail.ses.authentication import dkim_keys
 from poolmail.ses.authentication.dkim_keys import AMAZONSES_DOMAIN, KEY_BITS, StoredKey
-from poolmail.ses.coverage import bare_address, candidates
+from poolmail.ses.coverage import bare_address, candidates, identity_rows
 from poolmail.ses.verification import DOMAIN, EMAIL_ADDRESS, dkim_status
 from poolmail.store import Transaction
 
@@ -165,15 +165,8 @@ def signing_domain(
 def _read(
     tx: Transaction, account: str, region: str, names: list[str]
 ) -> dict[str, tuple[str, dict[str, Any]]]:
-    import json
-
-    marks = ", ".join("?" for _ in names)
-    rows = tx.fetchall(
-        "SELECT identity, kind, data FROM ses_identities "
-        f"WHERE account = ? AND region = ? AND identity IN ({marks})",
-        (account, region, *names),
-    )
-    return {str(row[0]): (str(row[1]), json.loads(row[2])) for row in rows}
+    rows = identity_rows(tx, account, region, names)
+    return {name: (row.kind, row.data) for name, row in rows.items()}
 
 
 def _easy_key_current(stored: StoredKey | None, data: dict[str, Any]) -> bool:
