@@ -76,10 +76,7 @@ _ADMIN_MODULES = (
 
 def admin_routes() -> list[BaseRoute]:
     return [
-        route
-        for module in _ADMIN_MODULES
-        if module is not hosted_routes
-        for route in module.ROUTES
+        route for module in _ADMIN_MODULES if module is not hosted_routes for route in module.ROUTES
     ]
 
 
