@@ -236,6 +236,8 @@ class System:
         workload, through the system's API (at most PEER_API_USERS); the note to report."""
         import flows
 
+        if "pool_id" not in running.state:
+            raise Unsupported("no Cognito")
         made = min(count, self.api_users)
         flows.populate_through_api(running.endpoint, running.state["pool_id"], made)
         return f"filter over {made:,} users made through its API"
@@ -588,6 +590,8 @@ class Ministack(System):
         self, running: Running, count: int, send: Callable[[list[bytes]], None]
     ) -> None:
         wire.json_call(running.endpoint, "POST", "/_ministack/reset")
+        # The reset empties every service: the workloads after this one need their pool.
+        running.state.update(cognito_setup(running.endpoint))
         wire.client("ses", running.endpoint).verify_email_identity(EmailAddress=SENDER)
         send([ses_v1_request(running.endpoint)] * count)
 
