@@ -108,3 +108,43 @@ def test_external_keys_are_checked() -> None:
     with pytest.raises(AwsError) as caught:
         dkim_keys.parse_external_key(base64.b64encode(b"junk").decode())
     assert caught.value.code == "BadRequestException"
+
+
+# Messages the fast parser reads (CRLF throughout) and ones it leaves to dkimpy.
+SHAPES = [
+    b"From: a@example.com\r\nTo: b@example.org\r\nSubject: Hi\r\n\r\nBody\r\n",
+    # Folded values, tabs, runs of spaces, trailing spaces, a repeated header.
+    b"From: a@example.com\r\nSubject:  A\t long\r\n\tfolded   subject  \r\nTo: x@example.org\r\n"
+    b"To: y@example.org\r\nContent-Type: text/plain;\r\n charset=UTF-8\r\n\r\nBody\r\n\r\n\r\n",
+    # An empty body, and a body of empty lines only.
+    b"From: a@example.com\r\nSubject: Empty\r\n\r\n",
+    b"From: a@example.com\r\nSubject: Lines\r\n\r\n\r\n\r\n",
+    # A value with no space after the colon, and a header name in odd case.
+    b"FROM:a@example.com\r\nsUbJeCt:x\r\n\r\nb",
+    # Left to dkimpy: bare LFs, and a mix of both.
+    b"From: a@example.com\nSubject: LF\n\nBody\n",
+    b"From: a@example.com\r\nSubject: Mixed\n\r\nBody\r\n",
+]
+
+
+@pytest.mark.parametrize("message", SHAPES)
+def test_fast_parsing_reads_as_dkimpy_does(message: bytes) -> None:
+    parsed = dkim_signing._split(message)
+    if b"\n" in message.replace(b"\r\n", b""):
+        assert parsed is None
+    else:
+        signer = dkim.DKIM(message)
+        assert parsed == ([(name, value) for name, value in signer.headers], signer.body)
+        relaxed = dkim.canonicalization.Relaxed.canonicalize_headers(signer.headers)
+        assert [dkim_signing._relaxed(name, value) for name, value in parsed[0]] == [
+            name + b":" + value for name, value in relaxed
+        ]
+
+
+@pytest.mark.parametrize("message", SHAPES)
+@pytest.mark.parametrize("domain", ["example.com", "a" * 60 + "." + "b" * 60 + ".example.com"])
+def test_every_shape_verifies(message: bytes, domain: str) -> None:
+    pem = dkim_keys.generate_pem(1024)
+    record = dkim_keys.key_record(pem).encode()
+    header = dkim_signing.signature(message, domain, "s" * 40, pem, 1_700_000_000)
+    assert dkim.verify(header + message, dnsfunc=lambda name, timeout=5: record)

@@ -82,11 +82,14 @@ def store(tx: Transaction, message: StoredMessage) -> None:
         ),
     )
     # The recipient index behind the mailbox's `recipient` filter (queries.list_messages).
-    for recipient in dict.fromkeys(address.lower() for address in message.recipients):
-        tx.execute(
-            "INSERT INTO message_recipients (recipient, created_at, message_id) VALUES (?, ?, ?)",
-            (recipient, message.created_at, message.id),
-        )
+    _insert_rows(
+        tx,
+        "INSERT INTO message_recipients (recipient, created_at, message_id) VALUES ",
+        [
+            (recipient, message.created_at, message.id)
+            for recipient in dict.fromkeys(address.lower() for address in message.recipients)
+        ],
+    )
     add_events(tx, message.id, message.events, start=0)
 
 
@@ -143,11 +146,30 @@ def kind_of(details: dict[str, Any]) -> str:
 
 
 def add_events(tx: Transaction, message_id: str, events: Sequence[Event], start: int) -> None:
-    for position, event in enumerate(events, start=start):
+    _insert_rows(
+        tx,
+        "INSERT INTO message_events (message_id, position, type, created_at, data) VALUES ",
+        [
+            (message_id, position, event.type, event.at, json.dumps(event.detail))
+            for position, event in enumerate(events, start=start)
+        ],
+    )
+
+
+# Rows per INSERT: well inside both stores' limits on parameters (SQLite 32,766,
+# PostgreSQL 65,535) for any message's recipients or events.
+_ROWS_PER_INSERT = 500
+
+
+def _insert_rows(tx: Transaction, insert: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``rows`` in as few statements as the limits allow: a send stores two events and a
+    recipient or more, and each statement is a round of Python and SQLite's parsing."""
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        placeholders = "(" + ", ".join(["?"] * len(chunk[0])) + ")"
         tx.execute(
-            "INSERT INTO message_events (message_id, position, type, created_at, data) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (message_id, position, event.type, event.at, json.dumps(event.detail)),
+            insert + ", ".join([placeholders] * len(chunk)),
+            [value for row in chunk for value in row],
         )
 
 

@@ -95,8 +95,27 @@ def routes(service: str) -> tuple[Route, ...]:
     return tuple(table)
 
 
+@cache
+def _literal_routes(service: str) -> dict[tuple[str, str], Match]:
+    """The routes without labels by method and exact path (with and without the trailing
+    slash the patterns allow). Such a route is the most literal of any that matches its
+    path, so a request found here needs no pattern tried: most calls, sends among them."""
+    table: dict[tuple[str, str], Match] = {}
+    for route in routes(service):
+        if route.pattern.groups == 0:
+            path = route.pattern.pattern.removesuffix("/?").replace("\\", "")
+            found = Match(route.operation, {}, route.source)
+            table.setdefault((route.method, path), found)
+            table.setdefault((route.method, path + "/"), found)
+    return table
+
+
 def match(service: str, method: str, raw_path: str) -> Match | None:
     """Find the operation for a request; ``raw_path`` is still percent-encoded."""
+    literal = _literal_routes(service).get((method, raw_path))
+    if literal is not None:
+        # A fresh labels dict: callers may add to it.
+        return Match(literal.operation, {}, literal.source)
     for route in routes(service):
         if route.method != method:
             continue
