@@ -32,6 +32,5 @@ def test_labelled_paths_still_match_by_pattern() -> None:
         {"EmailIdentity": "a@example.com"},
     )
     # The listing's literal route wins over the identity label, as before.
-    assert (
-        rest_routes.match(SESV2, "GET", "/v2/email/identities").operation == "ListEmailIdentities"
-    )
+    listing = rest_routes.match(SESV2, "GET", "/v2/email/identities")
+    assert listing is not None and listing.operation == "ListEmailIdentities"
