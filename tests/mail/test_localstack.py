@@ -3,8 +3,10 @@ recipient and kind filters run in SQL (before the limit)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,15 +14,24 @@ from poolmail.mail import mailbox, queries
 from poolmail.mail.queries import MessageFilter
 from poolmail.ses import mime
 from poolmail.store import Database, open_database
+from tests.support.postgres import fresh_database
 
 NOW = 1_750_000_000.0
 
 
-@pytest.fixture
-def db() -> Iterator[Database]:
-    database = open_database(data_dir=":memory:")
-    yield database
-    database.close()
+@pytest.fixture(
+    params=["sqlite-memory", "sqlite-file", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    # Every store: the listing is joined in SQL, from an index on SQLite files.
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgres":
+            database = open_database(database_url=stack.enter_context(fresh_database()))
+        else:
+            memory = request.param == "sqlite-memory"
+            database = open_database(data_dir=":memory:" if memory else str(tmp_path))
+        yield database
+        database.close()
 
 
 def message(
@@ -59,19 +70,41 @@ def test_stored_entries_are_those_made_when_listing(db: Database) -> None:
         mailbox.store(tx, message(4, template="Welcome", template_data="{}"))
         mailbox.store(tx, message(5, kind="ses-verification"))  # SES's own: never listed
     with db.transaction(readonly=True) as tx:
-        stored = queries.localstack_listing(tx, EVERYTHING)
+        stored = queries.localstack_listing(tx, EVERYTHING, db.dialect)
     with db.transaction() as tx:
         tx.execute("UPDATE messages SET listing = NULL")
     with db.transaction(readonly=True) as tx:
-        made = queries.localstack_listing(tx, EVERYTHING)
+        made = queries.localstack_listing(tx, EVERYTHING, db.dialect)
     assert stored == made
-    entries = [json.loads(entry) for entry in stored]
+    entries = json.loads(f"[{stored}]")
     assert [entry["Subject"] for entry in entries] == [f"Subject {n}" for n in (1, 2, 3, 4)]
     assert entries[0]["Body"] == {"text_part": "Given text", "html_part": None}
     assert entries[1]["Body"] == {"text_part": "Text 2\n", "html_part": "<p>Html 2</p>\n"}
     assert entries[2]["RawData"].startswith("From: sender@example.com")
     assert entries[3]["Template"] == "Welcome"
     assert entries[0]["Destination"]["ToAddresses"] == ["Jane@Example.com"]
+
+
+def test_listing_by_sender_keeps_the_order_with_raw_sends_among_them(db: Database) -> None:
+    # Raw sends (entries made when listed) between stored ones, in the sender filter's
+    # index order, come back oldest first; so does an empty mailbox, as an empty text.
+    with db.transaction(readonly=True) as tx:
+        assert queries.localstack_listing(tx, EVERYTHING, db.dialect) == ""
+    with db.transaction() as tx:
+        for n in range(6):
+            mailbox.store(tx, message(n, raw=n % 2 == 1))
+    only = MessageFilter(sender="sender@example.com", include_rejected=False, limit=1)
+    with db.transaction(readonly=True) as tx:
+        listed = json.loads("[" + queries.localstack_listing(tx, only, db.dialect) + "]")
+    assert ["raw" if "RawData" in entry else entry["Subject"] for entry in listed] == [
+        "Subject 0",
+        "raw",
+        "Subject 2",
+        "raw",
+        "Subject 4",
+        "raw",
+    ]
+    assert [entry["Id"] for entry in listed] == sorted(entry["Id"] for entry in listed)
 
 
 def test_recipient_and_kind_filters_run_before_the_limit(db: Database) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from poolmail.mail import localstack
 from poolmail.mail.mailbox import kind_of
 from poolmail.ses.mime import bodies
-from poolmail.store import Row, Transaction
+from poolmail.store import Dialect, Row, Transaction
 from poolmail.store.conditions import Conditions
 
 _COLUMNS = "id, account, region, created_at, status, origin, source, recipients, subject, data"
@@ -45,38 +45,64 @@ def list_messages(tx: Transaction, where: MessageFilter) -> list[dict[str, Any]]
     return [summary(row) for row in tx.fetchall(*_select(where, _COLUMNS))]
 
 
-def localstack_listing(tx: Transaction, where: MessageFilter) -> list[str]:
-    """Matching messages as LocalStack's `/_aws/ses` entries (JSON texts), oldest first, as
-    LocalStack lists them. Stored entries are used as they are; the others (raw sends, and
-    messages stored before entries were) are made here."""
-    entries: list[str] = []
-    # Only the stored entries (and ids): fetching every column of ten thousand rows cost
-    # more than the rest of the listing.
-    for message_id, listing in reversed(tx.fetchall(*_select(where, "id, listing"))):
-        if listing is not None:
-            entries.append(str(listing))
-            continue
-        row = tx.fetchone(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message_id,))
-        if row is None:
-            continue
-        message = summary(row)
-        details = message["details"]
-        raw = raw_message(tx, message["id"]) if localstack.needs_raw(details) else None
-        entry = localstack.shape(
-            message_id=message["id"],
-            region=message["region"],
-            created_at=message["created_at"],
-            source=message["source"],
-            recipients=message["recipients"],
-            subject=message["subject"],
-            details=details,
-            raw=raw,
+def localstack_listing(tx: Transaction, where: MessageFilter, dialect: Dialect) -> str:
+    """Every matching message as LocalStack's `/_aws/ses` entries, oldest first as
+    LocalStack lists them: the JSON texts joined by commas (the array's inside).
+
+    The store joins the stored entries itself, so ten thousand messages come back as one
+    text rather than ten thousand rows (bench/notes.md, optimisation 33); on SQLite they
+    are read from the `messages_listing` index, never from the rows. A message without a
+    stored entry (a raw send, or one stored before entries were) comes back as its id
+    between two U+0001 marks, which no JSON text holds unescaped, and its entry is made
+    here. ``where.limit`` does not apply: LocalStack's listing has none.
+    """
+    sql, args = _select(where, "listing, id, created_at", oldest_first=True)
+    marked = "COALESCE(m.listing, {mark} || m.id || {mark})"
+    if dialect == "postgresql":
+        sql = (
+            f"SELECT string_agg({marked.format(mark='chr(1)')}, ',' "
+            f"ORDER BY m.created_at, m.id) FROM ({sql}) m"
         )
-        entries.append(localstack.to_json(entry))
-    return entries
+    else:
+        # SQLite before 3.44 takes no ORDER BY in an aggregate: it concatenates in the
+        # order the ordered subquery yields its rows.
+        sql = f"SELECT group_concat({marked.format(mark='char(1)')}, ',') FROM ({sql}) m"
+    row = tx.fetchone(sql, args)
+    joined = str(row[0]) if row is not None and row[0] is not None else ""
+    if _MARK not in joined:
+        return joined
+    return _MARKED.sub(lambda found: _made_entry(tx, found.group(1)), joined)
 
 
-def _select(where: MessageFilter, columns: str) -> tuple[str, list[Any]]:
+_MARK = "\x01"
+_MARKED = re.compile("\x01([^\x01]*)\x01")
+
+
+def _made_entry(tx: Transaction, message_id: str) -> str:
+    row = tx.fetchone(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+    # Listed in this same transaction: the row is there.
+    assert row is not None
+    message = summary(row)
+    details = message["details"]
+    raw = raw_message(tx, message["id"]) if localstack.needs_raw(details) else None
+    entry = localstack.shape(
+        message_id=message["id"],
+        region=message["region"],
+        created_at=message["created_at"],
+        source=message["source"],
+        recipients=message["recipients"],
+        subject=message["subject"],
+        details=details,
+        raw=raw,
+    )
+    return localstack.to_json(entry)
+
+
+def _select(
+    where: MessageFilter, columns: str, *, oldest_first: bool = False
+) -> tuple[str, list[Any]]:
+    """The query of ``where``'s messages, newest first up to ``where.limit``; with
+    ``oldest_first``, all of them, oldest first."""
     conditions = Conditions().equal(
         ("m.id", where.message_id),
         ("m.status", where.status),
@@ -107,6 +133,8 @@ def _select(where: MessageFilter, columns: str) -> tuple[str, list[Any]]:
     else:
         sql = f"SELECT {selected} FROM messages m{conditions.sql()}"
         order = " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
+    if oldest_first:
+        return sql + order.replace(" DESC", "").removesuffix(" LIMIT ?"), args
     args.append(where.limit)
     return sql + order, args
 

@@ -52,14 +52,14 @@ async def localstack_messages(request: Request) -> Response:
         limit=10**9,
     )
 
-    def read() -> list[str]:
+    def read() -> bytes:
         with services.db.transaction(readonly=True) as tx:
-            return queries.localstack_listing(tx, where)
+            entries = queries.localstack_listing(tx, where, services.db.dialect)
+        # The entries are JSON already (see mail/localstack.py): joined, not encoded again.
+        return ('{"messages":[' + entries + "]}").encode()
 
-    entries = await anyio.to_thread.run_sync(read, limiter=_listings(request))
-    # The entries are JSON already (see mail/localstack.py): joined, not encoded again.
-    body = '{"messages":[' + ",".join(entries) + "]}"
-    return Response(body.encode(), media_type="application/json")
+    body = await anyio.to_thread.run_sync(read, limiter=_listings(request))
+    return Response(body, media_type="application/json")
 
 
 def _number(value: str | None) -> float | None:
