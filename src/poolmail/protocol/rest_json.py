@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
+from poolmail.protocol import fast_json
 from poolmail.protocol.errors import AwsError
 from poolmail.protocol.json_values import (
     SerializationError,
@@ -87,7 +88,7 @@ def parse_request(
 
 def _load(body: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(body)
+        document = fast_json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SerializationError("The request body is not valid JSON.") from exc
     if not isinstance(document, dict):
@@ -160,7 +161,7 @@ def serialize_result(operation: OperationModel, result: dict[str, Any]) -> WireR
             for name, member in shape.members.items()
             if name in body_shape_members
         }
-    return WireResponse(status, headers, json.dumps(document).encode())
+    return WireResponse(status, headers, fast_json.dumps(document))
 
 
 def _to_text(shape: Shape, value: Any) -> str:
