@@ -13,12 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from poolmail.cognito import search_index
 from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import StoredUser, case_sensitive, pool_users, user_type
+from poolmail.cognito.users import (
+    StoredUser,
+    case_sensitive,
+    pool_users_page,
+    user_type,
+    users_named,
+)
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
+from poolmail.store import Transaction
 
 _FILTER = re.compile(r'^\s*([A-Za-z_:]+)\s*(\^=|=)\s*"((?:[^"\\]|\\.)*)"\s*$', re.DOTALL)
 PARSE_ERROR = "Error while parsing filter."
@@ -93,73 +101,63 @@ def matcher(query: Filter, case_sensitive_usernames: bool) -> Callable[[StoredUs
 
 
 def _position(user: StoredUser, query: Filter | None) -> list[Any]:
+    # What a PaginationToken holds: ListUsers' order is (filtered value, creation,
+    # username); without a filter, the value is "".
     key = (value_of(user, query.attribute) or "") if query else ""
     return [key, user.created, user.username]
 
 
-def search(pool: StoredPool, users: list[StoredUser], query: Filter | None) -> list[StoredUser]:
-    if query is None:
-        return users
-    matches = matcher(query, case_sensitive(pool))
-    found = [user for user in users if matches(user)]
-    return sorted(found, key=lambda user: _position(user, query))
+def _after(token: str) -> tuple[str, float, str]:
+    key, created, username = decode_token(token, "InvalidParameterException", 3)
+    if (
+        not isinstance(key, str)
+        or not isinstance(username, str)
+        or isinstance(created, bool)
+        or not isinstance(created, (int, float))
+    ):
+        raise AwsError("InvalidParameterException", "Invalid pagination token.")
+    return key, float(created), username
 
 
-# Attributes kept in the row's JSON `data` (under "attributes"), and those with a column.
-_IN_DATA = frozenset(
-    ("email", "phone_number", "name", "given_name", "family_name", "preferred_username")
-)
-_COLUMN = {"username": "username", "sub": "sub", "cognito:user_status": "status"}
-# The JSON of `data` is ASCII (json.dumps escapes the rest as \uXXXX), and a value in it
-# is written as is unless it holds one of these; a wanted value outside this set is not
-# narrowed in SQL.
-_PLAIN = re.compile(r"[ !#-\[\]-~]*")
+def search(
+    tx: Transaction,
+    pool: StoredPool,
+    query: Filter,
+    after: tuple[str, float, str] | None,
+    limit: int,
+) -> list[StoredUser]:
+    """Up to ``limit`` users ``query`` matches, in ListUsers' order, after ``after``.
 
-
-def narrowing(query: Filter, dialect: str) -> tuple[str, list[Any]] | None:
-    """An SQL condition on the users row that every user ``query`` matches meets (and few
-    others do), so only those rows are read and decoded; None when none is sure to hold.
-
-    Only a necessary condition: `search` still decides each row. Matching ignores case
-    (`str.lower`), so the condition compares lower-cased text, which SQL's LOWER does for
-    ASCII only: hence ASCII values only. The one other character whose lower case is ASCII
-    (U+212A KELVIN SIGN -> "k"; stored as "\\u212a" in the JSON) is allowed for by a `%`
-    wherever the value has a "k".
+    The index (search_index.py) offers candidates in order, a superset of the matches;
+    each is then checked as a user, so what matches is decided here, as before the index.
     """
-    if query.attribute == "status":
-        # `Enabled` / `Disabled`, matched with their case: which of the two match is
-        # known here.
-        wanted = [
-            enabled
-            for enabled, text in ((1, "Enabled"), (0, "Disabled"))
-            if (text.startswith(query.value) if query.prefix else text == query.value)
-        ]
-        if not wanted:
-            return "1 = 0", []
-        return ("enabled = ?", wanted) if len(wanted) == 1 else None
-    wanted_text = query.value.lower()
-    if not _PLAIN.fullmatch(wanted_text):
-        return None
-    pattern = "".join("%" if char == "k" else _like_escape(char) for char in wanted_text)
-    if query.attribute in _COLUMN:
-        column = _folded(_COLUMN[query.attribute], dialect)
-        return f"{column} LIKE ? ESCAPE '!'", [pattern + "%" if query.prefix else pattern]
-    if query.attribute in _IN_DATA:
-        # The value as the JSON writes it: after its opening quote (and, for `=`, before
-        # its closing one), wherever in `data` it is; the attribute's name is left out
-        # (a necessary condition need not be exact).
-        closing = "%" if query.prefix else '"%'
-        return f"{_folded('data', dialect)} LIKE ? ESCAPE '!'", [f'%"{pattern}{closing}']
-    return None
-
-
-def _folded(column: str, dialect: str) -> str:
-    # SQLite's LIKE ignores ASCII case already; PostgreSQL's does not.
-    return column if dialect == "sqlite" else f"LOWER({column})"
-
-
-def _like_escape(char: str) -> str:
-    return "!" + char if char in "!%_" else char
+    sensitive = case_sensitive(pool)
+    matches = matcher(query, sensitive)
+    exact_case = query.attribute == "status" or (query.attribute == "username" and sensitive)
+    found: list[StoredUser] = []
+    position: tuple[str, float, str] | None = after
+    while len(found) < limit:
+        wanted = limit - len(found)
+        offered = search_index.matching(
+            tx,
+            pool.id,
+            query.attribute,
+            query.value,
+            prefix=query.prefix,
+            exact_case=exact_case,
+            after=position,
+            limit=wanted,
+        )
+        loaded = users_named(tx, pool.id, [username for username, _, _ in offered])
+        for username, _, _ in offered:
+            user = loaded.get(username)
+            if user is not None and matches(user):
+                found.append(user)
+        if len(offered) < wanted:
+            break
+        username, value, created = offered[-1]
+        position = (value, created, username)
+    return found
 
 
 def list_users(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -167,12 +165,14 @@ def list_users(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     limit = params.get("Limit") or DEFAULT_LIMIT
     with ctx.db.transaction(readonly=True) as tx:
         pool = load_pool(tx, ctx, params["UserPoolId"])
-        narrowed = narrowing(query, ctx.db.dialect) if query else None
-        where, values = narrowed or ("", [])
-        users = search(pool, pool_users(tx, pool.id, where, values), query)
-    if "PaginationToken" in params:
-        after = decode_token(params["PaginationToken"], "InvalidParameterException", 3)
-        users = [user for user in users if _position(user, query) > after]
+        token = params.get("PaginationToken")
+        after = _after(token) if token is not None else None
+        # One more than asked for: whether another page follows.
+        if query is None:
+            since = (after[1], after[2]) if after else None
+            users = pool_users_page(tx, pool.id, since, limit + 1)
+        else:
+            users = search(tx, pool, query, after, limit + 1)
     # AWS: "If the array is empty, all attributes are returned" (the developer guide's
     # ListUsers examples send `"AttributesToGet": []` for every attribute).
     names = params.get("AttributesToGet") or None

@@ -212,6 +212,7 @@ def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 # Everything that belongs to one pool, removed with it.
 _POOL_TABLES = (
     "users",
+    "cognito_user_search",
     "user_pool_clients",
     "user_codes",
     "user_attempts",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import codes, groups
+from poolmail.cognito import codes, groups, search_index
 from poolmail.cognito.continuity import user_history
 from poolmail.cognito.oauth import codes as oauth_codes
 from poolmail.cognito.oauth import hosted_sessions
@@ -23,6 +23,7 @@ def remove_user(tx: Transaction, pool_id: str, user: StoredUser, now: float) -> 
     # The row as it was, for point-in-time recovery, when the pool is tracked.
     user_history.remember(tx, pool_id, user.username, now, deleted=True)
     tx.execute("DELETE FROM users WHERE pool_id = ? AND username = ?", (pool_id, user.username))
+    search_index.refresh_user(tx, pool_id, user.username)
     codes.forget_user(tx, pool_id, user.username)
     lockout.forget_user(tx, pool_id, user.username)
     risk_events.forget_user(tx, pool_id, user.username)

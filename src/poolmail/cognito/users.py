@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito import client_secrets, codes, messages, sms_config, sms_messages
+from poolmail.cognito import (
+    client_secrets,
+    codes,
+    messages,
+    search_index,
+    sms_config,
+    sms_messages,
+)
 from poolmail.cognito import schema as schema_rules
 from poolmail.cognito.clients import ClientRecord, client_not_found, find_client
 from poolmail.cognito.continuity import user_history
@@ -108,17 +115,33 @@ def find_user(tx: Transaction, pool: StoredPool, name: str) -> StoredUser | None
     return None if row is None else _user_of(row)
 
 
-def pool_users(
-    tx: Transaction, pool_id: str, where: str = "", params: Sequence[Any] = ()
+def pool_users_page(
+    tx: Transaction, pool_id: str, after: tuple[float, str] | None, limit: int
 ) -> list[StoredUser]:
-    """The pool's users, oldest first; ``where`` (an SQL condition on the users row, with
-    its ``params``) narrows them in the database, before any row's JSON is decoded."""
-    condition = f" AND ({where})" if where else ""
+    """Up to ``limit`` of the pool's users, oldest first, after the position ``after``
+    (created, username)."""
+    condition, params = "", []
+    if after is not None:
+        condition = " AND (created_at, username) > (?, ?)"
+        params = [after[0], after[1]]
     rows = tx.fetchall(
-        f"SELECT {_COLUMNS} FROM users WHERE pool_id = ?{condition} ORDER BY created_at, username",
-        (pool_id, *params),
+        f"SELECT {_COLUMNS} FROM users WHERE pool_id = ?{condition} "
+        "ORDER BY created_at, username LIMIT ?",
+        (pool_id, *params, limit),
     )
     return [_user_of(row) for row in rows]
+
+
+def users_named(tx: Transaction, pool_id: str, usernames: Sequence[str]) -> dict[str, StoredUser]:
+    """The users of these exact usernames that exist, by username."""
+    if not usernames:
+        return {}
+    marks = ", ".join("?" * len(usernames))
+    rows = tx.fetchall(
+        f"SELECT {_COLUMNS} FROM users WHERE pool_id = ? AND username IN ({marks})",
+        (pool_id, *usernames),
+    )
+    return {user.username: user for user in map(_user_of, rows)}
 
 
 def require_user(tx: Transaction, pool: StoredPool, name: str) -> StoredUser:
@@ -158,7 +181,10 @@ def insert_user(tx: Transaction, pool: StoredPool, user: StoredUser) -> bool:
         "ON CONFLICT DO NOTHING",
         (*_stored_values(pool, user), user.pool_id, user.username, user.sub, user.created),
     )
-    return changed == 1
+    if changed != 1:
+        return False
+    search_index.index_user(tx, user.pool_id, user.username, user.created, _searchable(user))
+    return True
 
 
 def save_user(tx: Transaction, pool: StoredPool, user: StoredUser, now: float) -> None:
@@ -169,6 +195,13 @@ def save_user(tx: Transaction, pool: StoredPool, user: StoredUser, now: float) -
         "UPDATE users SET status = ?, enabled = ?, email = ?, phone = ?, "
         "preferred_username = ?, modified_at = ?, data = ? WHERE pool_id = ? AND username = ?",
         (*_stored_values(pool, user), user.pool_id, user.username),
+    )
+    search_index.reindex_user(tx, user.pool_id, user.username, user.created, _searchable(user))
+
+
+def _searchable(user: StoredUser) -> dict[str, str]:
+    return search_index.searchable_values(
+        user.username, user.sub, user.status, user.enabled, user.attributes
     )
 
 

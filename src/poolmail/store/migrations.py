@@ -7,14 +7,15 @@ To change the schema, append a ``Migration`` with the next version number to
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
-from poolmail.store.base import Database, Dialect
+from poolmail.store.base import Database, Dialect, Transaction
 
 # A statement is portable SQL, or a mapping from dialect to that dialect's spelling where
-# they differ; a dialect missing from the mapping skips the statement.
-Statement = str | Mapping[Dialect, str]
+# they differ (a dialect missing from the mapping skips the statement), or a function
+# run in the migration's transaction, for what SQL cannot compute alike on both.
+Statement = str | Mapping[Dialect, str] | Callable[[Transaction], None]
 
 # Named lock for Database.transaction: replicas starting together on one PostgreSQL
 # database migrate one after the other (SQLite's BEGIN IMMEDIATE serialises on its own).
@@ -25,6 +26,21 @@ class Migration(NamedTuple):
     version: int
     description: str
     statements: list[Statement]
+
+
+def _index_user_search(tx: Transaction) -> None:
+    # In Python: the index folds case as ListUsers' filter does (str.lower), which neither
+    # store's LOWER does beyond ASCII. Imported when run: the store sits below services.
+    from poolmail.cognito.search_index import backfill
+
+    backfill(tx)
+
+
+def _backfill_tenant_history(tx: Transaction) -> None:
+    # Imported when run: the store sits below services.
+    from poolmail.ses.tenants.history import backfill
+
+    backfill(tx)
 
 
 MIGRATIONS: list[Migration] = [
@@ -1315,6 +1331,85 @@ MIGRATIONS: list[Migration] = [
             # -- end ses account resources --
         ],
     ),
+    Migration(
+        12,
+        "ListUsers' index of attribute values",
+        [
+            # One row per user and filterable attribute (cognito/search_index.py): the
+            # value folded as the filter compares it, and as it is, for ListUsers' order.
+            # PostgreSQL compares in code point order ("C"), as SQLite and Python do.
+            {
+                "sqlite": """
+                    CREATE TABLE cognito_user_search (
+                        pool_id TEXT NOT NULL,
+                        username TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        value_key TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        created_at DOUBLE PRECISION NOT NULL,
+                        PRIMARY KEY (pool_id, username, name)
+                    ) WITHOUT ROWID
+                """,
+                "postgresql": """
+                    CREATE TABLE cognito_user_search (
+                        pool_id TEXT NOT NULL,
+                        username TEXT COLLATE "C" NOT NULL,
+                        name TEXT NOT NULL,
+                        value_key TEXT COLLATE "C" NOT NULL,
+                        value TEXT COLLATE "C" NOT NULL,
+                        created_at DOUBLE PRECISION NOT NULL,
+                        PRIMARY KEY (pool_id, username, name)
+                    )
+                """,
+            },
+            "CREATE INDEX cognito_user_search_by_value ON cognito_user_search "
+            "(pool_id, name, value_key, value, created_at, username)",
+            _index_user_search,
+        ],
+    ),
+    Migration(
+        13,
+        "running totals of each SES tenant's sending",
+        [
+            # -- ses tenant history --
+            # Per tenant and part of a UTC day (ses/tenants/history.py): a send naming a
+            # tenant reads these rows, not its fortnight of messages.
+            """
+            CREATE TABLE ses_tenant_history (
+                account TEXT NOT NULL,
+                region TEXT NOT NULL,
+                tenant TEXT NOT NULL,
+                start DOUBLE PRECISION NOT NULL,
+                attempts INTEGER NOT NULL,
+                bounces INTEGER NOT NULL,
+                complaints INTEGER NOT NULL,
+                last_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (account, region, tenant, start)
+            )
+            """,
+            _backfill_tenant_history,
+            # -- end ses tenant history --
+        ],
+    ),
+    Migration(
+        14,
+        "the mailbox listing read from one index",
+        [
+            # -- mailbox listing index --
+            # SQLite keeps a row's columns in order, and `kind` and `listing` come after
+            # `raw`: reading them walked each message's overflow pages, most of the cost
+            # of listing ten thousand messages (mail/queries.localstack_listing). This
+            # index holds what the listing reads, in its order, and replaces messages_time
+            # (its first two columns). PostgreSQL keeps large values out of line (TOAST)
+            # and limits an index entry's size: it keeps messages_time.
+            {
+                "sqlite": "CREATE INDEX messages_listing "
+                "ON messages (created_at, id, status, kind, listing)"
+            },
+            {"sqlite": "DROP INDEX messages_time"},
+            # -- end mailbox listing index --
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -1357,6 +1452,9 @@ def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[
             raise SchemaTooNewError(current, known)
         for migration in migrations[current:]:
             for statement in migration.statements:
+                if callable(statement):
+                    statement(tx)
+                    continue
                 sql = statement if isinstance(statement, str) else statement.get(db.dialect)
                 if sql is not None:
                     tx.execute(sql)

@@ -14,7 +14,7 @@ import json
 import uuid
 from typing import Any
 
-from poolmail.cognito import tiers
+from poolmail.cognito import search_index, tiers
 from poolmail.cognito.continuity import replicas, restorations
 from poolmail.cognito.continuity.restorations import (
     CANCELLED,
@@ -129,6 +129,7 @@ def _apply(tx: Transaction, pool: StoredPool, point: float, now: float) -> None:
             f"INSERT INTO users (pool_id, {_ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (pool_id, *row),
         )
+        search_index.refresh_user(tx, pool_id, username)
         if action == "create":
             restore_groups(tx, pool_id, str(row[1]), point)
 
