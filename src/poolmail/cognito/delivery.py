@@ -16,7 +16,7 @@ from typing import Any
 from poolmail.cognito import log_delivery
 from poolmail.context import RequestContext
 from poolmail.functions import shaped
-from poolmail.mail import mailbox
+from poolmail.mail import composed, mailbox
 from poolmail.mail.mailbox import StoredMessage, new_message_id
 from poolmail.protocol.errors import AwsError
 from poolmail.ses import mime
@@ -232,26 +232,23 @@ def send_by_default(
     _count_default_sends(tx, ctx.account_id, 1)
     events, status = delivery_events([email.to], moment)
     raw = _build(config, email, message_id, ctx)
-    mailbox.store(
+    composed.store_delivered(
         tx,
-        StoredMessage(
-            id=message_id,
-            account=ctx.account_id,
-            region=ctx.region,
-            created_at=moment,
-            status=status,
-            origin="cognito",
-            source=_sender(config),
-            recipients=[email.to],
-            subject=email.subject,
-            raw=raw,
-            details={
-                **_details(email, "COGNITO_DEFAULT"),
-                "destination": {"to": [email.to], "cc": [], "bcc": []},
-                "identity": bare_address(_sender(config)),
-            },
-            events=events,
-        ),
+        message_id,
+        (ctx.account_id, ctx.region),
+        moment,
+        origin="cognito",
+        source=_sender(config),
+        to=email.to,
+        subject=email.subject,
+        raw=raw,
+        details={
+            **_details(email, "COGNITO_DEFAULT"),
+            "destination": {"to": [email.to], "cc": [], "bcc": []},
+            "identity": bare_address(_sender(config)),
+        },
+        events=events,
+        status=status,
     )
     return DefaultSend(message_id, raw, email.to)
 

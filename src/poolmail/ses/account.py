@@ -19,6 +19,9 @@ from poolmail.store import Transaction
 
 STATISTICS_WINDOW_SECONDS = 14 * 86400.0
 BUCKET_SECONDS = 15 * 60
+# The sub-type of the bounce or complaint SES records for a recipient on the account's
+# suppression list (facts §1).
+SUPPRESSED_SUBTYPE = "OnAccountSuppressionList"
 
 # The account details PutAccountDetails stores and GetAccount returns (besides the review).
 DETAIL_MEMBERS = (
@@ -219,8 +222,11 @@ def send_statistics(tx: Transaction, account: str, region: str, now: float) -> l
     per period with any activity, oldest first.
 
     Delivery attempts count recipients of delivered or bounced messages; a rejected
-    message counts one reject; bounces and complaints count their events. Everything is
-    filed under the period its message was sent in.
+    message counts one reject; bounces and complaints count their events, except those
+    of recipients on the account's suppression list: SES "accepts the message, but
+    doesn't send it", which counts as a send but not toward the bounce or complaint rate
+    (docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html). Everything
+    is filed under the period its message was sent in.
     """
     since = now - STATISTICS_WINDOW_SECONDS
     scope = "m.account = ? AND m.region = ? AND m.created_at > ? AND m.created_at <= ?"
@@ -230,7 +236,7 @@ def send_statistics(tx: Transaction, account: str, region: str, now: float) -> l
         args,
     )
     events = tx.fetchall(
-        f"SELECT m.created_at, e.type, m.data FROM message_events e "
+        f"SELECT m.created_at, e.type, m.data, e.data FROM message_events e "
         f"JOIN messages m ON m.id = e.message_id "
         f"WHERE {scope} AND e.type IN ('Bounce', 'Complaint')",
         args,
@@ -250,8 +256,8 @@ def send_statistics(tx: Transaction, account: str, region: str, now: float) -> l
             bucket(created_at)["Rejects"] += 1
         elif status in ("delivered", "bounced"):
             bucket(created_at)["DeliveryAttempts"] += len(json.loads(recipients))
-    for created_at, kind, data in events:
-        if _counts(data):
+    for created_at, kind, data, detail in events:
+        if _counts(data) and not _on_account_list(detail):
             bucket(created_at)["Bounces" if kind == "Bounce" else "Complaints"] += 1
     # AWS quirk: AWS lists its points in no particular order, and its periods need not
     # start on the quarter hour (the model's example has 22:43 and 23:13); quarter hours
@@ -265,6 +271,15 @@ def send_statistics(tx: Transaction, account: str, region: str, now: float) -> l
 # Mail in the account's mailbox that the account did not send: SES's own verification
 # messages, the simulator's out-of-office replies and forwarded feedback.
 NOT_SENT_BY_THE_ACCOUNT = ("ses-verification", "ses-simulator-auto-reply", "ses-feedback")
+
+
+def _on_account_list(detail: str) -> bool:
+    """Whether a bounce or complaint is SES's answer for a recipient on the account's
+    suppression list (ses/suppression/withholding.py), rather than a receiver's."""
+    if SUPPRESSED_SUBTYPE not in detail:
+        return False
+    found = json.loads(detail)
+    return SUPPRESSED_SUBTYPE in (found.get("bounceSubType"), found.get("complaintSubType"))
 
 
 def _counts(data: str) -> bool:

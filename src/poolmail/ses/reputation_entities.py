@@ -4,7 +4,8 @@ UpdateReputationEntityCustomerManagedStatus and UpdateReputationEntityPolicy.
 Every identity, configuration set and tenant of an account is a reputation entity,
 named by its ARN. The customer's status and policy are stored (only when set); SES's own
 status is derived when read from the bounce and complaint rates of the entity's mail in
-the mailbox, against the thresholds of its policy.
+the mailbox (a tenant's: from its running totals, ses/tenants/history.py), against the
+thresholds of its policy.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
 from poolmail.ses.contacts.lists import page_size
+from poolmail.ses.tenants import history
+from poolmail.ses.tenants.history import Counts
 from poolmail.store import Transaction
 
 # SES's managed policies: "You can select from none, standard, and strict policies"
@@ -54,14 +57,6 @@ class Entity:
     kind: str  # identity, configuration-set or tenant
     name: str
     created_at: float
-
-
-@dataclass(slots=True)
-class Counts:
-    attempts: int = 0
-    bounces: int = 0
-    complaints: int = 0
-    last: float = 0.0
 
 
 @dataclass(slots=True)
@@ -167,15 +162,24 @@ def _setting(tx: Transaction, account: str, region: str, reference: str) -> dict
 
 
 def _sent(
-    tx: Transaction, account: str, region: str, since: float, about: str | None = None
+    tx: Transaction,
+    account: str,
+    region: str,
+    since: float,
+    about: str | None = None,
+    until: float | None = None,
 ) -> list[Sent]:
-    """The account's mail since ``since`` that SES counts toward reputation: accepted
-    sends (delivered or bounced) with their bounce and complaint events. ``about``, one
-    entity's name, narrows the read to messages whose details mention it."""
+    """The account's mail since ``since`` (up to ``until``, if given) that SES counts
+    toward reputation: accepted sends (delivered or bounced) with their bounce and
+    complaint events. ``about``, one entity's name, narrows the read to messages whose
+    details mention it."""
     from poolmail.ses.account import NOT_SENT_BY_THE_ACCOUNT
 
     scope = "m.account = ? AND m.region = ? AND m.created_at > ?"
     args: tuple[Any, ...] = (account, region, since)
+    if until is not None:
+        scope += " AND m.created_at <= ?"
+        args += (until,)
     if about is not None and about.isascii() and not set(about) & {'"', "\\"}:
         # A superset: `_` and `%` in a name only widen the match; the details decide.
         scope += " AND m.data LIKE ?"
@@ -288,9 +292,23 @@ def _one(tx: Transaction, ctx: RequestContext, entity: Entity) -> dict[str, Any]
     now = ctx.clock.now().timestamp()
     setting = _setting(tx, ctx.account_id, ctx.region, entity.arn)
     since = _since(setting, now)
-    sent = _sent(tx, ctx.account_id, ctx.region, since, about=entity.name)
-    counts = _counts(entity, sent, since)
+    if entity.kind == "tenant":
+        counts = _tenant_counts(tx, ctx, entity, since)
+    else:
+        sent = _sent(tx, ctx.account_id, ctx.region, since, about=entity.name)
+        counts = _counts(entity, sent, since)
     return _describe(entity, setting, counts, ctx.region)
+
+
+def _tenant_counts(tx: Transaction, ctx: RequestContext, entity: Entity, since: float) -> Counts:
+    """A tenant's counts from its running totals (ses/tenants/history.py), which every
+    send naming it reads: the mailbox is read only for the part of a day that straddles
+    ``since``, when that part holds mail."""
+    counts, straddled_until = history.totals(tx, ctx.account_id, ctx.region, entity.name, since)
+    if straddled_until is not None:
+        sent = _sent(tx, ctx.account_id, ctx.region, since, entity.name, until=straddled_until)
+        counts.add(_counts(entity, sent, since))
+    return counts
 
 
 def aggregate_status(tx: Transaction, ctx: RequestContext, arn: str, created_at: float) -> str:
@@ -359,13 +377,20 @@ def list_reputation_entities(ctx: RequestContext, params: dict[str, Any]) -> dic
         entities = sorted(_entities(tx, ctx.account_id, ctx.region), key=lambda e: e.arn)
         settings = _settings(tx, ctx.account_id, ctx.region)
         sent = _sent(tx, ctx.account_id, ctx.region, now - WINDOW_SECONDS)
+        # Tenants count from their running totals, as GetTenant and their sends do.
+        tenant_counts = {
+            entity.arn: _tenant_counts(tx, ctx, entity, _since(settings.get(entity.arn, {}), now))
+            for entity in entities
+            if entity.kind == "tenant"
+        }
     found: list[dict[str, Any]] = []
     for entity in entities:
         if after is not None and entity.arn <= after:
             continue
         setting = settings.get(entity.arn, {})
         since = _since(setting, now)
-        described = _describe(entity, setting, _counts(entity, sent, since), ctx.region)
+        counts = tenant_counts.get(entity.arn) or _counts(entity, sent, since)
+        described = _describe(entity, setting, counts, ctx.region)
         if _matches(described, filters):
             found.append(described)
             if len(found) > limit:
@@ -394,6 +419,11 @@ def _update(ctx: RequestContext, params: dict[str, Any], change: dict[str, Any])
             "VALUES (?, ?, ?, ?)",
             (ctx.account_id, ctx.region, entity.arn, json.dumps(setting)),
         )
+        customer = change.get("CustomerManagedStatus") or {}
+        if entity.kind == "tenant" and customer.get("Status") == "REINSTATED":
+            # Rates count afresh from now on: the tenant's running totals split here.
+            at = float(customer["LastUpdatedTimestamp"])
+            history.split(tx, ctx.account_id, ctx.region, entity.name, at)
 
 
 def update_reputation_entity_customer_managed_status(

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from poolmail.context import RequestContext
-from poolmail.mail import mailbox
+from poolmail.mail import composed, mailbox
 from poolmail.mail.mailbox import Event, StoredMessage
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
@@ -139,27 +139,23 @@ def send_bounce(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             arrival_date=_moment(dsn["ArrivalDate"]) if dsn.get("ArrivalDate") else None,
             extension_fields=extension_fields,
         )
-        mailbox.store(
+        composed.store_delivered(
             tx,
-            StoredMessage(
-                id=message_id,
-                account=ctx.account_id,
-                region=ctx.region,
-                created_at=now,
-                status="delivered",
-                origin="ses",
-                source=sender,
-                recipients=[to],
-                subject=forwarding.BOUNCE_SUBJECT,
-                raw=raw,
-                details={
-                    "kind": KIND,
-                    "identity": identity,
-                    "original_message_id": original.id,
-                    "destination": {"to": [to], "cc": [], "bcc": []},
-                },
-                events=[Event("Send", now, {"recipients": [to]}), Event("Delivery", now, {})],
-            ),
+            message_id,
+            (ctx.account_id, ctx.region),
+            now,
+            origin="ses",
+            source=sender,
+            to=to,
+            subject=forwarding.BOUNCE_SUBJECT,
+            raw=raw,
+            details={
+                "kind": KIND,
+                "identity": identity,
+                "original_message_id": original.id,
+                "destination": {"to": [to], "cc": [], "bcc": []},
+            },
+            events=[Event("Send", now, {"recipients": [to]}), Event("Delivery", now, {})],
         )
     outbound.relay_delivered(ctx, message_id, "", [to], raw)
     return {"MessageId": message_id}

@@ -4,6 +4,7 @@ tokens, and the managed login session cookie)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -15,7 +16,7 @@ from poolmail.cognito.oauth.authorization import AuthorizationError
 from poolmail.cognito.threats import risk_responses
 from poolmail.cognito.users import StoredUser
 from poolmail.hosted.call import HostedCall
-from poolmail.hosted.pages import rendering
+from poolmail.hosted.pages import rendering, steps
 from poolmail.hosted.pages.site import Visit, open_visit
 
 # Choice: Cognito's text for a form without its `_csrf` token was not found; its generic
@@ -70,6 +71,46 @@ async def form_of(call: HostedCall) -> dict[str, str] | None:
         # characters), and PostgreSQL's text cannot: it goes before any lookup.
         fields.setdefault(key.replace("\x00", ""), value.replace("\x00", ""))
     return fields
+
+
+async def posted_form(
+    call: HostedCall,
+    on_get: Callable[[Visit], Response],
+    *,
+    gate: Callable[[Visit], Response | None] | None = None,
+) -> tuple[Visit, dict[str, str]] | Response:
+    """A form page's visit and the form posted to it; or the response that ends the
+    request first: the refusal of its authorization request, ``gate``'s refusal of the
+    visit, ``on_get``'s page for a GET, the refusal of a form without its CSRF token."""
+    visit = await open_page(call)
+    if isinstance(visit, Response):
+        return visit
+    if gate is not None and (stop := gate(visit)) is not None:
+        return stop
+    if call.request.method == "GET":
+        return on_get(visit)
+    form = await checked_form(visit)
+    if isinstance(form, Response):
+        return form
+    return visit, form
+
+
+async def checked_form(visit: Visit) -> dict[str, str] | Response:
+    """The form posted to ``visit``'s page, or the refusal of one without its CSRF token."""
+    form = await form_of(visit.call)
+    if form is None or not rendering.csrf_ok(visit.request, form):
+        return csrf_refused(visit)
+    return form
+
+
+def client_params(visit: Visit, username: str, **more: Any) -> dict[str, Any]:
+    """A public operation's parameters as the page's app client sends them, SECRET_HASH
+    included for a client with a secret."""
+    params: dict[str, Any] = {"ClientId": visit.client.id, "Username": username, **more}
+    hashed = steps.secret_hash(visit.client, username)
+    if hashed is not None:
+        params["SecretHash"] = hashed
+    return params
 
 
 def csrf_refused(visit: Visit) -> Response:

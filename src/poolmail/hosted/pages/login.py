@@ -22,7 +22,7 @@ from poolmail.cognito.signin.challenges import (
     NEW_PASSWORD_REQUIRED,
 )
 from poolmail.hosted.call import HostedCall
-from poolmail.hosted.pages import flow, labels, passkeys, recovery, rendering, steps
+from poolmail.hosted.pages import flow, labels, passkeys, recovery, steps
 from poolmail.hosted.pages.sign_in_form import (
     LOGIN,
     MISSING_FIELDS,
@@ -113,14 +113,10 @@ async def advance(visit: Visit, step: steps.Step) -> Response:
 
 
 async def login(call: HostedCall) -> Response:
-    visit = await flow.open_page(call)
-    if isinstance(visit, Response):
-        return visit
-    if call.request.method == "GET":
-        return login_form(visit)
-    form = await flow.form_of(call)
-    if form is None or not rendering.csrf_ok(call.request, form):
-        return flow.csrf_refused(visit)
+    opened = await flow.posted_form(call, login_form)
+    if isinstance(opened, Response):
+        return opened
+    visit, form = opened
     username = form.get("username", "").strip()
     if passkeys.asked(form):
         try:
@@ -150,14 +146,10 @@ async def login(call: HostedCall) -> Response:
 
 async def mfa(call: HostedCall) -> Response:
     """A challenge's answer (POST); a GET has no sign-in to continue and starts over."""
-    visit = await flow.open_page(call)
-    if isinstance(visit, Response):
-        return visit
-    if call.request.method == "GET":
-        return flow.redirect(visit.url(LOGIN))
-    form = await flow.form_of(call)
-    if form is None or not rendering.csrf_ok(call.request, form):
-        return flow.csrf_refused(visit)
+    opened = await flow.posted_form(call, lambda visit: flow.redirect(visit.url(LOGIN)))
+    if isinstance(opened, Response):
+        return opened
+    visit, form = opened
     challenge = steps.Challenge(
         form.get("challenge", ""), form.get("session", ""), form.get("username", "")
     )

@@ -189,9 +189,9 @@ async def add(call: HostedCall) -> Response:
         # goes to sign in, with the same parameters; the sign-in returns to the app.
         return flow.redirect(visit.url(LOGIN))
     if call.request.method == "POST":
-        form = await flow.form_of(call)
-        if form is None or not rendering.csrf_ok(call.request, form):
-            return flow.csrf_refused(visit)
+        form = await flow.checked_form(visit)
+        if isinstance(form, Response):
+            return form
         try:
             credential = json.loads(form.get(CREDENTIAL) or "null")
             if credential is None:

@@ -4,12 +4,10 @@ and ConfirmForgotPassword, with the same mail by the same path as the API's [fac
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.responses import Response
 
 from poolmail.hosted.call import HostedCall
-from poolmail.hosted.pages import flow, labels, rendering, steps
+from poolmail.hosted.pages import flow, labels
 from poolmail.hosted.pages.sign_in_form import (
     LOGIN,
     MISSING_FIELDS,
@@ -63,32 +61,20 @@ def _confirm_form(
     )
 
 
-def _with_secret(visit: Visit, params: dict[str, Any], username: str) -> dict[str, Any]:
-    hashed = steps.secret_hash(visit.client, username)
-    if hashed is not None:
-        params["SecretHash"] = hashed
-    return params
-
-
 async def start_reset(visit: Visit, username: str) -> Response:
     """Send the reset code (ForgotPassword) and show where to enter it."""
-    params = _with_secret(visit, {"ClientId": visit.client.id, "Username": username}, username)
     try:
-        result = await visit.run("ForgotPassword", params)
+        result = await visit.run("ForgotPassword", flow.client_params(visit, username))
     except AwsError as refused:
         return _forgot_form(visit, username=username, status=400, error=refused.message)
     return _confirm_form(visit, username, delivery=flow.delivery_of(result))
 
 
 async def forgot_password(call: HostedCall) -> Response:
-    visit = await flow.open_page(call)
-    if isinstance(visit, Response):
-        return visit
-    if call.request.method == "GET":
-        return _forgot_form(visit)
-    form = await flow.form_of(call)
-    if form is None or not rendering.csrf_ok(call.request, form):
-        return flow.csrf_refused(visit)
+    opened = await flow.posted_form(call, _forgot_form)
+    if isinstance(opened, Response):
+        return opened
+    visit, form = opened
     username = form.get("username", "").strip()
     if not username:
         return _forgot_form(visit, status=400, error=MISSING_FIELDS)
@@ -96,14 +82,12 @@ async def forgot_password(call: HostedCall) -> Response:
 
 
 async def confirm_forgot_password(call: HostedCall) -> Response:
-    visit = await flow.open_page(call)
-    if isinstance(visit, Response):
-        return visit
-    if call.request.method == "GET":
-        return _confirm_form(visit, call.request.query_params.get("username", ""))
-    form = await flow.form_of(call)
-    if form is None or not rendering.csrf_ok(call.request, form):
-        return flow.csrf_refused(visit)
+    opened = await flow.posted_form(
+        call, lambda visit: _confirm_form(visit, call.request.query_params.get("username", ""))
+    )
+    if isinstance(opened, Response):
+        return opened
+    visit, form = opened
     username = form.get("username", "").strip()
     code = form.get("code", "").strip()
     password = form.get("password", "")
@@ -111,14 +95,9 @@ async def confirm_forgot_password(call: HostedCall) -> Response:
         return _confirm_form(visit, username, status=400, error=MISSING_FIELDS)
     if password != form.get("confirm_password", ""):
         return _confirm_form(visit, username, status=400, error=PASSWORDS_DIFFER)
-    params = {
-        "ClientId": visit.client.id,
-        "Username": username,
-        "ConfirmationCode": code,
-        "Password": password,
-    }
+    params = flow.client_params(visit, username, ConfirmationCode=code, Password=password)
     try:
-        await visit.run("ConfirmForgotPassword", _with_secret(visit, params, username))
+        await visit.run("ConfirmForgotPassword", params)
     except AwsError as refused:
         return _confirm_form(visit, username, status=400, error=refused.message)
     return login_form(visit, username=username, notice=RESET_DONE)

@@ -6,7 +6,7 @@ Session, as managed login continues to the app after its confirmation page.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -100,27 +100,27 @@ def _admin_only(visit: Visit) -> bool:
     return bool(config.get("AllowAdminCreateUserOnly"))
 
 
+def _sign_up_refused(visit: Visit) -> Response | None:
+    """SignUp's own refusal, where the page would otherwise offer a form that fails."""
+    if not _admin_only(visit):
+        return None
+    return flow.show(
+        visit,
+        "message.html",
+        "Sign up",
+        status=400,
+        error="SignUp is not permitted for this user pool",
+        text="",
+        link_url=visit.url(LOGIN),
+        link_text="Sign in",
+    )
+
+
 async def sign_up(call: HostedCall) -> Response:
-    visit = await flow.open_page(call)
-    if isinstance(visit, Response):
-        return visit
-    if _admin_only(visit):
-        # SignUp's own refusal, where the page would otherwise offer a form that fails.
-        return flow.show(
-            visit,
-            "message.html",
-            "Sign up",
-            status=400,
-            error="SignUp is not permitted for this user pool",
-            text="",
-            link_url=visit.url(LOGIN),
-            link_text="Sign in",
-        )
-    if call.request.method == "GET":
-        return _form(visit)
-    form = await flow.form_of(call)
-    if form is None or not rendering.csrf_ok(call.request, form):
-        return flow.csrf_refused(visit)
+    opened = await flow.posted_form(call, _form, gate=_sign_up_refused)
+    if isinstance(opened, Response):
+        return opened
+    visit, form = opened
     username = form.get("username", "").strip()
     password = form.get("password", "")
     if not username or not password:
@@ -130,15 +130,7 @@ async def sign_up(call: HostedCall) -> Response:
         for name, value in form.items()
         if name.startswith("attr:") and value.strip()
     ]
-    params: dict[str, Any] = {
-        "ClientId": visit.client.id,
-        "Username": username,
-        "Password": password,
-        "UserAttributes": attributes,
-    }
-    hashed = steps.secret_hash(visit.client, username)
-    if hashed is not None:
-        params["SecretHash"] = hashed
+    params = flow.client_params(visit, username, Password=password, UserAttributes=attributes)
     try:
         result = await visit.run("SignUp", params)
     except AwsError as refused:
@@ -186,32 +178,26 @@ async def _confirm_link(call: HostedCall) -> Response:
     return rendering.bare_page(call, 200, CONFIRMED, "You can now sign in.")
 
 
+def _confirm_page(call: HostedCall) -> Callable[[Visit], Response]:
+    """The confirmation page a GET shows, for the user name in its query."""
+    return lambda visit: confirm_form(visit, call.request.query_params.get("username", ""))
+
+
 async def confirm(call: HostedCall) -> Response:
     if call.request.method == "GET" and call.request.query_params.get("confirmation_code"):
         return await _confirm_link(call)
-    visit = await flow.open_page(call)
-    if isinstance(visit, Response):
-        return visit
-    if call.request.method == "GET":
-        return confirm_form(visit, call.request.query_params.get("username", ""))
-    form = await flow.form_of(call)
-    if form is None or not rendering.csrf_ok(call.request, form):
-        return flow.csrf_refused(visit)
+    opened = await flow.posted_form(call, _confirm_page(call))
+    if isinstance(opened, Response):
+        return opened
+    visit, form = opened
     username = form.get("username", "").strip()
     code = form.get("code", "").strip()
     session = form.get("session", "")
     if not username or not code:
         return confirm_form(visit, username, session=session, status=400, error=MISSING_FIELDS)
-    params: dict[str, Any] = {
-        "ClientId": visit.client.id,
-        "Username": username,
-        "ConfirmationCode": code,
-    }
+    params = flow.client_params(visit, username, ConfirmationCode=code)
     if session:
         params["Session"] = session
-    hashed = steps.secret_hash(visit.client, username)
-    if hashed is not None:
-        params["SecretHash"] = hashed
     try:
         result = await visit.run("ConfirmSignUp", params)
     except AwsError as refused:
@@ -231,24 +217,16 @@ async def confirm(call: HostedCall) -> Response:
 
 
 async def resend(call: HostedCall) -> Response:
-    visit = await flow.open_page(call)
-    if isinstance(visit, Response):
-        return visit
-    if call.request.method == "GET":
-        return confirm_form(visit, call.request.query_params.get("username", ""))
-    form = await flow.form_of(call)
-    if form is None or not rendering.csrf_ok(call.request, form):
-        return flow.csrf_refused(visit)
+    opened = await flow.posted_form(call, _confirm_page(call))
+    if isinstance(opened, Response):
+        return opened
+    visit, form = opened
     username = form.get("username", "").strip()
     session = form.get("session", "")
     if not username:
         return confirm_form(visit, username, session=session, status=400, error=MISSING_FIELDS)
-    params: dict[str, Any] = {"ClientId": visit.client.id, "Username": username}
-    hashed = steps.secret_hash(visit.client, username)
-    if hashed is not None:
-        params["SecretHash"] = hashed
     try:
-        result = await visit.run("ResendConfirmationCode", params)
+        result = await visit.run("ResendConfirmationCode", flow.client_params(visit, username))
     except AwsError as refused:
         return confirm_form(visit, username, session=session, status=400, error=refused.message)
     return confirm_form(

@@ -206,6 +206,11 @@ def _set_missing(configuration_set: str, v2: bool) -> AwsError:
     )
 
 
+def _require_set(tx: Transaction, ctx: RequestContext, configuration_set: str, v2: bool) -> None:
+    if not configuration_sets.exists(tx, ctx.account_id, ctx.region, configuration_set):
+        raise _set_missing(configuration_set, v2)
+
+
 def _destination_missing(configuration_set: str, name: str, v2: bool) -> AwsError:
     if v2:
         # floci-io/floci's record of SES v2's text.
@@ -262,8 +267,7 @@ def _create(
 def _check_room(
     tx: Transaction, ctx: RequestContext, configuration_set: str, name: str, v2: bool
 ) -> None:
-    if not configuration_sets.exists(tx, ctx.account_id, ctx.region, configuration_set):
-        raise _set_missing(configuration_set, v2)
+    _require_set(tx, ctx, configuration_set, v2)
     existing = destination_store.for_set(tx, ctx.account_id, ctx.region, configuration_set)
     if any(found.name == name for found in existing):
         # floci-io/floci's record of SES's text; v1's code is the model's.
@@ -312,8 +316,7 @@ def _update(
 def _check_present(
     tx: Transaction, ctx: RequestContext, configuration_set: str, name: str, v2: bool
 ) -> destination_store.Destination:
-    if not configuration_sets.exists(tx, ctx.account_id, ctx.region, configuration_set):
-        raise _set_missing(configuration_set, v2)
+    _require_set(tx, ctx, configuration_set, v2)
     existing = destination_store.for_set(tx, ctx.account_id, ctx.region, configuration_set)
     for found in existing:
         if found.name == name:
@@ -324,29 +327,29 @@ def _check_present(
 # --- the operations -----------------------------------------------------------------------
 
 
+def _addressed(
+    ctx: RequestContext, params: dict[str, Any]
+) -> tuple[str, str, dict[str, Any], bool]:
+    """The set, the destination's name, its definition as given, and whether v2 sent it:
+    v2 names the destination beside its definition, v1 inside it."""
+    configuration_set = params["ConfigurationSetName"]
+    given = params["EventDestination"]
+    if ctx.service == SESV2:
+        return configuration_set, params["EventDestinationName"], given, True
+    return configuration_set, given["Name"], given, False
+
+
 def create_configuration_set_event_destination(
     ctx: RequestContext, params: dict[str, Any]
 ) -> dict[str, Any]:
-    configuration_set = params["ConfigurationSetName"]
-    if ctx.service == SESV2:
-        name = params["EventDestinationName"]
-        _create(ctx, configuration_set, name, params["EventDestination"], v2=True)
-    else:
-        given = params["EventDestination"]
-        _create(ctx, configuration_set, given["Name"], given, v2=False)
+    _create(ctx, *_addressed(ctx, params))
     return {}
 
 
 def update_configuration_set_event_destination(
     ctx: RequestContext, params: dict[str, Any]
 ) -> dict[str, Any]:
-    configuration_set = params["ConfigurationSetName"]
-    if ctx.service == SESV2:
-        name = params["EventDestinationName"]
-        _update(ctx, configuration_set, name, params["EventDestination"], v2=True)
-    else:
-        given = params["EventDestination"]
-        _update(ctx, configuration_set, given["Name"], given, v2=False)
+    _update(ctx, *_addressed(ctx, params))
     return {}
 
 
@@ -358,8 +361,7 @@ def delete_configuration_set_event_destination(
     name = params["EventDestinationName"]
     v2 = ctx.service == SESV2
     with ctx.db.transaction(lock=_lock(ctx, configuration_set)) as tx:
-        if not configuration_sets.exists(tx, ctx.account_id, ctx.region, configuration_set):
-            raise _set_missing(configuration_set, v2)
+        _require_set(tx, ctx, configuration_set, v2)
         if not destination_store.remove(tx, ctx.account_id, ctx.region, configuration_set, name):
             raise _destination_missing(configuration_set, name, v2)
     return {}
@@ -371,8 +373,7 @@ def get_configuration_set_event_destinations(
 ) -> dict[str, Any]:
     configuration_set = params["ConfigurationSetName"]
     with ctx.db.transaction(readonly=True) as tx:
-        if not configuration_sets.exists(tx, ctx.account_id, ctx.region, configuration_set):
-            raise _set_missing(configuration_set, True)
+        _require_set(tx, ctx, configuration_set, True)
         found = destination_store.for_set(tx, ctx.account_id, ctx.region, configuration_set)
     return {"EventDestinations": [destination_store.v2_shape(item) for item in found]}
 

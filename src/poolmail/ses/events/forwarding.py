@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 from email.utils import format_datetime
 
-from poolmail.mail import mailbox
+from poolmail.mail import composed
 from poolmail.mail.mailbox import Event, StoredMessage
 from poolmail.ses import mime, simulator
 from poolmail.ses.coverage import bare_address
@@ -208,22 +208,18 @@ def forward(
     else:
         sender, subject = COMPLAINT_SENDER, message.subject
         raw = _complaint_mail(message, events, to, mail_id, now)
-    mailbox.store(
+    composed.store_delivered(
         tx,
-        StoredMessage(
-            id=mail_id,
-            account=message.account,
-            region=message.region,
-            created_at=now,
-            status="delivered",
-            origin="ses",
-            source=sender,
-            recipients=[to],
-            subject=subject,
-            raw=raw,
-            details={"kind": KIND, "feedback_type": event_type, "in_reply_to": message.id},
-            events=[Event("Delivery", now, {"recipient": to})],
-        ),
+        mail_id,
+        (message.account, message.region),
+        now,
+        origin="ses",
+        source=sender,
+        to=to,
+        subject=subject,
+        raw=raw,
+        details={"kind": KIND, "feedback_type": event_type, "in_reply_to": message.id},
+        events=[Event("Delivery", now, {"recipient": to})],
     )
     return mail_id
 

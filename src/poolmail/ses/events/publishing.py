@@ -15,6 +15,7 @@ from poolmail.config import Settings
 from poolmail.mail import mailbox
 from poolmail.mail.mailbox import Event, StoredMessage
 from poolmail.ses.events import destinations, notifications
+from poolmail.ses.tenants import history
 from poolmail.store import Transaction
 
 
@@ -26,9 +27,10 @@ def message_events(
     now: float,
 ) -> None:
     """Publish ``events`` of ``message`` (already in the mailbox) wherever its
-    configuration set and identity say."""
+    configuration set and identity say, and count them toward its tenant's reputation."""
     destinations.publish(tx, settings, message, events, now)
     notifications.publish(tx, settings, message, events, now)
+    history.count(tx, message, events)
 
 
 def later_events(

@@ -19,21 +19,15 @@ from poolmail.clock import Clock
 from poolmail.config import Settings
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
-from poolmail.protocol.errors import AwsError
 from poolmail.ses.insights import message_insights, metrics
 from poolmail.ses.jobs import objects, store
-from poolmail.ses.jobs.import_jobs import JOBS_BUCKET, page_size
-from poolmail.ses.jobs.store import CANCELLED, COMPLETED, CREATED, FINISHED, PROCESSING, Job
+from poolmail.ses.jobs.requests import JOBS_BUCKET, bad, existing, listed, new_job, one_of
+from poolmail.ses.jobs.store import CANCELLED, COMPLETED, CREATED, PROCESSING, Job
 from poolmail.store import Database
 
 METRICS_DATA, MESSAGE_INSIGHTS = "METRICS_DATA", "MESSAGE_INSIGHTS"
-# Choice: AWS's texts for these were not found.
-MISSING_JOB = "Export job {} does not exist."
+# Choice: AWS's text for this was not found.
 NOT_CANCELLABLE = "Export job {} cannot be cancelled: its status is {}."
-
-
-def _bad(message: str) -> AwsError:
-    return AwsError("BadRequestException", message)
 
 
 def _epoch(value: Any) -> float:
@@ -43,22 +37,23 @@ def _epoch(value: Any) -> float:
 def _dates(source: dict[str, Any]) -> dict[str, float]:
     start, end = _epoch(source["StartDate"]), _epoch(source["EndDate"])
     if end < start:
-        raise _bad("EndDate must not be earlier than StartDate.")
+        raise bad("EndDate must not be earlier than StartDate.")
     return {"StartDate": start, "EndDate": end}
 
 
 def _source(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     given = params["ExportDataSource"]
-    metrics_source = given.get("MetricsDataSource")
-    insights_source = given.get("MessageInsightsDataSource")
-    if (metrics_source is None) == (insights_source is None):
-        # The model: "It can only contain one of MetricsDataSource or
-        # MessageInsightsDataSource object." Choice: the text is poolmail's.
-        raise _bad(
-            "ExportDataSource must contain exactly one of MetricsDataSource or "
-            "MessageInsightsDataSource."
-        )
-    if metrics_source is not None:
+    # The model: "It can only contain one of MetricsDataSource or
+    # MessageInsightsDataSource object." Choice: the text is poolmail's.
+    chosen = one_of(
+        given,
+        "MetricsDataSource",
+        "MessageInsightsDataSource",
+        "ExportDataSource must contain exactly one of MetricsDataSource or "
+        "MessageInsightsDataSource.",
+    )
+    if chosen == "MetricsDataSource":
+        metrics_source = given[chosen]
         kept = {
             "Dimensions": {
                 name: list(values) for name, values in metrics_source["Dimensions"].items()
@@ -68,6 +63,7 @@ def _source(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             **_dates(metrics_source),
         }
         return METRICS_DATA, {"MetricsDataSource": kept}
+    insights_source = given[chosen]
     kept = {**_dates(insights_source)}
     for name in ("Include", "Exclude"):
         if insights_source.get(name):
@@ -85,28 +81,12 @@ def create_export_job(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
         extension = destination["DataFormat"].lower()
         destination["S3Url"] = f"s3://{JOBS_BUCKET}/{job_id}/export.{extension}"
     elif not objects.S3_URL.match(destination["S3Url"]):
-        raise _bad(f"Invalid S3 URL {destination['S3Url']}.")
-    job = Job(
-        id=job_id,
-        account=ctx.account_id,
-        region=ctx.region,
-        kind="export",
-        subtype=subtype,
-        status=CREATED,
-        created_at=ctx.clock.now().timestamp(),
-        data={"ExportDataSource": source, "ExportDestination": destination},
-    )
+        raise bad(f"Invalid S3 URL {destination['S3Url']}.")
+    data = {"ExportDataSource": source, "ExportDestination": destination}
+    job = new_job(ctx, "export", subtype, data, job_id)
     with ctx.db.transaction() as tx:
         store.insert(tx, job)
     return {"JobId": job.id}
-
-
-def _find(ctx: RequestContext, job_id: str) -> Job:
-    with ctx.db.transaction(readonly=True) as tx:
-        job = store.find_scoped(tx, ctx.account_id, ctx.region, "export", job_id)
-    if job is None:
-        raise AwsError("NotFoundException", MISSING_JOB.format(job_id))
-    return job
 
 
 def _summary(job: Job) -> dict[str, Any]:
@@ -122,7 +102,8 @@ def _summary(job: Job) -> dict[str, Any]:
 
 
 def get_export_job(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    job = _find(ctx, params["JobId"])
+    with ctx.db.transaction(readonly=True) as tx:
+        job = existing(tx, ctx, "export", params["JobId"])
     answer = {
         **_summary(job),
         "ExportDestination": job.data["ExportDestination"],
@@ -138,33 +119,24 @@ def get_export_job(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
 
 
 def list_export_jobs(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    with ctx.db.transaction(readonly=True) as tx:
-        jobs, token = store.page(
-            tx,
-            ctx.account_id,
-            ctx.region,
-            "export",
-            subtype=params.get("ExportSourceType"),
-            status=params.get("JobStatus"),
-            token=params.get("NextToken"),
-            limit=page_size(params),
-            token_error="BadRequestException",
-        )
-    answer: dict[str, Any] = {"ExportJobs": [_summary(job) for job in jobs]}
-    if token:
-        answer["NextToken"] = token
-    return answer
+    return listed(
+        ctx,
+        params,
+        "export",
+        subtype=params.get("ExportSourceType"),
+        status=params.get("JobStatus"),
+        member="ExportJobs",
+        shape=_summary,
+    )
 
 
 def cancel_export_job(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     job_id = params["JobId"]
     now = ctx.clock.now().timestamp()
     with ctx.db.transaction(lock=store.lock_name(job_id)) as tx:
-        job = store.find_scoped(tx, ctx.account_id, ctx.region, "export", job_id)
-        if job is None:
-            raise AwsError("NotFoundException", MISSING_JOB.format(job_id))
+        job = existing(tx, ctx, "export", job_id)
         if job.status not in (CREATED, PROCESSING):
-            raise _bad(NOT_CANCELLABLE.format(job_id, job.status))
+            raise bad(NOT_CANCELLABLE.format(job_id, job.status))
         job.status, job.completed_at = CANCELLED, now
         store.save(tx, job)
     return {}
@@ -239,14 +211,14 @@ def run(db: Database, clock: Clock, settings: Settings, job: Job) -> None:
         rows, processed = _insight_rows(db, job)
     destination = job.data["ExportDestination"]
     with db.transaction(readonly=True) as tx:
-        current = store.find(tx, job.id)
-    if current is None or current.status in FINISHED:
+        current = store.running(tx, job.id)
+    if current is None:
         return
     body = render(rows, destination["DataFormat"])
     objects.write(db, settings, job.region, destination["S3Url"], body, clock.now().timestamp())
     with db.transaction(lock=store.lock_name(job.id)) as tx:
-        current = store.find(tx, job.id)
-        if current is None or current.status in FINISHED:
+        current = store.running(tx, job.id)
+        if current is None:
             return
         current.data["ProcessedRecordsCount"] = processed
         current.data["ExportedRecordsCount"] = len(rows)

@@ -15,11 +15,11 @@ from poolmail.clock import Clock
 from poolmail.config import Settings
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
-from poolmail.protocol.errors import AwsError
 from poolmail.ses import quota
 from poolmail.ses.contacts import contacts, lists
 from poolmail.ses.jobs import objects, records, store
-from poolmail.ses.jobs.store import COMPLETED, CREATED, FINISHED, Job
+from poolmail.ses.jobs.requests import JOBS_BUCKET, bad, existing, listed, new_job, one_of
+from poolmail.ses.jobs.store import COMPLETED, Job
 from poolmail.ses.suppression import store as suppression
 from poolmail.store import Database
 
@@ -27,50 +27,30 @@ SUPPRESSION_LIST, CONTACT_LIST = "SUPPRESSION_LIST", "CONTACT_LIST"
 # Records per transaction: locks stay short, and a cancelled or failed runner has
 # applied whole batches only.
 BATCH = 500
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
 # Choice: AWS's refusal text was not found (facts §1 says only that CreateImportJob to the
 # suppression list fails until production access).
 SANDBOX_MESSAGE = (
     "Your account is in the Amazon SES sandbox: importing addresses to the suppression "
     "list requires production access."
 )
-# Choice: AWS's text for an unknown job id was not found.
-MISSING_JOB = "Import job {} does not exist."
-# Where a job's failed records (and an export without S3Url) go: poolmail's own store.
-JOBS_BUCKET = "poolmail-ses-jobs"
-
-
-def _bad(message: str) -> AwsError:
-    return AwsError("BadRequestException", message)
-
-
-def page_size(params: dict[str, Any]) -> int:
-    """PageSize as asked. Choice: the model sets no bounds; poolmail answers 100 by
-    default, refuses less than 1 and returns at most 1000."""
-    size = params.get("PageSize")
-    if size is None:
-        return DEFAULT_PAGE_SIZE
-    if size < 1:
-        raise _bad("PageSize must be at least 1.")
-    return int(min(size, MAX_PAGE_SIZE))
 
 
 def _destination(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     given = params["ImportDestination"]
-    suppression_dest = given.get("SuppressionListDestination")
-    contact_dest = given.get("ContactListDestination")
-    if (suppression_dest is None) == (contact_dest is None):
-        # Choice: AWS's text was not found; the model says one of the two is required.
-        raise _bad(
-            "ImportDestination must specify exactly one of SuppressionListDestination "
-            "or ContactListDestination."
-        )
-    if suppression_dest is not None:
-        action = suppression_dest["SuppressionListImportAction"]
+    # Choice: AWS's text was not found; the model says one of the two is required.
+    chosen = one_of(
+        given,
+        "SuppressionListDestination",
+        "ContactListDestination",
+        "ImportDestination must specify exactly one of SuppressionListDestination "
+        "or ContactListDestination.",
+    )
+    if chosen == "SuppressionListDestination":
+        action = given[chosen]["SuppressionListImportAction"]
         return SUPPRESSION_LIST, {
             "SuppressionListDestination": {"SuppressionListImportAction": action}
         }
+    contact_dest = given[chosen]
     return CONTACT_LIST, {
         "ContactListDestination": {
             "ContactListName": contact_dest["ContactListName"],
@@ -83,33 +63,24 @@ def create_import_job(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     subtype, destination = _destination(params)
     source = params["ImportDataSource"]
     if not objects.S3_URL.match(source["S3Url"]):
-        raise _bad(f"Invalid S3 URL {source['S3Url']}.")
-    now = ctx.clock.now().timestamp()
-    job = Job(
-        id=store.new_job_id(),
-        account=ctx.account_id,
-        region=ctx.region,
-        kind="import",
-        subtype=subtype,
-        status=CREATED,
-        created_at=now,
-        data={
-            "ImportDestination": destination,
-            "ImportDataSource": {"S3Url": source["S3Url"], "DataFormat": source["DataFormat"]},
-            "ProcessedRecordsCount": 0,
-            "FailedRecordsCount": 0,
-        },
-    )
+        raise bad(f"Invalid S3 URL {source['S3Url']}.")
+    data = {
+        "ImportDestination": destination,
+        "ImportDataSource": {"S3Url": source["S3Url"], "DataFormat": source["DataFormat"]},
+        "ProcessedRecordsCount": 0,
+        "FailedRecordsCount": 0,
+    }
+    job = new_job(ctx, "import", subtype, data)
     with ctx.db.transaction() as tx:
         if subtype == SUPPRESSION_LIST:
             if not quota.limits(tx, ctx.settings, ctx.account_id, ctx.region).production_access:
-                raise _bad(SANDBOX_MESSAGE)
+                raise bad(SANDBOX_MESSAGE)
         else:
             name = destination["ContactListDestination"]["ContactListName"]
             if lists.load(tx, ctx.account_id, ctx.region, name) is None:
                 # CreateImportJob models no NotFoundException: the list's absence is a
                 # bad request, told in the contact lists' own words.
-                raise _bad(lists.missing_list(name).message)
+                raise bad(lists.missing_list(name).message)
         store.insert(tx, job)
     return {"JobId": job.id}
 
@@ -133,41 +104,36 @@ def _shape(job: Job) -> dict[str, Any]:
 
 
 def get_import_job(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    job_id = params["JobId"]
     with ctx.db.transaction(readonly=True) as tx:
-        job = store.find_scoped(tx, ctx.account_id, ctx.region, "import", job_id)
-    if job is None:
-        raise AwsError("NotFoundException", MISSING_JOB.format(job_id))
+        job = existing(tx, ctx, "import", params["JobId"])
     return _shape(job)
 
 
+_LISTED = (
+    "JobId",
+    "ImportDestination",
+    "JobStatus",
+    "CreatedTimestamp",
+    "ProcessedRecordsCount",
+    "FailedRecordsCount",
+)
+
+
+def _summary(job: Job) -> dict[str, Any]:
+    shape = _shape(job)
+    return {key: shape[key] for key in _LISTED}
+
+
 def list_import_jobs(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    with ctx.db.transaction(readonly=True) as tx:
-        jobs, token = store.page(
-            tx,
-            ctx.account_id,
-            ctx.region,
-            "import",
-            subtype=params.get("ImportDestinationType"),
-            status=None,
-            token=params.get("NextToken"),
-            limit=page_size(params),
-            token_error="BadRequestException",
-        )
-    keep = (
-        "JobId",
-        "ImportDestination",
-        "JobStatus",
-        "CreatedTimestamp",
-        "ProcessedRecordsCount",
-        "FailedRecordsCount",
+    return listed(
+        ctx,
+        params,
+        "import",
+        subtype=params.get("ImportDestinationType"),
+        status=None,
+        member="ImportJobs",
+        shape=_summary,
     )
-    answer: dict[str, Any] = {
-        "ImportJobs": [{key: _shape(job)[key] for key in keep} for job in jobs]
-    }
-    if token:
-        answer["NextToken"] = token
-    return answer
 
 
 # --- the work of one job (called by the runner, outside any request) -----------------
@@ -200,8 +166,8 @@ def run(db: Database, clock: Clock, settings: Settings, job: Job) -> None:
             return
     now = clock.now().timestamp()
     with db.transaction(lock=store.lock_name(job.id)) as tx:
-        current = store.find(tx, job.id)
-        if current is None or current.status in FINISHED:
+        current = store.running(tx, job.id)
+        if current is None:
             return
         current.data["FailedRecordsCount"] = len(failures)
         current.data["ProcessedRecordsCount"] = len(found) + len(failures)
@@ -240,8 +206,8 @@ def _apply(
     with db.transaction(lock=lock) as tx:
         if list_name is not None:
             tx.lock(store.lock_name(job.id))
-        current = store.find(tx, job.id)
-        if current is None or current.status in FINISHED:
+        current = store.running(tx, job.id)
+        if current is None:
             return False
         for record in batch:
             if list_name is None:

@@ -17,7 +17,7 @@ from poolmail.config import Settings
 from poolmail.ses.jobs import export_jobs, import_jobs, store
 from poolmail.ses.jobs.objects import ObjectError
 from poolmail.ses.jobs.records import FileError
-from poolmail.ses.jobs.store import CREATED, FAILED, FINISHED, PROCESSING, Job
+from poolmail.ses.jobs.store import CREATED, FAILED, PROCESSING, Job
 from poolmail.store import Database
 
 log = logging.getLogger("poolmail.ses.jobs")
@@ -64,8 +64,8 @@ def _run(db: Database, clock: Clock, settings: Settings, job: Job) -> None:
 
 def _fail(db: Database, clock: Clock, job: Job, message: str) -> None:
     with db.transaction(lock=store.lock_name(job.id)) as tx:
-        current = store.find(tx, job.id)
-        if current is None or current.status in FINISHED:
+        current = store.running(tx, job.id)
+        if current is None:
             return
         current.status, current.completed_at = FAILED, clock.now().timestamp()
         current.data["FailureInfo"] = {"ErrorMessage": message}

@@ -149,3 +149,10 @@ def claim_next(tx: Transaction) -> Job | None:
         (PROCESSING, CREATED, PROCESSING),
     )
     return _job(row) if row is not None else None
+
+
+def running(tx: Transaction, job_id: str) -> Job | None:
+    """The job as stored while it may still change; None once it has finished (a
+    cancellation meanwhile) or is gone (a reset), when its work must stop."""
+    job = find(tx, job_id)
+    return None if job is None or job.status in FINISHED else job
