@@ -24,7 +24,7 @@ from poolmail.cognito.mfa.state import (
     mfa_state,
 )
 from poolmail.cognito.mfa.totp import MFA_SETUP, code_matches
-from poolmail.cognito.signin import challenges, otp
+from poolmail.cognito.signin import challenges, otp, sessions
 from poolmail.cognito.signin.progress import (
     Passed,
     Progress,
@@ -32,6 +32,7 @@ from poolmail.cognito.signin.progress import (
     open_step,
     progress_of,
 )
+from poolmail.cognito.signin.tokens import TokenReads
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.cognito.users import (
     StoredUser,
@@ -85,6 +86,12 @@ def ask(
         "Session": session,
         "ChallengeParameters": parameters,
     }
+
+
+def may_ask(pool: StoredPool, user: StoredUser) -> bool:
+    """Whether ``mfa_step`` may ask this user anything (a cheap check, before it runs)."""
+    mode = rules.mfa_mode(pool.settings)
+    return mode != rules.OFF and (mode == rules.ON or bool(mfa_settings(user)[0]))
 
 
 def mfa_step(
@@ -141,17 +148,23 @@ def _answers(
     client: ClientRecord,
     params: dict[str, Any],
     challenge: str,
+    reads: list[TokenReads | None] | None = None,
 ) -> tuple[dict[str, str], challenges.Pending, StoredUser]:
-    """The answers, the open challenge and its user, checked as every answer is."""
+    """The answers, the open challenge and its user, checked as every answer is; with
+    ``reads``, the tokens' reads (``sessions.read_for_tokens``) go there, made alongside."""
     answers: dict[str, str] = params.get("ChallengeResponses") or {}
-    pending = challenges.find_challenge(ctx, client, params.get("Session"), challenge)
-    username = answers.get("USERNAME")
-    if not username:
-        raise AwsError("InvalidParameterException", "Missing required parameter USERNAME")
+    # The challenge and its user in one read-only transaction: the answer writes nothing
+    # before it is checked.
     with ctx.db.transaction(readonly=True) as tx:
+        pending = challenges.read_challenge(ctx, tx, client, params.get("Session"), challenge)
+        username = answers.get("USERNAME")
+        if not username:
+            raise AwsError("InvalidParameterException", "Missing required parameter USERNAME")
         user = find_user(tx, pool, pending.username)
         # The same name finds the same row: no second look-up (nor decoding) for it.
         named = user if username == pending.username else find_user(tx, pool, username)
+        if reads is not None and user is not None:
+            reads.append(sessions.read_for_tokens(tx, pool, user))
     if user is None or named is None or named.username != user.username:
         raise AwsError("NotAuthorizedException", challenges.INVALID_SESSION)
     check_secret_hash(client, user.username, answers.get("SECRET_HASH"))
@@ -161,7 +174,8 @@ def _answers(
 def _software_token(
     ctx: RequestContext, pool: StoredPool, client: ClientRecord, params: dict[str, Any]
 ) -> dict[str, Any] | Passed:
-    answers, pending, user = _answers(ctx, pool, client, params, SOFTWARE_TOKEN_MFA)
+    reads: list[TokenReads | None] = []
+    answers, pending, user = _answers(ctx, pool, client, params, SOFTWARE_TOKEN_MFA, reads)
     code = answers.get("SOFTWARE_TOKEN_MFA_CODE")
     if not code:
         raise AwsError(
@@ -176,7 +190,7 @@ def _software_token(
     progress = progress_of(pending)
     progress.mfa_done = True
     progress.device_key = progress.device_key or answers.get("DEVICE_KEY") or None
-    return Passed(user, progress)
+    return Passed(user, progress, reads[0] if reads else None)
 
 
 def _select_mfa_type(

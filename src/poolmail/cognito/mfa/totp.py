@@ -9,7 +9,11 @@ Cognito accepts TOTP tokens that are within 30 seconds before or after the attem
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import functools
+import hmac
+import unicodedata
 from typing import Any
 
 import pyotp
@@ -40,8 +44,49 @@ SECRET_LENGTH = 32
 
 
 def code_matches(secret: str, code: str, now: float) -> bool:
-    """Whether ``code`` is the TOTP of ``secret`` at ``now`` or one step either side."""
-    return bool(pyotp.TOTP(secret).verify(code, for_time=int(now), valid_window=1))
+    """Whether ``code`` is the TOTP of ``secret`` at ``now`` or one step either side.
+
+    What pyotp's ``TOTP(secret).verify(code, for_time=int(now), valid_window=1)`` answers
+    (its NFKC folding of the code, its length limit, its checks of the secret), with the
+    secret decoded once rather than once per step: a third of an MFA answer's Python."""
+    if not 0 <= now < _TIMESTAMP_LIMIT:
+        raise ValueError("for_time must be at or after the Unix epoch and before year 10000 UTC")
+    if len(code) > _MAX_CODE_LENGTH:
+        return False
+    given = unicodedata.normalize("NFKC", code).encode()
+    key = _key_of(secret)
+    step = int(now) // STEP_SECONDS
+    return any(
+        hmac.compare_digest(given, _code_at(key, counter)) for counter in (step - 1, step, step + 1)
+    )
+
+
+# pyotp's defaults: 30-second steps, six digits, SHA-1; secrets of at least 112 bits; codes
+# compared only up to 1,024 characters (CVE-2026-3276).
+STEP_SECONDS = 30
+_DIGITS = 6
+_MIN_SECRET_BITS = 112
+_MAX_CODE_LENGTH = 1024
+_TIMESTAMP_LIMIT = 253402300800  # 10000-01-01T00:00:00Z
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_of(secret: str) -> bytes:
+    padded = secret + "=" * (-len(secret) % 8)
+    key = base64.b32decode(padded, casefold=True)
+    if len(key) * 8 < _MIN_SECRET_BITS:
+        raise ValueError(f"Secrets must be at least {_MIN_SECRET_BITS} bits after decoding")
+    return key
+
+
+def _code_at(key: bytes, counter: int) -> bytes:
+    """RFC 4226's HOTP value of ``counter``, as six ASCII digits."""
+    if counter < 0:
+        raise ValueError("input must be positive integer")
+    digest = hmac.digest(key, counter.to_bytes(8, "big"), "sha1")
+    offset = digest[-1] & 0x0F
+    number = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
+    return b"%06d" % (number % 10**_DIGITS)
 
 
 def _setup_scope(ctx: RequestContext, session: str) -> tuple[RequestContext, StoredPool, Any]:

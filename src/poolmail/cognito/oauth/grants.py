@@ -20,7 +20,7 @@ from poolmail.cognito import client_secrets, resource_servers
 from poolmail.cognito.clients import ClientRecord, find_client, rotates
 from poolmail.cognito.oauth import codes, issuance, metadata_clients
 from poolmail.cognito.oauth.hosts import Domain
-from poolmail.cognito.signin import sessions
+from poolmail.cognito.signin import sessions, tokens
 from poolmail.cognito.triggers import token_generation
 from poolmail.cognito.triggers.events import leave_loop
 from poolmail.cognito.user_pools import StoredPool, load_pool
@@ -250,21 +250,24 @@ def client_credentials(
     # A client made by API without AllowedOAuthFlowsUserPoolClient gets invalid_grant
     # [obs aws-sdk-js-v3#7158].
     _oauth_client(client, "client_credentials", INVALID_GRANT)
-    ctx, pool = _pool(ctx, domain)
-    # Served on the event loop (hosted/oauth_endpoints.py) unless a function may run.
-    leave_loop(pool)
     allowed = list(client.settings.get("AllowedOAuthScopes") or [])
     requested = form.get("scope")
     wanted = allowed if requested is None else [s for s in requested.split() if s in allowed]
+    ctx = dataclasses.replace(ctx, account_id=domain.account, region=domain.region)
+    # The pool, its scopes and its signing keys in one read (a hot path: issue 20).
     with ctx.db.transaction(readonly=True) as tx:
+        pool = load_pool(tx, ctx, domain.pool_id)
+        # Served on the event loop (hosted/oauth_endpoints.py) unless a function may run.
+        leave_loop(pool)
         scopes = tuple(resource_servers.active_scopes(tx, pool.id, dict.fromkeys(wanted)))
+        keys = tokens.stored_keys(tx, client.pool_id)
     custom = tuple(scope for scope in scopes if scope not in resource_servers.RESERVED_SCOPES)
     if not custom:
         # Choice (AWS's answer not found): nothing left to grant is invalid_scope.
         raise OAuthError(INVALID_SCOPE)
     metadata = _client_metadata(form.get("aws_client_metadata"))
     try:
-        result = issuance.client_credentials(ctx, pool, client, custom, metadata)
+        result = issuance.client_credentials(ctx, pool, client, custom, metadata, keys)
     except AwsError as error:
         raise _trigger_refused(error) from None
     return {

@@ -244,12 +244,13 @@ def client_credentials(
     client: ClientRecord,
     scopes: tuple[str, ...],
     metadata: dict[str, str] | None = None,
+    keys: list[tokens.SigningKey] | None = None,
 ) -> dict[str, Any]:
     """A machine-to-machine access token: `sub` is the client id, no username [facts 4].
 
     The pool's PreTokenGeneration function (event version V3_0 only) sees it as
     TokenGeneration_ClientCredentials with ``metadata`` (the request's
-    `aws_client_metadata`)."""
+    `aws_client_metadata`). ``keys``: the pool's, when the caller read them already."""
     changes = token_generation.ask(
         ctx,
         pool,
@@ -261,7 +262,8 @@ def client_credentials(
         metadata=metadata,
     )
     now = ctx.clock.now().timestamp()
-    keys = tokens.pool_keys(ctx.db, client.pool_id, now)
+    if keys is None or not tokens.has_active(keys):
+        keys = tokens.pool_keys(ctx.db, client.pool_id, now)
     life = sessions.lifetime(client, "AccessTokenValidity")
     claims = {
         "sub": client.id,

@@ -37,8 +37,15 @@ from poolmail.cognito.signin.progress import (
     open_step,
     progress_of,
 )
+from poolmail.cognito.signin.tokens import TokenReads
 from poolmail.cognito.threats import risk_responses
-from poolmail.cognito.triggers import authentication, custom_auth, token_generation, user_migration
+from poolmail.cognito.triggers import (
+    authentication,
+    custom_auth,
+    invoke,
+    token_generation,
+    user_migration,
+)
 from poolmail.cognito.triggers.events import client_metadata, leave_loop
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
@@ -156,9 +163,10 @@ def proceed(
     *,
     metadata: dict[str, str] | None = None,
     source: str = token_generation.AUTHENTICATION,
+    reads: TokenReads | None = None,
 ) -> dict[str, Any]:
     """What follows a passed step: the state's refusal, the next challenge (new password,
-    device, MFA), or tokens.
+    device, MFA), or tokens (``reads``: what the step read for them, if it did).
 
     Before the tokens, the pool's PostAuthentication function, then its PreTokenGeneration
     function (``source``), as AWS orders them (facts section 4); ``metadata`` is
@@ -174,7 +182,14 @@ def proceed(
     new_device = devices.new_device_metadata(ctx, pool, client, user, progress)
     risk_responses.signed_in(ctx, pool, client, user, progress)
     result = sessions.sign_in(
-        ctx, client, user, progress.device_key, pool=pool, source=source, metadata=metadata
+        ctx,
+        client,
+        user,
+        progress.device_key,
+        pool=pool,
+        source=source,
+        metadata=metadata,
+        reads=reads,
     )
     if new_device is not None:
         result["NewDeviceMetadata"] = new_device
@@ -250,7 +265,7 @@ def password_flow(
     validation: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     passed = password_step(ctx, pool, client, values, validation)
-    return proceed(ctx, pool, client, passed.user, passed.progress)
+    return proceed(ctx, pool, client, passed.user, passed.progress, reads=passed.reads)
 
 
 def password_step(
@@ -268,19 +283,26 @@ def password_step(
     username = parameter(values, "USERNAME")
     password = parameter(values, "PASSWORD")
     check_secret(client, username, values.get("SECRET_HASH"))
+    failures: tuple[Any, ...] | None = lockout.UNREAD
+    reads = None
     with ctx.db.transaction(readonly=True) as tx:
         user = find_user(tx, pool, username)
+        if user is not None and invoke.configured(pool, "PreAuthentication") is None:
+            # Read with the user where no function runs in between: one transaction.
+            failures = lockout.record(tx, pool.id, user.username)
+            if not mfa_challenges.may_ask(pool, user):
+                reads = sessions.read_for_tokens(tx, pool, user)
     authentication.pre_authentication(ctx, pool, client, user, username, validation)
     if user is None:
         raise _unknown_user(client)
     _check_imported(client, user)
-    lockout.check(ctx, pool, user)
+    lockout.check(ctx, pool, user, failures)
     if not password_matches(user, password):
         lockout.failed(ctx, pool, user)
         raise AwsError("NotAuthorizedException", INCORRECT)
     lockout.succeeded(ctx, pool, user)
     risk_responses.check_sign_in(ctx, pool, client, user, password)
-    return Passed(user, Progress(user.username, PASSWORD, device_key_of(values)))
+    return Passed(user, Progress(user.username, PASSWORD, device_key_of(values)), reads)
 
 
 def srp_flow(
@@ -480,7 +502,14 @@ def _respond(
         source = _TOKEN_SOURCES.get(params["ChallengeName"], token_generation.AUTHENTICATION)
         metadata = client_metadata(params)
         return proceed(
-            ctx, pool, client, answered.user, answered.progress, metadata=metadata, source=source
+            ctx,
+            pool,
+            client,
+            answered.user,
+            answered.progress,
+            metadata=metadata,
+            source=source,
+            reads=answered.reads,
         )
     return answered
 

@@ -16,6 +16,7 @@ from typing import Any
 from poolmail.cognito.clients import ClientRecord
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
+from poolmail.store import Transaction
 
 # AWS's texts for an unknown and an expired session (seen in client reports:
 # aws-samples/amazon-cognito-passwordless-email-auth#17 and many Amplify issues).
@@ -85,11 +86,20 @@ def find_challenge(
     if not token:
         raise AwsError("NotAuthorizedException", INVALID_SESSION)
     with ctx.db.transaction() as tx:
-        row = tx.fetchone(
-            "SELECT client_id, username, challenge, expires_at, data FROM cognito_auth_sessions "
-            "WHERE id = ?",
-            (_key(token),),
-        )
+        return read_challenge(ctx, tx, client, token, challenge)
+
+
+def read_challenge(
+    ctx: RequestContext, tx: Transaction, client: ClientRecord, token: str | None, challenge: str
+) -> Pending:
+    """``find_challenge`` in the caller's transaction, which may read more with it."""
+    if not token:
+        raise AwsError("NotAuthorizedException", INVALID_SESSION)
+    row = tx.fetchone(
+        "SELECT client_id, username, challenge, expires_at, data FROM cognito_auth_sessions "
+        "WHERE id = ?",
+        (_key(token),),
+    )
     if row is None or row[0] != client.id or row[2] != challenge:
         raise AwsError("NotAuthorizedException", INVALID_SESSION)
     if float(row[3]) <= ctx.clock.now().timestamp():

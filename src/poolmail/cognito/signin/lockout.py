@@ -25,6 +25,7 @@ record reads one row and writes nothing.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import Any
 
 from poolmail.cognito.threats import risk_events
 from poolmail.cognito.user_pools import StoredPool
@@ -64,10 +65,26 @@ def lockout_seconds(failures: int) -> float:
     return min(2.0 ** min(failures - FREE_FAILURES, 20), MAX_LOCKOUT)
 
 
-def check(ctx: RequestContext, pool: StoredPool, user: StoredUser) -> None:
+# ``check``'s row, when the caller has not read it with the user (``record``).
+UNREAD = ("unread",)
+
+
+def record(tx: Transaction, pool_id: str, username: str) -> tuple[Any, ...] | None:
+    """The user's row, for a caller that reads it with the user and hands it to ``check``
+    (one transaction instead of two)."""
+    return tx.fetchone(_SELECT, (pool_id, username))
+
+
+def check(
+    ctx: RequestContext,
+    pool: StoredPool,
+    user: StoredUser,
+    row: tuple[Any, ...] | None = UNREAD,
+) -> None:
     """Refuse a password attempt while the user is locked out."""
-    with ctx.db.transaction(readonly=True) as tx:
-        row = tx.fetchone(_SELECT, (pool.id, user.username))
+    if row is UNREAD:
+        with ctx.db.transaction(readonly=True) as tx:
+            row = tx.fetchone(_SELECT, (pool.id, user.username))
     if row is None:
         _clean.set((pool.id, user.username))
         return

@@ -14,6 +14,7 @@ from typing import Any
 
 from poolmail.cognito.clients import ClientRecord
 from poolmail.cognito.signin import challenges
+from poolmail.cognito.signin.tokens import TokenReads
 from poolmail.cognito.user_pools import StoredPool
 from poolmail.cognito.users import StoredUser
 from poolmail.context import RequestContext
@@ -59,6 +60,8 @@ class Passed:
 
     user: StoredUser
     progress: Progress
+    # The tokens' reads, when the responder made them with the user (sessions.py).
+    reads: TokenReads | None = None
 
 
 Responder = Callable[

@@ -35,6 +35,7 @@ from poolmail.cognito.users import (
 )
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
+from poolmail.protocol import fast_json
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
@@ -142,9 +143,21 @@ def _mint(
     user: StoredUser,
     sign_in: SignIn,
 ) -> dict[str, Any]:
+    membership = groups.group_claims(groups.user_groups(tx, client.pool_id, user.sub))
+    return _signed(ctx, keys, client, user, sign_in, membership)
+
+
+def _signed(
+    ctx: RequestContext,
+    keys: list[tokens.SigningKey],
+    client: ClientRecord,
+    user: StoredUser,
+    sign_in: SignIn,
+    membership: dict[str, Any],
+) -> dict[str, Any]:
+    """The ID and access tokens of a sign-in, given the user's group claims."""
     now = int(ctx.clock.now().timestamp())
     issuer = f"{ctx.base_url}/{client.pool_id}"
-    membership = groups.group_claims(groups.user_groups(tx, client.pool_id, user.sub))
     event_id = tokens.new_jti()
     # With token revocation off, Cognito leaves origin_jti out (EnableTokenRevocation).
     origin = (
@@ -220,6 +233,7 @@ def sign_in(
     source: str = token_generation.AUTHENTICATION,
     metadata: dict[str, str] | None = None,
     scopes: list[str] | None = None,
+    reads: tokens.TokenReads | None = None,
 ) -> dict[str, Any]:
     """AuthenticationResult of a completed sign-in: a new refresh token and its tokens.
 
@@ -229,12 +243,18 @@ def sign_in(
 
     ``source``, ``metadata`` and ``scopes`` (the access token's, by default the API's one
     scope) go to the pool's PreTokenGeneration function, which runs before anything is
-    stored: its failure leaves no sign-in behind. ``pool``: the client's, if at hand."""
+    stored: its failure leaves no sign-in behind. ``pool``: the client's, if at hand.
+    ``reads``: the API tokens' reads, if the caller made them (``read_for_tokens``)."""
     now = ctx.clock.now().timestamp()
     changes = _token_changes(ctx, pool, client, user, source, metadata, scopes)
     session = SignIn(tokens.new_jti(), int(now), device_key, changes)
     refresh = _new_refresh_token(session.origin_jti)
-    keys = tokens.pool_keys(ctx.db, client.pool_id, now)
+    if mint is None:
+        # The API's tokens from one read (the pool's keys, the user's groups), signed
+        # before the writing transaction, so its two RSA signatures hold up no writer.
+        result = _api_tokens(ctx, client, user, session, now, reads)
+    else:
+        keys = tokens.pool_keys(ctx.db, client.pool_id, now)
     with ctx.db.transaction() as tx:
         # MaxPerUser: the least recently used sessions make way (session_configuration.py).
         session_configuration.make_room(tx, client.pool_id, user.sub, now)
@@ -249,24 +269,56 @@ def sign_in(
                 user.sub,
                 now,
                 now + lifetime(client, "RefreshTokenValidity"),
-                json.dumps(
+                fast_json.dumps(
                     {
                         "auth_time": session.auth_time,
                         "username": user.username,
                         "device_key": device_key,
                         **(extra or {}),
                     }
-                ),
+                ).decode(),
             ),
         )
-    # Signing (two RSA signatures) happens outside the writing transaction, so it does
-    # not hold up other writers.
-    with ctx.db.transaction(readonly=True) as tx:
-        if mint is None:
-            result = _mint(ctx, tx, keys, client, user, session)
-        else:
+    if mint is not None:
+        # Signing (two RSA signatures) happens outside the writing transaction, so it
+        # does not hold up other writers.
+        with ctx.db.transaction(readonly=True) as tx:
             result = mint(ctx, tx, keys, client, user, session, extra or {})
     return {**result, "RefreshToken": refresh}
+
+
+def _api_tokens(
+    ctx: RequestContext,
+    client: ClientRecord,
+    user: StoredUser,
+    session: SignIn,
+    now: float,
+    reads: tokens.TokenReads | None,
+) -> dict[str, Any]:
+    if reads is not None and reads.sub == user.sub:
+        return _signed(ctx, reads.keys, client, user, session, reads.group_claims)
+    with ctx.db.transaction(readonly=True) as tx:
+        keys = tokens.stored_keys(tx, client.pool_id)
+        membership = groups.group_claims(groups.user_groups(tx, client.pool_id, user.sub))
+    if not tokens.has_active(keys):
+        keys = tokens.pool_keys(ctx.db, client.pool_id, now)  # the pool's first pair
+    return _signed(ctx, keys, client, user, session, membership)
+
+
+def read_for_tokens(
+    tx: Transaction, pool: StoredPool, user: StoredUser
+) -> tokens.TokenReads | None:
+    """The API tokens' reads, made in the caller's transaction (the one that found the
+    user), for a pool where no function runs before the tokens: a PostAuthentication or
+    PreTokenGeneration function may change the user's groups in between. None when the
+    pool has functions, or no keys yet."""
+    if any((pool.settings.get("LambdaConfig") or {}).values()):
+        return None
+    keys = tokens.stored_keys(tx, pool.id)
+    if not tokens.has_active(keys):
+        return None
+    membership = groups.group_claims(groups.user_groups(tx, pool.id, user.sub))
+    return tokens.TokenReads(user.sub, keys, membership)
 
 
 def refresh(
