@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from poolmail.cognito.oauth.authorization import AuthorizationRequest
 from poolmail.cognito.oauth.hosts import Domain
 from poolmail.context import RequestContext
+
+if TYPE_CHECKING:
+    # Annotations only: the authorization module pulls in much of Cognito at start-up.
+    from poolmail.cognito.oauth.authorization import AuthorizationRequest
 
 # The path prefix that reaches a domain without name resolution:
 # `http://127.0.0.1:4747/_domain/<domain host name>/oauth2/authorize`.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from types import ModuleType
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -16,72 +17,69 @@ from starlette.types import Receive, Scope, Send
 from poolmail import functions
 from poolmail.clock import Clock, SystemClock
 from poolmail.config import Settings
-from poolmail.operations import build_registry
+from poolmail.operations import lazy_registry
 from poolmail.server import (
     account_admin,
     admin,
-    cognito_routes,
-    console_routes,
-    contact_routes,
-    dedicated_ip_admin,
-    functions_api,
     hosted_routes,
     import_routes,
-    mailbox_api,
     oidc_routes,
     outbox_admin,
-    recovery_admin,
-    risk_admin,
     ses_admin,
-    ses_delays_api,
-    ses_events_api,
     ses_objects_api,
-    sms_api,
-    tracking_routes,
 )
 from poolmail.server.background import Job, run_forever
 from poolmail.server.cors import AwsCors
 from poolmail.server.hosted_routes import HostedDomains
 from poolmail.server.inline import Inline
+from poolmail.server.lazy_routes import LazyRoutes
 from poolmail.server.pipeline import Services, handle_aws
 from poolmail.store import Database
 
 AWS_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
 
-# Modules with poolmail's own endpoints (ROUTES) and periodic work (JOBS).
-_ADMIN_MODULES = (
-    admin,
-    ses_admin,
-    ses_delays_api,
-    account_admin,
-    dedicated_ip_admin,
-    mailbox_api,
-    sms_api,
-    cognito_routes,
-    console_routes,
-    contact_routes,
-    oidc_routes,
-    import_routes,
-    risk_admin,
-    recovery_admin,
-    outbox_admin,
-    functions_api,
-    hosted_routes,
-    tracking_routes,
-    ses_objects_api,
-    ses_events_api,
-)
+# Modules with periodic work (JOBS), imported at start for it.
+_JOB_MODULES = (ses_admin, account_admin, import_routes, outbox_admin, ses_objects_api)
+
+
+def _lazy(module: str, *prefixes: str) -> LazyRoutes:
+    return LazyRoutes(f"poolmail.server.{module}", prefixes)
 
 
 def admin_routes() -> list[BaseRoute]:
+    """poolmail's own endpoints, in the order Starlette tries them; a module without JOBS
+    is imported at the first request under the paths it serves (lazy_routes.py)."""
+    modules: list[ModuleType | LazyRoutes] = [
+        admin,
+        ses_admin,
+        _lazy("ses_delays_api", "/_poolmail/ses/delivery-delays"),
+        account_admin,
+        _lazy("dedicated_ip_admin", "/_poolmail/ses/dedicated-ips"),
+        _lazy("mailbox_api", "/_aws/ses", "/_poolmail/messages"),
+        _lazy("sms_api", "/_poolmail/sms"),
+        _lazy("cognito_routes", "/confirmUser"),
+        _lazy("console_routes", "/", "/console", "/_poolmail/codes"),
+        _lazy("contact_routes", "/_poolmail/ses/unsubscribe"),
+        oidc_routes,
+        import_routes,
+        _lazy("risk_admin", "/_poolmail/cognito/feedback", "/_poolmail/cognito/pools"),
+        _lazy("recovery_admin", "/_poolmail/cognito/point-in-time-recovery"),
+        outbox_admin,
+        _lazy("functions_api", "/_poolmail/functions", "/console/functions"),
+        _lazy("tracking_routes", "/_poolmail/ses/t"),
+        ses_objects_api,
+        _lazy("ses_events_api", "/_poolmail/ses/events"),
+    ]
     return [
-        route for module in _ADMIN_MODULES if module is not hosted_routes for route in module.ROUTES
+        route
+        for module in modules
+        for route in ([module] if isinstance(module, LazyRoutes) else module.ROUTES)
     ]
 
 
 def background_jobs() -> list[Job]:
-    return [job for module in _ADMIN_MODULES for job in getattr(module, "JOBS", [])]
+    return [job for module in _JOB_MODULES for job in module.JOBS]
 
 
 def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> Starlette:
@@ -89,7 +87,7 @@ def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> 
         db=db,
         clock=clock or SystemClock(),
         settings=settings,
-        registry=build_registry(),
+        registry=lazy_registry(),
         inline=Inline(db, relay=bool(settings.relay)),
     )
 

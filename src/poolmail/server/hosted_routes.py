@@ -13,6 +13,7 @@ import html
 import ipaddress
 import time
 import uuid
+from functools import cache
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,7 +23,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from poolmail.cognito.oauth import hosts
 from poolmail.context import RequestContext
-from poolmail.hosted import federation, oauth_endpoints, pages
 from poolmail.hosted.call import PATH_PREFIX, Endpoint, HostedCall
 from poolmail.server.admin import services_of
 from poolmail.server.background import Job
@@ -33,18 +33,20 @@ HOSTED_BASE = "poolmail.hosted_base"
 # Custom domains are looked up again at most this often: replicas share the store, so a
 # domain another replica created is served within a second. Choice: 1 s.
 _CUSTOM_HOSTS_SECONDS = 1.0
-# Modules whose ENDPOINTS (hosted.call.Endpoint) a domain serves: the OAuth endpoints, the
-# pages, federation's callbacks.
-_ENDPOINT_MODULES = (oauth_endpoints, pages, federation)
 
 
+@cache
 def _endpoints() -> dict[str, Endpoint]:
+    """What a domain serves: the OAuth endpoints, the pages, federation's callbacks
+    (their modules' ENDPOINTS), imported at the first request to a domain: they pull in
+    much of Cognito, which a server answering only API calls does not need at start."""
+    from poolmail.hosted import federation, oauth_endpoints, pages
+
     return {
-        endpoint.path: endpoint for module in _ENDPOINT_MODULES for endpoint in module.ENDPOINTS
+        endpoint.path: endpoint
+        for module in (oauth_endpoints, pages, federation)
+        for endpoint in module.ENDPOINTS
     }
-
-
-_ENDPOINTS = _endpoints()
 
 
 def _methods_of(endpoint: Endpoint) -> tuple[str, ...]:
@@ -163,7 +165,7 @@ async def dispatch(request: Request) -> Response:
     if domain is None:
         # Choice: an unknown domain is a 404 page (on AWS its name would not resolve).
         return _page(404, "Not found", f"No user pool domain {name} exists.")
-    endpoint = _ENDPOINTS.get(path)
+    endpoint = _endpoints().get(path)
     if endpoint is None:
         # Choice: AWS's page text for any error [obs], with 404.
         return _page(404, "Error", "An error was encountered with the requested page.")

@@ -13,8 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from poolmail.cognito.imports import jobs, runner
-from poolmail.cognito.imports.rows import MAX_FILE_BYTES
+from poolmail.cognito.imports import jobs
 from poolmail.server.admin import services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
@@ -45,6 +44,10 @@ def _s3_error(kind: str, request_id: str) -> Response:
 
 async def upload_csv(request: Request) -> Response:
     """PUT the CSV file to a job's PreSignedUrl: 200 with the ETag, as S3 answers."""
+    # Imported here and in run_imports, not at start: they pull in the users' and the
+    # mail's modules, which the first API calls after a start do not need.
+    from poolmail.cognito.imports.rows import MAX_FILE_BYTES
+
     services = services_of(request)
     request_id = _request_id()
     declared = request.headers.get("content-length", "")
@@ -97,7 +100,14 @@ def _request_id() -> str:
     return secrets.token_hex(8).upper()
 
 
+# How often started jobs are looked for: runner.POLL_SECONDS, written out so that start-up
+# does not import the runner (tests/test_registry.py holds the two equal).
+POLL_SECONDS = 0.25
+
+
 def run_imports(services: Services) -> None:
+    from poolmail.cognito.imports import runner
+
     runner.run_pending_imports(services.db, services.clock, services.settings)
 
 
@@ -108,7 +118,7 @@ ROUTES: list[BaseRoute] = [
 JOBS: list[Job] = [
     Job(
         name="cognito-user-import",
-        interval=lambda services: runner.POLL_SECONDS,
+        interval=lambda services: POLL_SECONDS,
         run=run_imports,
     )
 ]

@@ -14,8 +14,7 @@ from starlette.routing import BaseRoute, Route
 from poolmail.server.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
-from poolmail.ses import custom_verification, dns, verification
-from poolmail.ses.authentication import mail_from
+from poolmail.ses import dns, verification
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
@@ -29,6 +28,10 @@ def _page(status: int, title: str, text: str) -> HTMLResponse:
 
 async def open_verification_link(request: Request) -> Response:
     """What the link in a verification mail opens: verified within 24 hours, else expired."""
+    # Imported at the first link opened, as mail_from at the first recheck: both pull in
+    # SES's sending modules, which a server's start does not need.
+    from poolmail.ses import custom_verification
+
     services = services_of(request)
     now = services.clock.now().timestamp()
     token = request.path_params["token"]
@@ -162,6 +165,8 @@ async def dns_records(request: Request) -> JSONResponse:
 
 
 def recheck_pending_domains(services: Services) -> None:
+    from poolmail.ses.authentication import mail_from
+
     resolver = dns.resolver_for(services.db, services.settings.dns_server)
     dns.refresh_pending_domains(services.db, resolver, services.clock.now().timestamp())
     mail_from.refresh_all(services.db, resolver, services.clock.now().timestamp())

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from poolmail.server.admin import admin_error, services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
-from poolmail.ses.jobs import objects, runner
+from poolmail.ses.jobs import objects
 
 
 def _where(request: Request) -> tuple[str, str]:
@@ -67,7 +67,15 @@ async def delete_object(request: Request) -> Response:
     return JSONResponse({"deleted": True})
 
 
+# How often the SES import and export jobs are looked for: runner.POLL_SECONDS, written
+# out so that start-up does not import the runner and the SES modules it pulls in
+# (tests/test_registry.py holds the two equal).
+POLL_SECONDS = 0.5
+
+
 def _run_jobs(services: Services) -> None:
+    from poolmail.ses.jobs import runner
+
     runner.run_pending_jobs(services.db, services.clock, services.settings)
 
 
@@ -76,6 +84,4 @@ ROUTES: list[BaseRoute] = [
     Route("/_poolmail/ses/objects/{bucket}/{key:path}", get_object, methods=["GET"]),
     Route("/_poolmail/ses/objects/{bucket}/{key:path}", delete_object, methods=["DELETE"]),
 ]
-JOBS: list[Job] = [
-    Job(name="ses-jobs", interval=lambda services: runner.POLL_SECONDS, run=_run_jobs)
-]
+JOBS: list[Job] = [Job(name="ses-jobs", interval=lambda services: POLL_SECONDS, run=_run_jobs)]

@@ -16,7 +16,6 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito.imports.rows import csv_header
 from poolmail.cognito.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
@@ -195,6 +194,10 @@ def job_type(job: ImportJob, now: float) -> dict[str, Any]:
 
 @local_only
 def get_csv_header(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    # Imported here: rows pulls in the users' modules, which server start-up (the import
+    # routes use this module) does not need.
+    from poolmail.cognito.imports.rows import csv_header
+
     with ctx.db.transaction(readonly=True) as tx:
         pool = load_pool(tx, ctx, params["UserPoolId"])
     return {"UserPoolId": pool.id, "CSVHeader": csv_header(pool)}
