@@ -268,6 +268,10 @@ class Bench:
                     if workload == systems.LIST_FILTER:
                         self.say(f"  {system.fill_users(running, self.mode.filter_users)}")
                     outcome["workloads"][workload] = self.measure(running, workload)
+                    # What each workload leaves resident in the server's own process.
+                    outcome["workloads"][workload]["server_rss_bytes"] = systems.rss_bytes(
+                        system.pids(running)
+                    )
                 except Unsupported as why:
                     outcome["workloads"][workload] = {"status": "unsupported", "reason": str(why)}
                 except Exception as error:
@@ -276,9 +280,12 @@ class Bench:
                         "status": "failed",
                         "reason": str(error)[:300],
                     }
+            # The tree counts what the server started (poolmail's function runners, under
+            # --functions; a peer's worker processes); the server's own process apart.
             outcome["rss_bytes_after_load"] = systems.rss_bytes(
                 [p for pid in system.pids(running) for p in systems.process_tree(pid)]
             )
+            outcome["server_rss_bytes_after_load"] = systems.rss_bytes(system.pids(running))
         except Exception as error:
             traceback.print_exc(file=self.log)
             outcome = {"status": "failed", "reason": f"set-up failed: {error}"[:400], **outcome}
@@ -577,11 +584,11 @@ def main(argv: list[str] | None = None) -> int:
         mode = dataclasses.replace(mode, profile_seconds=0.0)
     bench = Bench(mode, args.out, args.python)
     everything = (
-        "floor,poolmail,poolmail-memory,poolmail-sync-full,moto,ministack,cognito-local,"
-        "aws-ses-v2-local"
+        "floor,poolmail,poolmail-memory,poolmail-sync-full,poolmail-workers-2,moto,ministack,"
+        "cognito-local,aws-ses-v2-local"
     )
     if args.systems is None:
-        variants = ",poolmail-memory,poolmail-sync-full"
+        variants = ",poolmail-memory,poolmail-sync-full,poolmail-workers-2"
         args.systems = everything.replace(variants, "") if args.quick else everything
     chosen = [name.strip() for name in args.systems.split(",") if name.strip()]
     started = time.time()

@@ -467,6 +467,44 @@ class PoolmailSyncFull(Poolmail):
         return [*command, "--sqlite-sync", "full"], env
 
 
+class PoolmailWorkers(Poolmail):
+    name = "poolmail-workers-2"
+    label = "poolmail --workers 2"
+    about = (
+        "the same with `--workers 2` (two server processes on one listening socket and one "
+        "SQLite file, writers taking turns through a lock file); measured on the writes"
+    )
+    # The reads gain nothing the report needs, and each workload costs the full run time.
+    WRITES = (SIGN_UP, AUTH, SES_V2)
+
+    def command(self, port: int, workdir: Path) -> tuple[list[str], dict[str, str]]:
+        command, env = super().command(port, workdir)
+        return [*command, "--workers", "2"], env
+
+    def pids(self, running: Running) -> list[int]:
+        # The workers (the parent only supervises them), so that "the server's own
+        # process" figures count them.
+        children = Path(f"/proc/{running.process.pid}/task/{running.process.pid}/children")
+        try:
+            return [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return [running.process.pid]
+
+    def plan(self, running: Running, workload: str, scale: int) -> Plan:
+        if workload not in self.WRITES:
+            raise Unsupported("measured on SignUp, InitiateAuth and SES v2 SendEmail only")
+        return super().plan(running, workload, scale)
+
+    # The states of the workloads it leaves out are not made.
+    def fill_users(self, running: Running, count: int) -> str:
+        return "not measured"
+
+    def fill_mailbox(
+        self, running: Running, count: int, send: Callable[[list[bytes]], None]
+    ) -> None:
+        pass
+
+
 class Moto(System):
     name = "moto"
     label = "moto server"
@@ -755,6 +793,7 @@ def all_systems(python: str) -> list[System]:
         Poolmail(python),
         PoolmailInMemory(python),
         PoolmailSyncFull(python),
+        PoolmailWorkers(python),
         Moto(),
         Ministack(),
         CognitoLocal(),

@@ -22,6 +22,8 @@ PRODUCTION_MAX_SEND_RATE = 14
 class Settings:
     host: str = "127.0.0.1"
     port: int = 4747
+    # Server processes answering on the port (server/workers.py); 1: this process alone.
+    workers: int = 1
     data_dir: str = ".poolmail"
     database_url: str | None = None
     # SQLite's synchronous setting for a state file: "full" or "normal" (see cli.py).
@@ -71,3 +73,6 @@ class Settings:
     lambda_endpoint_url: str | None = None
     # KMS's own endpoint for custom senders' codes (else `aws_endpoint_url`).
     kms_endpoint_url: str | None = None
+    # S3's own endpoint (else `aws_endpoint_url`): SES import and export job files,
+    # receipt rules' S3 actions, log deliveries to S3.
+    s3_endpoint_url: str | None = None

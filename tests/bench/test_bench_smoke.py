@@ -34,6 +34,8 @@ def test_the_benchmark_produces_a_results_document(tmp_path: Path) -> None:
     assert poolmail["status"] == "ok", poolmail
     assert poolmail["startup_seconds"] > 0
     assert poolmail["rss_bytes_after_load"] > 0
+    # The server's own process apart from what it started (function runners).
+    assert 0 < poolmail["server_rss_bytes_after_load"] <= poolmail["rss_bytes_after_load"]
     for workload in (
         "DescribeUserPool",
         "SES v1 SendEmail",

@@ -134,4 +134,7 @@ async def start(services: Services, host: str, port: int) -> asyncio.base_events
         ),
         host=host,
         port=port,
+        # `--workers N`: every worker listens on the port, and the kernel spreads the
+        # connections among them.
+        reuse_port=services.settings.workers > 1,
     )

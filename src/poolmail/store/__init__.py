@@ -31,11 +31,15 @@ def open_database(
     data_dir: str | None = None,
     database_url: str | None = None,
     sqlite_sync: Literal["full", "normal"] = "normal",
+    migrate_schema: bool = True,
+    processes: int = 1,
 ) -> Database:
     """Open (creating and migrating as needed) the database the command line names.
 
     ``database_url`` (``postgresql://...``) wins; otherwise SQLite in ``data_dir``, or a
-    throwaway in-memory database when ``data_dir`` is ``":memory:"``.
+    throwaway in-memory database when ``data_dir`` is ``":memory:"``. Without
+    ``migrate_schema`` the schema is taken as it is (`--workers`: the parent migrated it).
+    ``processes`` is how many server processes share a SQLite file (`--workers`).
     """
     db: Database
     if database_url is not None:
@@ -52,9 +56,13 @@ def open_database(
     elif data_dir is not None:
         directory = Path(data_dir)
         directory.mkdir(parents=True, exist_ok=True)
-        db = SqliteDatabase(str(directory / SQLITE_FILE_NAME), sync=sqlite_sync)
+        db = SqliteDatabase(
+            str(directory / SQLITE_FILE_NAME), sync=sqlite_sync, shared=processes > 1
+        )
     else:
         raise ValueError("open_database needs a data_dir or a database_url")
+    if not migrate_schema:
+        return db
     try:
         migrate(db)
     except BaseException:
