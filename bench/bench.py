@@ -151,6 +151,9 @@ class Bench:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(running.process.pid, 9)
             running.process.wait(10)
+        # What the system started beside its server (poolmail's SNS endpoint, a moto
+        # server) goes with it, whichever run started it: profile and scaling too.
+        running.system.stopped()
 
     # --- load ------------------------------------------------------------------------
 
@@ -292,7 +295,6 @@ class Bench:
             outcome["status"] = "failed"
         finally:
             self.stop(running)
-            system.stopped()
         return outcome
 
     def profile(self, workloads: list[str]) -> dict[str, Any]:
