@@ -3,7 +3,9 @@ the suite's own PostgreSQL stopped, one block on tests skipped for missing progr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +15,27 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 from tests.support import postgres
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.programs import MISSING_PROGRAM, SkipLedger, require_program
-from tests.support.server import ServerProcess, serving
+from tests.support.server import BACKENDS, ServerPool, ServerProcess
 
-BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
+# Fixtures shared across folders: moto's server and poolmail delivering to it; an SMTP
+# server and poolmail relaying to it.
+pytest_plugins = ["tests.support.moto", "tests.support.relay"]
+
+__all__ = ["BACKENDS"]
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    """The servers this test process shares between modules, stopped when it ends."""
+    pool = ServerPool(str(tmp_path_factory.mktemp("servers")))
+    yield pool
+    pool.close()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
+def server(request: pytest.FixtureRequest, servers: ServerPool) -> ServerProcess:
     """One server per backend for the session; each test starts from empty state."""
-    data_dir = str(tmp_path_factory.mktemp("poolmail-data"))
-    with serving(request.param, [], data_dir=data_dir) as running:
-        yield running
+    return servers.get(request.param, [])
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +62,60 @@ def live(server: ServerProcess) -> ServerProcess:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+# The longest tests (minutes of pip installs, nested pytest runs, the AWS CLI, big imports),
+# by node id prefix. Under pytest-xdist they go first, one to each worker in turn: worksteal
+# hands each worker a contiguous share of the collection and steals from a share's end, so a
+# long test left at the end of a share keeps the whole run waiting for it.
+LONGEST_FIRST = (
+    "tests/test_botocore_range.py",
+    "tests/cognito/test_user_import.py::test_a_replica_killed_mid_import",
+    "tests/plugin/test_sample_project.py",
+    "tests/ses/test_awscli_ses.py",
+    "tests/ses/test_mime.py::test_simple_messages_are_written",
+    "tests/ses/test_account.py::test_the_cli_sees_the_sandbox",
+    "tests/docs/test_walkthrough.py",
+    "tests/bench/test_bench_smoke.py",
+    "tests/ses/test_mime.py::test_the_direct_writer_matches",
+    "tests/cognito/test_user_import.py::test_ten_thousand_users",
+    "tests/ses/test_sending.py::test_the_sandbox_sends_200_a_day",
+)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest groups the tests by their fixtures' params
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers < 2:
+        return
+
+    def rank(item: pytest.Item) -> int:
+        for index, prefix in enumerate(LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return index
+        return len(LONGEST_FIRST)
+
+    longest = sorted((item for item in items if rank(item) < len(LONGEST_FIRST)), key=rank)
+    if not longest:
+        return
+    chosen = {id(item) for item in longest}
+    rest = iter([item for item in items if id(item) not in chosen])
+    # The shares worksteal's first round hands out, as it computes them.
+    sizes, left = [], len(items)
+    for index in range(workers):
+        sizes.append(left // (workers - index))
+        left -= sizes[-1]
+    # A prefix's tests stay together, on one worker: they share what they set up (the
+    # botocore range's three tests one environment, built once).
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for index in range(len(LONGEST_FIRST)):
+        heads[index % workers].extend(item for item in longest if rank(item) == index)
+    ordered: list[pytest.Item] = []
+    for head, size in zip(heads, sizes, strict=True):
+        ordered.extend(head)
+        ordered.extend(islice(rest, max(size - len(head), 0)))
+    ordered.extend(rest)
+    items[:] = ordered
 
 
 MISSING_PROGRAMS = SkipLedger()

@@ -9,6 +9,7 @@ ListConfigurationSets to new routes, so both directions cross that change.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import textwrap
 import venv
@@ -17,6 +18,7 @@ from pathlib import Path
 import botocore
 import pytest
 
+from tests.support.locks import exclusive_lock
 from tests.support.server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,28 +31,37 @@ def lowest_bound_in_pyproject() -> str:
     return text[start : text.index(",", start)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def old_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The environment on the lowest botocore, built once per run: its three tests often
+    land on three pytest-xdist workers, and each build takes minutes (a pip install)."""
     assert lowest_bound_in_pyproject() == LOWEST
-    home = tmp_path_factory.mktemp("botocore-lowest")
-    venv.create(home, with_pip=True)
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's directory, above the workers' own
+    home = root / "botocore-lowest"
     python = home / "bin" / "python"
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            f"botocore=={LOWEST}",
-            f"boto3=={LOWEST}",
-            "-e",
-            str(ROOT),
-        ],
-        check=True,
-        timeout=600,
-    )
+    with exclusive_lock(f"botocore-lowest {home}"):
+        if (home / "built").exists():
+            return python
+        venv.create(home, with_pip=True, clear=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                f"botocore=={LOWEST}",
+                f"boto3=={LOWEST}",
+                "-e",
+                str(ROOT),
+            ],
+            check=True,
+            timeout=600,
+        )
+        (home / "built").touch()
     return python
 
 

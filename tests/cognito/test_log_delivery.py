@@ -5,7 +5,6 @@ group of moto's server, retried while that endpoint is down and kept across a re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,8 @@ from botocore.exceptions import ClientError
 from tests.cognito.test_auth import confirmed_user, password_auth
 from tests.cognito.test_signup import PASSWORD, email_pool, error_of, idp, make_pool, sign_up
 from tests.cognito.test_threat_protection import plus_pool
-from tests.conftest import BACKENDS
 from tests.ses.helpers import advance, verify
-from tests.support.moto import CREDENTIALS, Moto, free_port, wait_for
-from tests.support.postgres import fresh_database
+from tests.support.moto import CREDENTIALS, Moto, free_port, unique, wait_for
 from tests.support.server import ServerProcess
 
 SENDER = "sender@example.com"
@@ -32,6 +29,10 @@ REFUSAL = (
 )
 
 
+def group_arn(group: str) -> str:
+    return f"arn:aws:logs:us-east-1:123456789012:log-group:{group}"
+
+
 def notification_logs(group_arn: str = GROUP_ARN) -> list[dict[str, Any]]:
     return [
         {
@@ -42,14 +43,14 @@ def notification_logs(group_arn: str = GROUP_ARN) -> list[dict[str, Any]]:
     ]
 
 
-def refused(server: ServerProcess, count: int = 1) -> str:
-    """A DEVELOPER pool exporting its notification log, and ``count`` sign-up mails the SES
-    sandbox refuses (the recipient is not verified); the pool id."""
+def refused(server: ServerProcess, count: int = 1, group: str = GROUP) -> str:
+    """A DEVELOPER pool exporting its notification log to ``group``, and ``count`` sign-up
+    mails the SES sandbox refuses (the recipient is not verified); the pool id."""
     verify(server, SENDER)
     config = {"EmailSendingAccount": "DEVELOPER", "SourceArn": SOURCE_ARN}
     pool_id, client_id = email_pool(server, EmailConfiguration=config)
     idp(server).set_log_delivery_configuration(
-        UserPoolId=pool_id, LogConfigurations=notification_logs()
+        UserPoolId=pool_id, LogConfigurations=notification_logs(group_arn(group))
     )
     for number in range(count):
         with pytest.raises(ClientError) as excinfo:
@@ -221,148 +222,119 @@ def test_auth_events_are_exported_in_audit_mode(live: ServerProcess) -> None:
 # ---- delivery to moto's server --------------------------------------------------------------
 
 
-@pytest.fixture
-def moto() -> Iterator[Moto]:
-    running = Moto(free_port()).start()
-    yield running
-    running.stop()
-
-
-def events_in(moto: Moto, pool_id: str) -> list[dict[str, Any]]:
+def events_in(moto: Moto, group: str) -> list[dict[str, Any]]:
     try:
-        found = moto.logs().filter_log_events(logGroupName=GROUP)["events"]
+        found = moto.logs().filter_log_events(logGroupName=group)["events"]
     except ClientError:
         return []
     return [json.loads(event["message"]) for event in found]
 
 
-@pytest.fixture(params=BACKENDS)
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]:
-    """The storage options of a dedicated server, on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        yield ["--data-dir", str(tmp_path)]
-        return
-    with fresh_database() as url:
-        yield ["--database-url", url]
+def test_a_refused_mail_reaches_cloudwatch_logs(moto: Moto, moto_server: ServerProcess) -> None:
+    server = moto_server
+    group = unique("cognito-notifications")
+    moto.logs().create_log_group(logGroupName=group)
+    pool_id = refused(server, group=group)
+    (event,) = wait_for(lambda: events_in(moto, group))
+    assert event["eventSource"] == "USER_NOTIFICATION"
+    assert event["message"] == {"details": REFUSAL}
+    assert event["logSourceId"] == {"userPoolId": pool_id}
+    streams = moto.logs().describe_log_streams(logGroupName=group)["logStreams"]
+    assert [stream["logStreamName"] for stream in streams] == [f"{pool_id}-userNotification"]
+    (record,) = wait_for(
+        lambda: [r for r in local_log(server, pool_id) if r["status"] == "delivered"]
+    )
+    assert [attempt["error"] for attempt in record["attempts"]] == [None]
 
 
-def test_a_refused_mail_reaches_cloudwatch_logs(moto: Moto, storage: list[str]) -> None:
-    moto.logs().create_log_group(logGroupName=GROUP)
-    server = ServerProcess([*storage, "--aws-endpoint-url", moto.url], env=CREDENTIALS).start()
-    try:
-        pool_id = refused(server)
-        (event,) = wait_for(lambda: events_in(moto, pool_id))
-        assert event["eventSource"] == "USER_NOTIFICATION"
-        assert event["message"] == {"details": REFUSAL}
-        assert event["logSourceId"] == {"userPoolId": pool_id}
-        streams = moto.logs().describe_log_streams(logGroupName=GROUP)["logStreams"]
-        assert [stream["logStreamName"] for stream in streams] == [f"{pool_id}-userNotification"]
-        (record,) = wait_for(
-            lambda: [r for r in local_log(server, pool_id) if r["status"] == "delivered"]
-        )
-        assert [attempt["error"] for attempt in record["attempts"]] == [None]
-    finally:
-        server.stop()
+@pytest.mark.parametrize("moto_server", ["sqlite"], indirect=True)
+def test_an_event_cloudwatch_refuses_is_not_retried(moto: Moto, moto_server: ServerProcess) -> None:
+    server = moto_server
+    group = unique("cognito-notifications")
+    moto.logs().create_log_group(logGroupName=group)
+    # A day ahead of CloudWatch's clock: more than the 2 hours it accepts.
+    advance(server, 24 * 3600)
+    pool_id = refused(server, group=group)
+    (record,) = wait_for(
+        lambda: [r for r in local_log(server, pool_id) if r["status"] == "rejected"]
+    )
+    assert "tooNewLogEventStartIndex" in record["last_error"]
+    assert len(record["attempts"]) == 1
 
 
-def test_an_event_cloudwatch_refuses_is_not_retried(moto: Moto, tmp_path: Path) -> None:
-    moto.logs().create_log_group(logGroupName=GROUP)
-    server = ServerProcess(
-        ["--data-dir", str(tmp_path), "--aws-endpoint-url", moto.url], env=CREDENTIALS
-    ).start()
-    try:
-        # A day ahead of CloudWatch's clock: more than the 2 hours it accepts.
-        advance(server, 24 * 3600)
-        pool_id = refused(server)
-        (record,) = wait_for(
-            lambda: [r for r in local_log(server, pool_id) if r["status"] == "rejected"]
-        )
-        assert "tooNewLogEventStartIndex" in record["last_error"]
-        assert len(record["attempts"]) == 1
-    finally:
-        server.stop()
-
-
-def test_auth_events_reach_an_s3_bucket(moto: Moto, tmp_path: Path) -> None:
+@pytest.mark.parametrize("moto_server", ["sqlite"], indirect=True)
+def test_auth_events_reach_an_s3_bucket(moto: Moto, moto_server: ServerProcess) -> None:
+    server = moto_server
     s3 = moto.client("s3")
-    s3.create_bucket(Bucket="activity-logs")
-    server = ServerProcess(
-        ["--data-dir", str(tmp_path), "--aws-endpoint-url", moto.url], env=CREDENTIALS
-    ).start()
-    try:
-        pool_id, client_id = plus_pool(server, "AUDIT")
-        bucket = [
-            {
-                "LogLevel": "INFO",
-                "EventSource": "userAuthEvents",
-                "S3Configuration": {"BucketArn": "arn:aws:s3:::activity-logs"},
-            }
-        ]
-        idp(server).set_log_delivery_configuration(UserPoolId=pool_id, LogConfigurations=bucket)
-        confirmed_user(server, pool_id, "alice")
-        password_auth(server, client_id, "alice")
+    bucket_name = unique("activity-logs")
+    s3.create_bucket(Bucket=bucket_name)
+    pool_id, client_id = plus_pool(server, "AUDIT")
+    bucket = [
+        {
+            "LogLevel": "INFO",
+            "EventSource": "userAuthEvents",
+            "S3Configuration": {"BucketArn": f"arn:aws:s3:::{bucket_name}"},
+        }
+    ]
+    idp(server).set_log_delivery_configuration(UserPoolId=pool_id, LogConfigurations=bucket)
+    confirmed_user(server, pool_id, "alice")
+    password_auth(server, client_id, "alice")
 
-        def stored() -> list[dict[str, Any]]:
-            listed = s3.list_objects_v2(Bucket="activity-logs").get("Contents", [])
-            bodies = [s3.get_object(Bucket="activity-logs", Key=o["Key"]) for o in listed]
-            return [json.loads(body["Body"].read()) for body in bodies]
+    def stored() -> list[dict[str, Any]]:
+        listed = s3.list_objects_v2(Bucket=bucket_name).get("Contents", [])
+        bodies = [s3.get_object(Bucket=bucket_name, Key=o["Key"]) for o in listed]
+        return [json.loads(body["Body"].read()) for body in bodies]
 
-        def signed_in() -> list[dict[str, Any]]:
-            return [r for r in stored() if r["message"]["eventType"] == "SignIn"]
+    def signed_in() -> list[dict[str, Any]]:
+        return [r for r in stored() if r["message"]["eventType"] == "SignIn"]
 
-        (record,) = wait_for(signed_in)
-        assert record["eventSource"] == "USER_ACTIVITY"
-        assert record["message"]["userName"] == "alice"
-        prefix = f"AWSLogs/123456789012/cognito-idp/us-east-1/{pool_id}/userAuthEvents/"
-        listed = s3.list_objects_v2(Bucket="activity-logs")["Contents"]
-        assert all(o["Key"].startswith(prefix) for o in listed)
-    finally:
-        server.stop()
+    (record,) = wait_for(signed_in)
+    assert record["eventSource"] == "USER_ACTIVITY"
+    assert record["message"]["userName"] == "alice"
+    prefix = f"AWSLogs/123456789012/cognito-idp/us-east-1/{pool_id}/userAuthEvents/"
+    listed = s3.list_objects_v2(Bucket=bucket_name)["Contents"]
+    assert all(o["Key"].startswith(prefix) for o in listed)
 
 
-def test_auth_events_reach_a_firehose_stream(moto: Moto, tmp_path: Path) -> None:
+@pytest.mark.parametrize("moto_server", ["sqlite"], indirect=True)
+def test_auth_events_reach_a_firehose_stream(moto: Moto, moto_server: ServerProcess) -> None:
+    server = moto_server
+    bucket, name = unique("firehose-out"), unique("activity")
     # moto's Firehose writes what it is put to its S3 destination at once.
-    moto.client("s3").create_bucket(Bucket="firehose-out")
+    moto.client("s3").create_bucket(Bucket=bucket)
     moto.client("firehose").create_delivery_stream(
-        DeliveryStreamName="activity",
+        DeliveryStreamName=name,
         ExtendedS3DestinationConfiguration={
             "RoleARN": "arn:aws:iam::123456789012:role/firehose",
-            "BucketARN": "arn:aws:s3:::firehose-out",
+            "BucketARN": f"arn:aws:s3:::{bucket}",
         },
     )
-    server = ServerProcess(
-        ["--data-dir", str(tmp_path), "--aws-endpoint-url", moto.url], env=CREDENTIALS
-    ).start()
-    try:
-        pool_id, client_id = plus_pool(server, "AUDIT")
-        stream = [
-            {
-                "LogLevel": "INFO",
-                "EventSource": "userAuthEvents",
-                "FirehoseConfiguration": {
-                    "StreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/activity"
-                },
-            }
-        ]
-        idp(server).set_log_delivery_configuration(UserPoolId=pool_id, LogConfigurations=stream)
-        confirmed_user(server, pool_id, "alice")
-        password_auth(server, client_id, "alice")
+    pool_id, client_id = plus_pool(server, "AUDIT")
+    stream = [
+        {
+            "LogLevel": "INFO",
+            "EventSource": "userAuthEvents",
+            "FirehoseConfiguration": {
+                "StreamArn": f"arn:aws:firehose:us-east-1:123456789012:deliverystream/{name}"
+            },
+        }
+    ]
+    idp(server).set_log_delivery_configuration(UserPoolId=pool_id, LogConfigurations=stream)
+    confirmed_user(server, pool_id, "alice")
+    password_auth(server, client_id, "alice")
 
-        def all_delivered() -> bool:
-            records = local_log(server, pool_id)
-            return bool(records) and all(r["status"] == "delivered" for r in records)
+    def all_delivered() -> bool:
+        records = local_log(server, pool_id)
+        return bool(records) and all(r["status"] == "delivered" for r in records)
 
-        assert wait_for(all_delivered)
-        s3 = moto.client("s3")
-        listed = s3.list_objects_v2(Bucket="firehose-out").get("Contents", [])
-        text = "".join(
-            s3.get_object(Bucket="firehose-out", Key=o["Key"])["Body"].read().decode()
-            for o in listed
-        )
-        lines = [json.loads(line) for line in text.splitlines() if line]
-        assert any(line["message"]["eventType"] == "SignIn" for line in lines)
-    finally:
-        server.stop()
+    assert wait_for(all_delivered)
+    s3 = moto.client("s3")
+    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    text = "".join(
+        s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read().decode() for o in listed
+    )
+    lines = [json.loads(line) for line in text.splitlines() if line]
+    assert any(line["message"]["eventType"] == "SignIn" for line in lines)
 
 
 def test_delivery_waits_for_the_endpoint_across_a_restart(tmp_path: Path) -> None:
@@ -383,9 +355,9 @@ def test_delivery_waits_for_the_endpoint_across_a_restart(tmp_path: Path) -> Non
         down.start()
         try:
             down.logs().create_log_group(logGroupName=GROUP)
-            events = wait_for(lambda: len(events_in(down, pool_id)) == 2, timeout=70)
+            events = wait_for(lambda: len(events_in(down, GROUP)) == 2, timeout=70)
             assert events
-            first, second = events_in(down, pool_id)
+            first, second = events_in(down, GROUP)
             assert first["message"] == second["message"] == {"details": REFUSAL}
             assert first["eventTimestamp"] <= second["eventTimestamp"]
             for record in local_log(server, pool_id):

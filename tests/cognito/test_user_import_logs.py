@@ -3,7 +3,6 @@ and stream AWS names for the job in moto's CloudWatch Logs, and readable locally
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,33 +11,16 @@ from botocore.exceptions import ClientError
 
 from tests.cognito.test_signup import idp
 from tests.cognito.test_user_import import csv_of, person, run_import
-from tests.conftest import BACKENDS
-from tests.support.moto import CREDENTIALS, Moto, free_port, wait_for
-from tests.support.server import ServerProcess, serving
+from tests.support.moto import Moto, wait_for
+from tests.support.server import ServerProcess
 
 POOL_NAME = "staff"
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[Moto]:
-    running = Moto(free_port()).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def server(
-    request: pytest.FixtureRequest, moto: Moto, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
+@pytest.fixture
+def server(moto_server: ServerProcess) -> ServerProcess:
     """A server delivering to moto, on SQLite and on PostgreSQL."""
-    options = ["--aws-endpoint-url", moto.url]
-    with serving(
-        request.param,
-        options,
-        env=CREDENTIALS,
-        data_dir=str(tmp_path_factory.mktemp("import-logs")),
-    ) as running:
-        yield running
+    return moto_server
 
 
 def pool_of(server: ServerProcess) -> str:

@@ -4,7 +4,6 @@ SMTP like SES's SMTP interface."""
 from __future__ import annotations
 
 import smtplib
-import socket
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -12,38 +11,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.ses.helpers import messages, simple_message, verify
+from tests.support.relay import Inbox, free_port, smtp_inbox
 from tests.support.server import ServerProcess
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        content = envelope.original_content or b""
-        self.received.append((envelope.mail_from or "", list(envelope.rcpt_tos), content))
-        return "250 OK"
 
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_inbox() as running:
+        yield running
 
 
 def wait_for(condition: object, seconds: float = 10.0) -> None:

@@ -1,5 +1,10 @@
 """moto's server in a subprocess on a free loopback port: the other AWS services (CloudWatch
-Logs, S3, Firehose, ...) that poolmail delivers to through `--aws-endpoint-url`."""
+Logs, S3, Firehose, ...) that poolmail delivers to through `--aws-endpoint-url`.
+
+The fixtures here (registered by tests/conftest.py): `moto`, one server per test process
+(per xdist worker) for the whole session, and `moto_server`, poolmail delivering to it, on
+each store. moto is never reset: every test names its topics, queues, buckets, log groups
+and keys uniquely (`unique`), so tests sharing it cannot see each other's resources."""
 
 from __future__ import annotations
 
@@ -7,11 +12,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import httpx
+import pytest
+
+from tests.support.server import BACKENDS, ServerPool, ServerProcess
 
 # What a poolmail server delivering to moto needs in its environment: boto3's credential
 # chain must find some keys; moto accepts any.
@@ -25,6 +34,11 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
         if found or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
+
+
+def unique(prefix: str) -> str:
+    """A resource name no other test of the session uses (moto is shared, never reset)."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def free_port() -> int:
@@ -76,3 +90,20 @@ class Moto:
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[Moto]:
+    """moto's server of this test process, shared by every test that delivers to it."""
+    running = Moto(free_port()).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def moto_server(request: pytest.FixtureRequest, servers: ServerPool, moto: Moto) -> ServerProcess:
+    """poolmail delivering every other AWS service to `moto`, one per store for the session
+    (shared by the modules that need nothing else), reset for each test."""
+    server = servers.get(request.param, ["--aws-endpoint-url", moto.url], env=CREDENTIALS)
+    server.reset()
+    return server

@@ -9,17 +9,20 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import boto3
 import httpx
+import pytest
 from botocore.config import Config
 
 from tests.support.postgres import fresh_database
 
 READY_PREFIX = "poolmail ready on "
+# The stores every black-box test runs against, as the ids of parametrized fixtures.
+BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @dataclass
@@ -124,3 +127,33 @@ def serving(
             yield running
         finally:
             running.stop()
+
+
+class ServerPool:
+    """The servers of one test process (one per xdist worker), started at their first use
+    and kept until the session ends, one per store, options and environment.
+
+    A session-scoped fixture parametrized by store is torn down whenever the next test
+    needs the other store, and worksteal hands a worker tests of both in any order; kept
+    here instead, each server starts once per worker whatever the order."""
+
+    def __init__(self, data_root: str) -> None:
+        self.data_root = data_root
+        self.running: dict[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], ServerProcess]
+        self.running = {}
+        self.exits = contextlib.ExitStack()
+
+    def get(
+        self, store: str, options: list[str], env: Mapping[str, str] | None = None
+    ) -> ServerProcess:
+        key = (store, tuple(options), tuple(sorted((env or {}).items())))
+        if key not in self.running:
+            data_dir = tempfile.mkdtemp(prefix="poolmail-data-", dir=self.data_root)
+            self.running[key] = self.exits.enter_context(
+                serving(store, options, env=dict(env or {}), data_dir=data_dir)
+            )
+        return self.running[key]
+
+    def close(self) -> None:
+        self.running.clear()
+        self.exits.close()

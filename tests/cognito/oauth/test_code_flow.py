@@ -120,7 +120,9 @@ def test_wrong_verifier_redirect_and_reuse_are_refused(app: App) -> None:
     code = code_for(app, code_challenge=challenge, code_challenge_method="S256", scope="openid")
     form = {"grant_type": "authorization_code", "client_id": app.web_id, "code": code}
 
-    wrong = app.token(**form, redirect_uri=CALLBACK, code_verifier=verifier[:-1] + "x")
+    # Never the verifier itself (which may end in "x" already).
+    other_end = "y" if verifier.endswith("x") else "x"
+    wrong = app.token(**form, redirect_uri=CALLBACK, code_verifier=verifier[:-1] + other_end)
     assert (wrong.status_code, wrong.json()) == (400, {"error": "invalid_grant"})
     missing = app.token(**form, redirect_uri=CALLBACK)
     assert missing.json() == {"error": "invalid_grant"}

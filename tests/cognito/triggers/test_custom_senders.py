@@ -20,7 +20,7 @@ from tests.cognito.test_threat_protection import BLOCKED, next_risk, takeover
 from tests.conftest import BACKENDS
 from tests.ses.helpers import messages, production_access, verify
 from tests.support.functions import write_functions
-from tests.support.moto import CREDENTIALS, Moto, free_port, wait_for
+from tests.support.moto import CREDENTIALS, Moto, wait_for
 from tests.support.server import ServerProcess, serving
 
 SENDER = "sender@example.com"
@@ -83,13 +83,6 @@ def handler(event, context):
     )
     return event
 """
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[Moto]:
-    running = Moto(free_port()).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ moto's ACM."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,39 +13,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from tests.conftest import BACKENDS
 from tests.ses.helpers import advance
-from tests.support.moto import CREDENTIALS, Moto, free_port
-from tests.support.server import ServerProcess, serving
+from tests.support.moto import Moto
+from tests.support.server import ServerProcess
 
 ACM_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/"
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[Moto]:
-    running = Moto(free_port()).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def acm_server(
-    request: pytest.FixtureRequest, moto: Moto, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    """A server reading certificates from moto's ACM, on SQLite and on PostgreSQL."""
-    with serving(
-        request.param,
-        ["--aws-endpoint-url", moto.url],
-        env=CREDENTIALS,
-        data_dir=str(tmp_path_factory.mktemp("certificates")),
-    ) as running:
-        yield running
-
-
 @pytest.fixture
-def acm(acm_server: ServerProcess) -> ServerProcess:
-    acm_server.reset()
-    return acm_server
+def acm(moto_server: ServerProcess) -> ServerProcess:
+    """A server reading certificates from moto's ACM, on SQLite and on PostgreSQL."""
+    return moto_server
 
 
 def refused(call: Any, **params: Any) -> tuple[str, str, int]:

@@ -16,9 +16,9 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import BACKENDS
 from tests.ses.helpers import production_access, verify
-from tests.support.moto import CREDENTIALS, Moto, free_port, wait_for
+from tests.support.moto import CREDENTIALS, Moto, free_port, unique, wait_for
 from tests.support.postgres import fresh_database
-from tests.support.server import ServerProcess, serving
+from tests.support.server import ServerProcess
 
 ACCOUNT = "123456789012"
 SENDER = "sender@example.com"
@@ -28,26 +28,12 @@ VALIDATION = "Successfully validated SNS topic for Amazon SES event publishing."
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[Moto]:
-    running = Moto(free_port()).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def engine(request: pytest.FixtureRequest, moto: Moto) -> Iterator[ServerProcess]:
-    """poolmail delivering to moto's server, one per store for the module."""
-    with serving(request.param, ["--aws-endpoint-url", moto.url], env=CREDENTIALS) as running:
-        yield running
-
-
 @pytest.fixture
-def sender(engine: ServerProcess) -> ServerProcess:
-    engine.reset()
-    production_access(engine)
-    verify(engine, SENDER)
-    return engine
+def sender(moto_server: ServerProcess) -> ServerProcess:
+    """poolmail delivering to moto's server, on SQLite and on PostgreSQL."""
+    production_access(moto_server)
+    verify(moto_server, SENDER)
+    return moto_server
 
 
 def queue(moto: Moto, name: str) -> tuple[str, str]:
@@ -104,7 +90,7 @@ def send_bounce(server: ServerProcess, configuration_set: str) -> str:
 def test_a_bounce_reaches_the_queue_subscribed_to_the_topic(
     sender: ServerProcess, moto: Moto
 ) -> None:
-    topic, url = subscribed_topic(moto, f"bounces-{free_port()}")
+    topic, url = subscribed_topic(moto, unique("bounces"))
     ses = sender.client("ses")
     ses.create_configuration_set(ConfigurationSet={"Name": "events"})
     missing = topic + "-missing"
@@ -200,7 +186,7 @@ def test_a_bounce_reaches_the_queue_subscribed_to_the_topic(
 
 
 def test_the_validation_message_reaches_the_topic(sender: ServerProcess, moto: Moto) -> None:
-    topic, url = subscribed_topic(moto, f"validated-{free_port()}")
+    topic, url = subscribed_topic(moto, unique("validated"))
     sesv2 = sender.client("sesv2")
     sesv2.create_configuration_set(ConfigurationSetName="checked")
     sesv2.create_configuration_set_event_destination(
@@ -215,9 +201,9 @@ def test_the_validation_message_reaches_the_topic(sender: ServerProcess, moto: M
 
 
 def test_eventbridge_delivers_to_a_rules_target(sender: ServerProcess, moto: Moto) -> None:
-    url, arn = queue(moto, f"bridge-{free_port()}")
+    url, arn = queue(moto, unique("bridge"))
     events = moto.client("events")
-    rule = f"ses-{free_port()}"
+    rule = unique("ses")
     events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["aws.ses"]}))
     events.put_targets(Rule=rule, Targets=[{"Id": "queue", "Arn": arn}])
     sesv2 = sender.client("sesv2")
@@ -251,7 +237,7 @@ def test_eventbridge_delivers_to_a_rules_target(sender: ServerProcess, moto: Mot
 def test_cloudwatch_metrics_are_put(sender: ServerProcess, moto: Moto) -> None:
     sesv2 = sender.client("sesv2")
     sesv2.create_configuration_set(ConfigurationSetName="measured")
-    dimension = f"set{free_port()}"
+    dimension = unique("set")
     sesv2.create_configuration_set_event_destination(
         ConfigurationSetName="measured",
         EventDestinationName="metrics",

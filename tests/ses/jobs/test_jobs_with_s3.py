@@ -9,41 +9,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import BACKENDS
 from tests.ses.helpers import production_access, verify
 from tests.ses.jobs.support import finished
 from tests.ses.jobs.test_export_jobs import SENDER, send, window
-from tests.support.moto import CREDENTIALS, Moto, free_port, wait_for
+from tests.support.moto import CREDENTIALS, Moto, unique, wait_for
 from tests.support.server import ServerProcess, serving
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[Moto]:
-    running = Moto(free_port()).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def server(
-    request: pytest.FixtureRequest, moto: Moto, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    with serving(
-        request.param,
-        ["--aws-endpoint-url", moto.url],
-        env=CREDENTIALS,
-        data_dir=str(tmp_path_factory.mktemp("ses-jobs-s3")),
-    ) as running:
-        yield running
-
-
-def test_export_goes_to_s3_and_import_comes_from_it(server: ServerProcess, moto: Moto) -> None:
-    server.reset()
+def test_export_goes_to_s3_and_import_comes_from_it(moto_server: ServerProcess, moto: Moto) -> None:
+    server = moto_server
     verify(server, SENDER)
     production_access(server)
     sesv2 = server.client("sesv2")
     s3 = moto.client("s3")
-    bucket = f"exports-{free_port()}"
+    bucket = unique("exports")
     s3.create_bucket(Bucket=bucket)
     sent = {send(sesv2, "ann@gmail.com", "One"), send(sesv2, "bob@yahoo.com", "Two")}
     job_id = sesv2.create_export_job(

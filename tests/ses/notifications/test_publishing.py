@@ -5,43 +5,21 @@ delay reaching a configuration set's SNS event destination."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import BACKENDS
 from tests.ses.helpers import production_access, simple_message, verify
-from tests.support.moto import CREDENTIALS, Moto, free_port, wait_for
-from tests.support.server import ServerProcess, serving
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[Moto]:
-    running = Moto(free_port()).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def server(
-    request: pytest.FixtureRequest, moto: Moto, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    """A server publishing to moto's SNS, on SQLite and on PostgreSQL."""
-    with serving(
-        request.param,
-        ["--aws-endpoint-url", moto.url],
-        env=CREDENTIALS,
-        data_dir=str(tmp_path_factory.mktemp("notifications")),
-    ) as running:
-        yield running
+from tests.support.moto import Moto, unique, wait_for
+from tests.support.server import ServerProcess
 
 
 @pytest.fixture
-def live(server: ServerProcess) -> ServerProcess:
-    server.reset()
+def live(moto_server: ServerProcess) -> ServerProcess:
+    """A server publishing to moto's SNS, on SQLite and on PostgreSQL."""
+    server = moto_server
     verify(server, "example.com")
     production_access(server)
     return server
@@ -91,10 +69,8 @@ def send(server: ServerProcess, to: str, source: str = "ann@example.com", **extr
     return str(answer["MessageId"])
 
 
-def test_a_bounce_notification_arrives_in_its_own_format(
-    live: ServerProcess, moto: Moto, request: pytest.FixtureRequest
-) -> None:
-    topic = Subscriber(moto, f"bounces-{request.node.callspec.id}")
+def test_a_bounce_notification_arrives_in_its_own_format(live: ServerProcess, moto: Moto) -> None:
+    topic = Subscriber(moto, unique("bounces"))
     ses = live.client("ses")
     ses.set_identity_notification_topic(
         Identity="example.com", NotificationType="Bounce", SnsTopic=topic.topic
@@ -149,11 +125,9 @@ def test_a_bounce_notification_arrives_in_its_own_format(
     assert mail["commonHeaders"]["to"] == ["bounce@simulator.amazonses.com"]
 
 
-def test_delivery_and_complaint_notifications(
-    live: ServerProcess, moto: Moto, request: pytest.FixtureRequest
-) -> None:
-    deliveries = Subscriber(moto, f"deliveries-{request.node.callspec.id}")
-    complaints = Subscriber(moto, f"complaints-{request.node.callspec.id}")
+def test_delivery_and_complaint_notifications(live: ServerProcess, moto: Moto) -> None:
+    deliveries = Subscriber(moto, unique("deliveries"))
+    complaints = Subscriber(moto, unique("complaints"))
     ses = live.client("ses")
     ses.set_identity_notification_topic(
         Identity="example.com", NotificationType="Delivery", SnsTopic=deliveries.topic
@@ -191,10 +165,8 @@ def test_a_missing_topic_is_refused(live: ServerProcess) -> None:
     )
 
 
-def test_a_delivery_delay_reaches_an_sns_event_destination(
-    live: ServerProcess, moto: Moto, request: pytest.FixtureRequest
-) -> None:
-    events = Subscriber(moto, f"delays-{request.node.callspec.id}")
+def test_a_delivery_delay_reaches_an_sns_event_destination(live: ServerProcess, moto: Moto) -> None:
+    events = Subscriber(moto, unique("delays"))
     v2 = live.client("sesv2")
     v2.create_configuration_set(ConfigurationSetName="tracked")
     v2.create_configuration_set_event_destination(

@@ -3,44 +3,16 @@ the null envelope sender, as bounces do."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from aiosmtpd.controller import Controller
-
-from tests.conftest import BACKENDS
 from tests.ses.helpers import simple_message, verify
-from tests.ses.test_smtp import Inbox, free_port
+from tests.ses.test_smtp import Inbox
 from tests.support.moto import wait_for
-from tests.support.server import ServerProcess, serving
-
-
-@pytest.fixture(scope="module")
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def relaying(
-    request: pytest.FixtureRequest, inbox: tuple[Inbox, int]
-) -> Iterator[tuple[ServerProcess, Inbox]]:
-    handler, port = inbox
-    options = ["--relay", f"smtp://127.0.0.1:{port}", "--ses-sandbox", "off"]
-    with serving(request.param, options) as server:
-        yield server, handler
+from tests.support.server import ServerProcess
 
 
 def test_feedback_and_send_bounce_are_relayed_with_the_null_sender(
     relaying: tuple[ServerProcess, Inbox],
 ) -> None:
     server, handler = relaying
-    server.reset()
-    handler.received.clear()
     verify(server, "example.com")
     ses = server.client("ses")
     sent = ses.send_email(
@@ -50,7 +22,12 @@ def test_feedback_and_send_bounce_are_relayed_with_the_null_sender(
     )
 
     def bounces() -> list[tuple[list[str], bytes]]:
-        return [(to, data) for sender, to, data in handler.received if sender in ("", "<>")]
+        # Its own: mail a test before relayed late may come in too (tests/support/relay.py).
+        return [
+            (to, data)
+            for sender, to, data in handler.received
+            if sender in ("", "<>") and to == ["ann@example.com"]
+        ]
 
     assert wait_for(bounces, timeout=30)
     [(to, data)] = bounces()

@@ -51,13 +51,6 @@ class Setup:
     smtp_port: int
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[Moto]:
-    running = Moto(free_port()).start()
-    yield running
-    running.stop()
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def setup(
     request: pytest.FixtureRequest, moto: Moto, tmp_path_factory: pytest.TempPathFactory

@@ -14,7 +14,7 @@ from tests.conftest import BACKENDS
 from tests.ses.helpers import verify
 from tests.ses.receiving.test_rule_sets import PATTERN, refusal, rule_names
 from tests.support.functions import write_functions
-from tests.support.moto import CREDENTIALS, Moto, free_port
+from tests.support.moto import CREDENTIALS, Moto, unique
 from tests.support.server import ServerProcess, serving
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:inbound"
@@ -280,13 +280,6 @@ def test_describe_and_delete(ses: Any) -> None:
 # --- targets checked at moto's server -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[Moto]:
-    running = Moto(free_port()).start()
-    yield running
-    running.stop()
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def checked(
     request: pytest.FixtureRequest, moto: Moto, tmp_path_factory: pytest.TempPathFactory
@@ -311,14 +304,15 @@ def test_targets_must_exist_at_the_endpoint(checked: ServerProcess, moto: Moto) 
     checked.reset()
     ses = checked.client("ses")
     ses.create_receipt_rule_set(RuleSetName="rules")
-    topic = moto.client("sns").create_topic(Name="inbound-at-moto")["TopicArn"]
-    moto.client("s3").create_bucket(Bucket="mail-at-moto")
+    topic = moto.client("sns").create_topic(Name=unique("inbound-at-moto"))["TopicArn"]
+    bucket = unique("mail-at-moto")
+    moto.client("s3").create_bucket(Bucket=bucket)
     ses.create_receipt_rule(
         RuleSetName="rules",
         Rule={
             "Name": "good",
             "Actions": [
-                {"S3Action": {"BucketName": "mail-at-moto", "TopicArn": topic}},
+                {"S3Action": {"BucketName": bucket, "TopicArn": topic}},
                 {"LambdaAction": {"FunctionArn": FUNCTION}},  # named in --functions
             ],
         },
@@ -355,7 +349,7 @@ def test_targets_must_exist_at_the_endpoint(checked: ServerProcess, moto: Moto) 
     assert "InvalidSnsTopic" in str(excinfo.value)
     assert ses.describe_receipt_rule(RuleSetName="rules", RuleName="good")["Rule"]["Actions"][
         0
-    ] == {"S3Action": {"BucketName": "mail-at-moto", "TopicArn": topic}}
+    ] == {"S3Action": {"BucketName": bucket, "TopicArn": topic}}
 
 
 def test_no_endpoint_accepts_well_formed_targets(ses: Any, tmp_path: Path) -> None:

@@ -3,42 +3,15 @@ for its other recipients."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
-from aiosmtpd.controller import Controller
 
-from tests.conftest import BACKENDS
 from tests.ses.helpers import simple_message, verify
-from tests.ses.test_smtp import Inbox, free_port, wait_for
-from tests.support.server import ServerProcess, serving
-
-
-@pytest.fixture(scope="module")
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def relaying(
-    request: pytest.FixtureRequest, inbox: tuple[Inbox, int]
-) -> Iterator[tuple[ServerProcess, Inbox]]:
-    handler, port = inbox
-    options = ["--relay", f"smtp://127.0.0.1:{port}", "--ses-sandbox", "off"]
-    with serving(request.param, options) as server:
-        yield server, handler
+from tests.ses.test_smtp import Inbox, wait_for
+from tests.support.server import ServerProcess
 
 
 def test_suppressed_recipients_are_not_relayed(relaying: tuple[ServerProcess, Inbox]) -> None:
     server, handler = relaying
-    server.reset()
-    handler.received.clear()
     verify(server, "sender@example.com")
     sesv2 = server.client("sesv2")
     sesv2.put_suppressed_destination(EmailAddress="gone@example.org", Reason="BOUNCE")
