@@ -1,8 +1,10 @@
-"""ListUsers answered from the index of attribute values (cognito/search_index.py), on both
-stores: every filterable attribute with `=` and `^=`, the index kept in step with every
-write (attribute updates and deletions, status changes, deleted and re-created users),
-pages in ListUsers' order, case-sensitive and case-insensitive usernames, non-ASCII
-values, and an index that migration 12 fills for users stored before it."""
+"""ListUsers answered from the index of attribute values (cognito/search_index.py) and, for
+username, sub, status and cognito:user_status, from the users row's columns
+(cognito/column_search.py), on both stores: every filterable attribute with `=` and `^=`,
+the index kept in step with every write (attribute updates and deletions, status changes,
+deleted and re-created users), pages in ListUsers' order, case-sensitive and
+case-insensitive usernames, non-ASCII values, and an index that migration 12 fills for
+users stored before it."""
 
 from __future__ import annotations
 
@@ -206,6 +208,97 @@ def test_usernames_with_and_without_case(live: ServerProcess) -> None:
     assert listed(live, strict, 'username ^= "Al"') == ["Alice"]
     assert listed(live, strict, 'username ^= "Å"') == []
     assert listed(live, strict, 'username ^= "å"') == ["ålex"]
+
+
+# --- the attributes read from the users row's columns (cognito/column_search.py) -------
+
+KELVIN = "\u212a"  # KELVIN SIGN: lower case "k", which LOWER leaves alone
+DOTTED_I = "\u0130"  # lower case "i" + U+0307
+
+
+def test_usernames_whose_lower_case_is_ascii(live: ServerProcess) -> None:
+    relaxed = make_pool(live, UsernameConfiguration={"CaseSensitive": False})
+    strict = make_pool(live, UsernameConfiguration={"CaseSensitive": True})
+    for pool_id in (relaxed, strict):
+        for username in (f"{KELVIN}elvin", "kate", f"{DOTTED_I}zmir", "ivy", "Ian"):
+            add_user(live, pool_id, username)
+    assert listed(live, relaxed, 'username = "KELVIN"') == [f"{KELVIN}elvin"]
+    assert listed(live, relaxed, 'username ^= "k"') == ["kate", f"{KELVIN}elvin"]
+    assert listed(live, relaxed, 'username ^= "i"') == ["Ian", "ivy", f"{DOTTED_I}zmir"]
+    assert listed(live, relaxed, 'username = "izmir"') == []
+    assert listed(live, relaxed, 'username = "i\u0307ZMIR"') == [f"{DOTTED_I}zmir"]
+    assert listed(live, relaxed, f'username ^= "{DOTTED_I}"') == [f"{DOTTED_I}zmir"]
+    assert listed(live, relaxed, 'username ^= "\u00e5"') == []
+    for limit in (1, 2):
+        pages = every_page(live, relaxed, limit, Filter='username ^= "I"')
+        assert pages == ["Ian", "ivy", f"{DOTTED_I}zmir"]
+        assert every_page(live, relaxed, limit, Filter='username ^= "\u0130"') == [
+            f"{DOTTED_I}zmir"
+        ]
+    assert listed(live, strict, 'username ^= "k"') == ["kate"]
+    assert listed(live, strict, 'username = "kelvin"') == []
+    assert listed(live, strict, f'username = "{KELVIN}elvin"') == [f"{KELVIN}elvin"]
+    assert listed(live, strict, 'username ^= "I"') == ["Ian"]
+    assert listed(live, strict, 'username ^= "i"') == ["ivy"]
+    assert every_page(live, strict, 1, Filter='username ^= ""') == [
+        "Ian",
+        "ivy",
+        "kate",
+        f"{DOTTED_I}zmir",
+        f"{KELVIN}elvin",
+    ]
+
+
+def test_columns_page_in_the_filtered_order(live: ServerProcess) -> None:
+    relaxed = make_pool(live, UsernameConfiguration={"CaseSensitive": False})
+    strict = make_pool(live)
+    cognito = idp(live)
+    # Created in this order, which is not the usernames' order.
+    created = [f"{'uU'[n % 2]}{22 - n:02d}" for n in range(23)]
+    confirmed = created[::3]
+    disabled = created[1::4]
+    for pool_id in (relaxed, strict):
+        for username in created:
+            add_user(live, pool_id, username)
+        for username in confirmed:
+            cognito.admin_set_user_password(
+                UserPoolId=pool_id, Username=username, Password="Passw0rd!long", Permanent=True
+            )
+        for username in disabled:
+            cognito.admin_disable_user(UserPoolId=pool_id, Username=username)
+    forced = [u for u in created if u not in confirmed]
+    enabled = [u for u in created if u not in disabled]
+    for pool_id in (relaxed, strict):
+        every = idp(live).list_users(UserPoolId=pool_id)["Users"]
+        subs = {
+            user["Username"]: next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+            for user in every
+        }
+        by_sub = sorted(created, key=subs.__getitem__)
+        first = subs[created[5]][0]
+        for limit in (1, 4, 7, 60):
+            for expression, expected in (
+                ('status ^= ""', disabled + enabled),
+                ('status = "Enabled"', enabled),
+                ('status ^= "D"', disabled),
+                ('cognito:user_status ^= ""', confirmed + forced),
+                ('cognito:user_status ^= "c"', confirmed),
+                ('cognito:user_status = "force_change_PASSWORD"', forced),
+                ('sub ^= ""', by_sub),
+                (f'sub ^= "{first.upper()}"', [u for u in by_sub if subs[u][0] == first]),
+                ('username ^= ""', sorted(created)),
+            ):
+                assert every_page(live, pool_id, limit, Filter=expression) == expected, expression
+    uppers = sorted(u for u in created if u.startswith("U"))
+    assert every_page(live, strict, 3, Filter='username ^= "U"') == uppers
+    assert every_page(live, strict, 3, Filter='username ^= "u1"') == sorted(
+        u for u in created if u.startswith("u1")
+    )
+    assert every_page(live, relaxed, 3, Filter='username ^= "u1"') == sorted(
+        u for u in created if u.lower().startswith("u1")
+    )
+    assert every_page(live, relaxed, 1, Filter='username = "u05"') == ["U05"]
+    assert listed(live, strict, 'username = "u05"') == []
 
 
 def test_a_token_poolmail_did_not_issue(live: ServerProcess, crowd: str) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import search_index
+from poolmail.cognito import column_search, search_index
 from poolmail.cognito.user_pools import StoredPool, load_pool
 from poolmail.cognito.users import (
     StoredUser,
@@ -26,7 +26,7 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
-from poolmail.store import Transaction
+from poolmail.store import Dialect, Transaction
 
 _FILTER = re.compile(r'^\s*([A-Za-z_:]+)\s*(\^=|=)\s*"((?:[^"\\]|\\.)*)"\s*$', re.DOTALL)
 PARSE_ERROR = "Error while parsing filter."
@@ -121,6 +121,7 @@ def _after(token: str) -> tuple[str, float, str]:
 
 def search(
     tx: Transaction,
+    dialect: Dialect,
     pool: StoredPool,
     query: Filter,
     after: tuple[str, float, str] | None,
@@ -128,26 +129,40 @@ def search(
 ) -> list[StoredUser]:
     """Up to ``limit`` users ``query`` matches, in ListUsers' order, after ``after``.
 
-    The index (search_index.py) offers candidates in order, a superset of the matches;
-    each is then checked as a user, so what matches is decided here, as before the index.
+    The index (search_index.py), or for the users row's own columns column_search.py,
+    offers candidates in order, a superset of the matches; each is then checked as a user,
+    so what matches is decided here, as before the index.
     """
     sensitive = case_sensitive(pool)
     matches = matcher(query, sensitive)
-    exact_case = query.attribute == "status" or (query.attribute == "username" and sensitive)
     found: list[StoredUser] = []
     position: tuple[str, float, str] | None = after
     while len(found) < limit:
         wanted = limit - len(found)
-        offered = search_index.matching(
-            tx,
-            pool.id,
-            query.attribute,
-            query.value,
-            prefix=query.prefix,
-            exact_case=exact_case,
-            after=position,
-            limit=wanted,
-        )
+        if query.attribute in column_search.ATTRIBUTES:
+            offered = column_search.matching(
+                tx,
+                dialect,
+                pool.id,
+                query.attribute,
+                query.value,
+                prefix=query.prefix,
+                sensitive=sensitive,
+                after=position,
+                limit=wanted,
+            )
+        else:
+            offered = search_index.matching(
+                tx,
+                pool.id,
+                query.attribute,
+                query.value,
+                prefix=query.prefix,
+                # The JSON attributes all compare without case.
+                exact_case=False,
+                after=position,
+                limit=wanted,
+            )
         loaded = users_named(tx, pool.id, [username for username, _, _ in offered])
         for username, _, _ in offered:
             user = loaded.get(username)
@@ -172,7 +187,7 @@ def list_users(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             since = (after[1], after[2]) if after else None
             users = pool_users_page(tx, pool.id, since, limit + 1)
         else:
-            users = search(tx, pool, query, after, limit + 1)
+            users = search(tx, ctx.db.dialect, pool, query, after, limit + 1)
     # AWS: "If the array is empty, all attributes are returned" (the developer guide's
     # ListUsers examples send `"AttributesToGet": []` for every attribute).
     names = params.get("AttributesToGet") or None

@@ -1,6 +1,9 @@
 """ListUsers' index of attribute values (table `cognito_user_search`, migration 12): one row
-per user and filterable attribute, with the value folded as a filter compares it, so a
-filter reads its matches in order instead of every user of the pool.
+per user and filterable attribute held in the user's JSON attributes (email, phone_number,
+the names, preferred_username), with the value folded as a filter compares it, so a filter
+reads its matches in order instead of every user of the pool. The four attributes every
+user has (username, sub, status, cognito:user_status) are read from the `users` row's own
+columns instead (column_search.py): a new user writes one row here for a typical email.
 
 Written in the transaction of every write to `users`: ``index_user`` after an insert,
 ``reindex_user`` after an update, ``refresh_user`` after anything else (a deletion, a
@@ -17,8 +20,8 @@ from typing import Any
 from poolmail.protocol import fast_json
 from poolmail.store import Transaction
 
-# The attributes ListUsers can filter on, as `filters.value_of` reads them: four from the
-# users row's columns, the others from its JSON attributes.
+# The attributes ListUsers can filter on that `filters.value_of` reads from the user's JSON
+# attributes: the ones this index holds.
 IN_ATTRIBUTES = (
     "email",
     "phone_number",
@@ -44,21 +47,10 @@ def fold(text: str) -> str:
     return storable(text.lower())
 
 
-def searchable_values(
-    username: str, sub: str, status: str, enabled: bool, attributes: Mapping[str, str]
-) -> dict[str, str]:
-    """Attribute name -> the value a filter on it reads (filters.value_of)."""
-    values = {
-        "username": username,
-        "sub": sub,
-        "cognito:user_status": status,
-        "status": "Enabled" if enabled else "Disabled",
-    }
-    for name in IN_ATTRIBUTES:
-        value = attributes.get(name)
-        if value is not None:
-            values[name] = value
-    return values
+def searchable_values(attributes: Mapping[str, str]) -> dict[str, str]:
+    """Attribute name -> the value a filter on it reads (filters.value_of), for those held
+    here."""
+    return {name: attributes[name] for name in IN_ATTRIBUTES if attributes.get(name) is not None}
 
 
 def _entries(values: Mapping[str, str], created: float) -> dict[str, tuple[str, str, float]]:
@@ -113,8 +105,7 @@ def refresh_user(tx: Transaction, pool_id: str, username: str) -> None:
     """Make a user's rows those of their users row as it now is (none if it is gone): for
     writers that change `users` with their own SQL."""
     row = tx.fetchone(
-        "SELECT sub, status, enabled, created_at, data FROM users "
-        "WHERE pool_id = ? AND username = ?",
+        "SELECT created_at, data FROM users WHERE pool_id = ? AND username = ?",
         (pool_id, username),
     )
     if row is None:
@@ -123,9 +114,8 @@ def refresh_user(tx: Transaction, pool_id: str, username: str) -> None:
             (pool_id, username),
         )
         return
-    sub, status, enabled, created, data = row
-    attributes = fast_json.loads(data).get("attributes") or {}
-    values = searchable_values(username, sub, status, bool(enabled), attributes)
+    created, data = row
+    values = searchable_values(fast_json.loads(data).get("attributes") or {})
     reindex_user(tx, pool_id, username, float(created), values)
 
 
@@ -133,30 +123,28 @@ def backfill(tx: Transaction) -> None:
     """Index every user (migration 12), a pool at a time to bound what is held."""
     for (pool_id,) in tx.fetchall("SELECT DISTINCT pool_id FROM users"):
         rows = tx.fetchall(
-            "SELECT username, sub, status, enabled, created_at, data FROM users WHERE pool_id = ?",
-            (pool_id,),
+            "SELECT username, created_at, data FROM users WHERE pool_id = ?", (pool_id,)
         )
-        for username, sub, status, enabled, created, data in rows:
-            attributes = fast_json.loads(data).get("attributes") or {}
-            values = searchable_values(username, sub, status, bool(enabled), attributes)
+        for username, created, data in rows:
+            values = searchable_values(fast_json.loads(data).get("attributes") or {})
             index_user(tx, pool_id, username, float(created), values)
 
 
-def _successor(prefix: str) -> str | None:
+def successor(prefix: str) -> str | None:
     """The least string above every string that starts with ``prefix`` (code point order,
     which is SQLite's BINARY and PostgreSQL's "C"); None when there is none."""
     while prefix:
         last = ord(prefix[-1])
         if last < 0x10FFFF:
-            # The index holds no surrogates (storable), so the next code point after the
+            # No column compared holds surrogates (storable), so the next code point after the
             # last one before them is the first one after.
             return prefix[:-1] + chr(0xE000 if last == 0xD7FF else last + 1)
         prefix = prefix[:-1]
     return None
 
 
-def _starting_with(column: str, prefix: str) -> tuple[str, list[Any]]:
-    above = _successor(prefix)
+def starting_with(column: str, prefix: str) -> tuple[str, list[Any]]:
+    above = successor(prefix)
     if above is None:
         return f"{column} >= ?", [prefix]
     return f"{column} >= ? AND {column} < ?", [prefix, above]
@@ -184,7 +172,7 @@ def matching(
         compared.append(("value", storable(wanted)))
     for column, text in compared:
         if prefix:
-            condition, bound = _starting_with(column, text)
+            condition, bound = starting_with(column, text)
             conditions.append(condition)
             values += bound
         else:

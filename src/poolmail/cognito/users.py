@@ -200,9 +200,7 @@ def save_user(tx: Transaction, pool: StoredPool, user: StoredUser, now: float) -
 
 
 def _searchable(user: StoredUser) -> dict[str, str]:
-    return search_index.searchable_values(
-        user.username, user.sub, user.status, user.enabled, user.attributes
-    )
+    return search_index.searchable_values(user.attributes)
 
 
 def claim_aliases(

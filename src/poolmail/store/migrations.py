@@ -1365,6 +1365,40 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX cognito_user_search_by_value ON cognito_user_search "
             "(pool_id, name, value_key, value, created_at, username)",
             _index_user_search,
+            # The attributes every user has are filtered on the users row's columns
+            # (cognito/column_search.py). status and enabled: indexes that grow at one end
+            # per value. PostgreSQL also gets "C" (code point) spellings of the username,
+            # LOWER(username) and sub indexes, for ranges and order as SQLite's.
+            {
+                "sqlite": "CREATE INDEX users_status ON users "
+                "(pool_id, status, created_at, username)",
+                "postgresql": "CREATE INDEX users_status ON users "
+                '(pool_id, status COLLATE "C", created_at, username COLLATE "C")',
+            },
+            {
+                "sqlite": "CREATE INDEX users_enabled ON users "
+                "(pool_id, enabled, created_at, username)",
+                "postgresql": "CREATE INDEX users_enabled ON users "
+                '(pool_id, enabled, created_at, username COLLATE "C")',
+            },
+            {
+                "postgresql": "CREATE INDEX users_username_c ON users "
+                '(pool_id, username COLLATE "C")'
+            },
+            {
+                "postgresql": "CREATE INDEX users_username_lower_c ON users "
+                '(pool_id, (LOWER(username)) COLLATE "C")'
+            },
+            {"postgresql": 'CREATE INDEX users_sub_c ON users (pool_id, sub COLLATE "C")'},
+            # Usernames holding a character whose str.lower starts with ASCII but LOWER
+            # leaves as it is (column_search.UNFOLDED): rare, so rarely written.
+            {
+                "sqlite": "CREATE INDEX users_username_unfolded ON users (pool_id, username) "
+                "WHERE instr(username, '\u212a') > 0 OR instr(username, '\u0130') > 0",
+                "postgresql": "CREATE INDEX users_username_unfolded ON users "
+                '(pool_id, username COLLATE "C") '
+                "WHERE strpos(username, '\u212a') > 0 OR strpos(username, '\u0130') > 0",
+            },
         ],
     ),
     Migration(
