@@ -216,6 +216,10 @@ async def drive(
 ) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     feed = Feed(requests, cycle)
+    # Without a warm-up, record from the first request: a connection sends as soon as it
+    # is open, and a fast server answers before the last connection is.
+    feed.recording = warmup <= 0
+    started = time.perf_counter()
     finished: list[asyncio.Future[None]] = []
     for _ in range(connections):
         done: asyncio.Future[None] = loop.create_future()
@@ -224,8 +228,8 @@ async def drive(
     all_done = asyncio.gather(*finished)
     if warmup > 0:
         await asyncio.wait([all_done], timeout=warmup)
-    feed.recording = True
-    started = time.perf_counter()
+        feed.recording = True
+        started = time.perf_counter()
     await asyncio.wait([all_done], timeout=duration)
     # A workload slower than the window (sixteen sign-ups queued behind slow password
     # hashes) would show nothing at all: record on until each connection has completed a

@@ -130,7 +130,18 @@ def pytest_runtest_makereport(
     if program is not None:
         # On the report, not in this process: xdist hands reports to the controller.
         report.user_properties.append((MISSING_PROGRAM, program))
+    if report.failed and call.when == "call":
+        # A server's answer of InternalError says nothing of its cause: its log does.
+        shown: set[int] = set()
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, ServerProcess) and id(value) not in shown:
+                shown.add(id(value))
+                report.sections.append((f"poolmail log ({name})", value.log()[-SERVER_LOG_TAIL:]))
     return report
+
+
+# What a failure report shows of each poolmail server the test used: its log's end.
+SERVER_LOG_TAIL = 6000
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
