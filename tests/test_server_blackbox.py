@@ -222,7 +222,10 @@ def test_an_operation_without_a_handler_answers_501_naming_itself(
             return await http.request(method, headers=headers, **request_args)
 
     try:
-        answer = asyncio.run(call())
+        # On a thread of its own: a session's browser (Playwright's sync API) may keep an
+        # event loop running on this one, where asyncio.run refuses to start another.
+        with ThreadPoolExecutor(1) as thread:
+            answer = thread.submit(lambda: asyncio.run(call())).result()
     finally:
         db.close()
     assert answer.status_code == 501
