@@ -32,18 +32,8 @@ _FILTER = re.compile(r'^\s*([A-Za-z_:]+)\s*(\^=|=)\s*"((?:[^"\\]|\\.)*)"\s*$', r
 PARSE_ERROR = "Error while parsing filter."
 DEFAULT_LIMIT = 60
 
-SEARCHABLE = (
-    "username",
-    "email",
-    "phone_number",
-    "name",
-    "given_name",
-    "family_name",
-    "preferred_username",
-    "cognito:user_status",
-    "status",
-    "sub",
-)
+# What ListUsers' filter accepts: the user's columns, and the JSON attributes the index holds.
+SEARCHABLE = (*column_search.ATTRIBUTES, *search_index.IN_ATTRIBUTES)
 
 
 @dataclass(frozen=True, slots=True)
