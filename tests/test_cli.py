@@ -154,7 +154,9 @@ def test_start_up_leaves_out_what_only_some_requests_need() -> None:
         """
         import sys
 
-        from poolmail.cli import build_parser, server_config, settings_from
+        from poolmail.cli import build_parser
+        from poolmail.serve_options import settings_from
+        from poolmail.server.process import server_config
         from poolmail.server.app import create_app
         from poolmail.store import open_database
 
@@ -181,7 +183,8 @@ def test_a_first_cognito_call_leaves_out_ses_and_the_console() -> None:
 
         from starlette.testclient import TestClient
 
-        from poolmail.cli import build_parser, settings_from
+        from poolmail.cli import build_parser
+        from poolmail.serve_options import settings_from
         from poolmail.server.app import create_app
         from poolmail.store import open_database
 
