@@ -333,3 +333,72 @@ def test_estimated_users_and_the_delete_cascade(db: Database) -> None:
     for table in ("users", "user_codes", "user_pool_clients"):
         assert count(db, table, pool_id) == 0, table
     assert count(db, "users", other_id) == 1
+
+
+def test_a_described_pool_follows_every_change(db: Database) -> None:
+    """DescribeUserPool keeps its answers (user_pools._DESCRIBED): whatever changes the
+    pool's row, its user count or its domains, by the API or not, shows at once."""
+    ctx = context(db)
+    pool_id = user_pools.create_user_pool(ctx, {"PoolName": "shop"})["UserPool"]["Id"]
+
+    def described() -> dict[str, Any]:
+        result: dict[str, Any] = user_pools.describe_user_pool(ctx, {"UserPoolId": pool_id})
+        return result["UserPool"]
+
+    first = described()
+    assert described() == first
+    user_pools.tag_resource(ctx, {"ResourceArn": first["Arn"], "Tags": {"team": "web"}})
+    assert described()["UserPoolTags"] == {"team": "web"}
+    add_user(db, pool_id, "ana")
+    assert described()["EstimatedNumberOfUsers"] == 1
+    # Another replica, or a restore, writing the row without this process knowing.
+    with db.transaction() as tx:
+        tx.execute(
+            "UPDATE user_pools SET name = 'renamed', data = ? WHERE id = ?",
+            ('{"DeletionProtection": "ACTIVE"}', pool_id),
+        )
+    changed = described()
+    assert (changed["Name"], changed["DeletionProtection"]) == ("renamed", "ACTIVE")
+    assert "UserPoolTags" not in changed
+    with db.transaction() as tx:
+        tx.execute("UPDATE user_pools SET modified_at = 1 WHERE id = ?", (pool_id,))
+    assert described()["LastModifiedDate"] == 1
+    with db.transaction() as tx:
+        tx.execute(
+            "INSERT INTO user_pool_domains (domain, pool_id, account, region, created_at, "
+            "data) VALUES ('shop', ?, ?, 'us-east-1', 1, ?)",
+            (pool_id, ACCOUNT, '{"Domain": "shop"}'),
+        )
+    assert described()["Domain"] == "shop"
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM user_pool_domains WHERE pool_id = ?", (pool_id,))
+    assert "Domain" not in described()
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM user_pools WHERE id = ?", (pool_id,))
+    with pytest.raises(AwsError) as excinfo:
+        described()
+    assert excinfo.value.code == "ResourceNotFoundException"
+
+
+def test_kept_answers_are_bounded(db: Database) -> None:
+    ctx = context(db)
+    for n in range(user_pools._DESCRIBED_MAX + 5):
+        pool_id = user_pools.create_user_pool(ctx, {"PoolName": f"p{n}"})["UserPool"]["Id"]
+        user_pools.describe_user_pool(ctx, {"UserPoolId": pool_id})
+    assert len(user_pools._DESCRIBED) == user_pools._DESCRIBED_MAX
+
+
+@pytest.mark.postgres
+def test_a_replica_describes_what_another_changed() -> None:
+    with fresh_database() as url:
+        servers = [ServerProcess(["--database-url", url]).start() for _ in range(2)]
+        try:
+            first, second = (server.client("cognito-idp") for server in servers)
+            pool = first.create_user_pool(PoolName="shop")["UserPool"]
+            assert first.describe_user_pool(UserPoolId=pool["Id"])["UserPool"] == pool
+            second.tag_resource(ResourceArn=pool["Arn"], Tags={"team": "web"})
+            described = first.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+            assert described["UserPoolTags"] == {"team": "web"}
+        finally:
+            for server in servers:
+                server.stop()

@@ -42,9 +42,10 @@ from poolmail.protocol.models import (
     SESV2,
     error_status,
     error_wire_code,
+    operation_model,
     service_model,
 )
-from poolmail.protocol.wire import WireResponse
+from poolmail.protocol.wire import KeptResult, WireResponse
 from tests.protocol.samples import SampleGenerator, sample_input, sample_output
 
 ENDPOINT = "https://poolmail.test"
@@ -367,3 +368,14 @@ def test_not_implemented(service: str) -> None:
     error = not_implemented(service, "SomeOperation")
     parsed = check_error(service, error, "NotImplemented", 501)
     assert "SomeOperation" in parsed["Error"]["Message"]
+
+
+def test_a_kept_result_is_written_once_as_any_result() -> None:
+    operation = operation_model(COGNITO_IDP, "DescribeUserPool")
+    assert operation is not None
+    result = {"UserPool": {"Id": "us-east-1_AbC123xyz", "Name": "shop", "CreationDate": 1.5}}
+    kept = KeptResult(result)
+    first = json_rpc.serialize_result(operation, kept)
+    assert first == json_rpc.serialize_result(operation, result)
+    assert kept.body is first.body
+    assert json_rpc.serialize_result(operation, kept).body is first.body

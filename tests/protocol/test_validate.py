@@ -168,3 +168,61 @@ def test_error_code_per_service(
 ) -> None:
     error = violation(service, operation, params)
     assert (error.code, error.message) == (code, f"1 validation error detected: {message}")
+
+
+# Values that match the models' plain patterns (no escapes), each of which the test below
+# also alters a character at a time.
+PLAIN_MATCHES = [
+    "123",
+    "Level3",
+    "abc123",
+    "eyJhbGciOi.eyJzdWIi-_=.sig+/=",
+    "0aF9",
+    "cognito:english",
+    "cognito:chinese-traditional",
+    "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    "my_config-set",
+    "tkn" + "a1" * 12 + "b",
+    "terms-of-use",
+    "import-AbC-123",
+    "arn:aws:connect:us-east-1:123456789012:instance/3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    "someone@example.com",
+    "arn:aws:ses:us-east-1:123456789012:mailmanager-archive/a-" + "b" * 24,
+    "X-Custom",
+    "value with spaces ~",
+    "QUJDRA==",
+    "line\nbreak",
+]
+ODD_CHARACTERS = ["", "\n", " ", "é", "ß", "İ", "٣", "_", "-", "=", ".", "[", "~", "@", "\x00"]
+
+
+def test_plain_patterns_match_as_regex_matches_them() -> None:
+    """Patterns without escapes go to `re` (validate._compile): it must answer every
+    value as `regex` does."""
+    import regex
+
+    from poolmail.protocol.validate import _compile
+
+    patterns = {
+        shape.metadata["pattern"]
+        for name in (COGNITO_IDP, SES, SESV2)
+        for shape in map(service_model(name).shape_for, service_model(name).shape_names)
+        if "pattern" in shape.metadata
+    }
+    plain = [pattern for pattern in patterns if pattern.isascii() and "\\" not in pattern]
+    assert len(plain) >= 15
+    values = set(PLAIN_MATCHES)
+    for value in PLAIN_MATCHES:
+        for index in range(len(value) + 1):
+            for odd in ODD_CHARACTERS:
+                values.add(value[:index] + odd + value[index + 1 :])
+                values.add(value[:index] + odd + value[index:])
+    for pattern in plain:
+        ours, theirs = _compile(pattern), regex.compile(pattern, regex.DOTALL)
+        assert ours is not None
+        matched = 0
+        for value in values:
+            expected = theirs.fullmatch(value) is not None
+            assert (ours.fullmatch(value) is not None) == expected, (pattern, value)
+            matched += expected
+        assert matched, pattern

@@ -10,6 +10,7 @@ import json
 import re
 import secrets
 import string
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page
 from poolmail.protocol import fast_json
 from poolmail.protocol.errors import AwsError
+from poolmail.protocol.wire import KeptResult
 from poolmail.store import Transaction
 
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -76,20 +78,27 @@ def save_pool(tx: Transaction, pool: StoredPool) -> None:
     )
 
 
-def _describe(tx: Transaction, ctx: RequestContext, pool: StoredPool) -> dict[str, Any]:
+def _describe_stored(tx: Transaction, ctx: RequestContext, pool: StoredPool) -> dict[str, Any]:
     # domains imports this module (load_pool); importing it here keeps the cycle out of
     # module import time.
     from poolmail.cognito.domains import describe_members
 
     row = tx.fetchone("SELECT users FROM user_pool_sizes WHERE pool_id = ?", (pool.id,))
+    users = int(row[0]) if row is not None else 0
+    return _describe(ctx, pool, users, describe_members(tx, pool.id))
+
+
+def _describe(
+    ctx: RequestContext, pool: StoredPool, users: int, domains: dict[str, str]
+) -> dict[str, Any]:
     return {
         "Id": pool.id,
         "Name": pool.name,
         **pool.settings,
-        **describe_members(tx, pool.id),
+        **domains,
         "LastModifiedDate": pool.modified,
         "CreationDate": pool.created,
-        "EstimatedNumberOfUsers": int(row[0]) if row is not None else 0,
+        "EstimatedNumberOfUsers": users,
         "Arn": pool_arn(ctx.region, ctx.account_id, pool.id),
     }
 
@@ -146,13 +155,57 @@ def create_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (pool.id, ctx.account_id, ctx.region, pool.name, now, now, json.dumps(settings)),
         )
-        return {"UserPool": _describe(tx, ctx, pool)}
+        return {"UserPool": _describe_stored(tx, ctx, pool)}
+
+
+# DescribeUserPool's answers, kept with the stored values they were made from: a pool
+# read again unchanged is answered without decoding its settings or writing its JSON again
+# (about a third of the request's CPU). Whatever changes the answer changes those values,
+# whoever wrote it (another replica on PostgreSQL too), so one read decides; pools with a
+# domain are read in full. Bounded: the oldest entry goes first.
+_DESCRIBED: dict[tuple[str, str, str], tuple[tuple[Any, ...], KeptResult]] = {}
+_DESCRIBED_MAX = 128
+_DESCRIBED_LOCK = threading.Lock()
+
+_DESCRIBE_ROW = (
+    "SELECT p.name, p.created_at, p.modified_at, p.data, "
+    "(SELECT s.users FROM user_pool_sizes s WHERE s.pool_id = p.id), "
+    "EXISTS (SELECT 1 FROM user_pool_domains d WHERE d.pool_id = p.id) "
+    "FROM user_pools p WHERE p.id = ? AND p.account = ? AND p.region = ?"
+)
 
 
 @local_only
 def describe_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    pool_id = params["UserPoolId"]
     with ctx.db.transaction(readonly=True) as tx:
-        return {"UserPool": _describe(tx, ctx, load_pool(tx, ctx, params["UserPoolId"]))}
+        row = tx.fetchone(_DESCRIBE_ROW, (pool_id, ctx.account_id, ctx.region))
+        if row is None:
+            return {"UserPool": _describe_stored(tx, ctx, load_pool(tx, ctx, pool_id))}
+        stored = tuple(row[:5])
+        if row[5]:
+            from poolmail.cognito.domains import describe_members  # imports this module
+
+            return {"UserPool": _answer(ctx, pool_id, stored, describe_members(tx, pool_id))}
+    key = (ctx.account_id, ctx.region, pool_id)
+    kept = _DESCRIBED.get(key)
+    if kept is not None and kept[0] == stored:
+        return kept[1]
+    result = KeptResult({"UserPool": _answer(ctx, pool_id, stored, {})})
+    with _DESCRIBED_LOCK:  # worker threads (PostgreSQL) share it
+        _DESCRIBED.pop(key, None)
+        if len(_DESCRIBED) >= _DESCRIBED_MAX:
+            del _DESCRIBED[next(iter(_DESCRIBED))]
+        _DESCRIBED[key] = (stored, result)
+    return result
+
+
+def _answer(
+    ctx: RequestContext, pool_id: str, stored: tuple[Any, ...], domains: dict[str, str]
+) -> dict[str, Any]:
+    name, created, modified, data, users = stored
+    pool = StoredPool(pool_id, str(name), float(created), float(modified), fast_json.loads(data))
+    return _describe(ctx, pool, int(users or 0), domains)
 
 
 def update_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -196,7 +249,7 @@ def list_user_pools(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         {
             "Id": pool_id,
             "Name": name,
-            "LambdaConfig": json.loads(data).get("LambdaConfig", {}),
+            "LambdaConfig": fast_json.loads(data).get("LambdaConfig", {}),
             "LastModifiedDate": float(modified),
             "CreationDate": float(created),
             "ReplicaRegions": replicated.get(pool_id),

@@ -11,7 +11,7 @@ from poolmail.protocol import fast_json
 from poolmail.protocol.errors import AwsError
 from poolmail.protocol.json_values import SerializationError, from_json, to_json
 from poolmail.protocol.models import error_status, error_wire_code
-from poolmail.protocol.wire import WireResponse
+from poolmail.protocol.wire import KeptResult, WireResponse
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
@@ -38,8 +38,17 @@ def parse_request(operation: OperationModel, body: bytes) -> dict[str, Any]:
 
 
 def serialize_result(operation: OperationModel, result: dict[str, Any]) -> WireResponse:
+    if isinstance(result, KeptResult):
+        body = result.body
+        if body is None:
+            body = result.body = _write(operation, result)
+        return WireResponse(200, {"Content-Type": CONTENT_TYPE}, body)
+    return WireResponse(200, {"Content-Type": CONTENT_TYPE}, _write(operation, result))
+
+
+def _write(operation: OperationModel, result: dict[str, Any]) -> bytes:
     document = to_json(operation.output_shape, result) if operation.output_shape else {}
-    return WireResponse(200, {"Content-Type": CONTENT_TYPE}, fast_json.dumps(document))
+    return fast_json.dumps(document)
 
 
 def serialize_error(service: str, error: AwsError) -> WireResponse:

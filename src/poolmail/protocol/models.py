@@ -45,11 +45,21 @@ def service_model(name: str) -> ServiceModel:
     return ServiceModel(loader.load_data(f"{name}/{version}/service-2"), service_name=name)
 
 
+# Operations found, by service and name: `operation_names` is a list (a scan of some 120
+# names), and botocore's own cache of operation models builds a key for every look-up.
+# Only names the model has are kept, so a caller's invented names cannot grow it.
+_OPERATIONS: dict[tuple[str, str], OperationModel] = {}
+
+
 def operation_model(service: str, operation: str) -> OperationModel | None:
+    found = _OPERATIONS.get((service, operation))
+    if found is not None:
+        return found
     model = service_model(service)
     if operation not in model.operation_names:
         return None
-    return model.operation_model(operation)
+    found = _OPERATIONS[(service, operation)] = model.operation_model(operation)
+    return found
 
 
 @cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -69,8 +69,43 @@ def identify_service(request: Request, caller: Caller, form: Mapping[str, str]) 
     return None
 
 
+# A version 4 UUID's variant digit (binary 10xx) from a random hex digit's low two bits.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID as ``str(uuid.uuid4())`` writes it, in half the time."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+# Base URLs by what Starlette derives them from; clients send a handful of Host headers,
+# but a Host header is the client's to choose, so the map is bounded.
+_BASE_URLS: dict[tuple[Any, ...], str] = {}
+_BASE_URLS_MAX = 64
+
+
+def base_url(request: Request) -> str:
+    """``str(request.base_url)`` without its trailing slash (`http://127.0.0.1:4747`)."""
+    scope = request.scope
+    server = scope.get("server")
+    key = (
+        scope.get("scheme"),
+        None if server is None else tuple(server),
+        scope.get("app_root_path", scope.get("root_path", "")),
+        request.headers.get("host"),
+    )
+    found = _BASE_URLS.get(key)
+    if found is None:
+        found = str(request.base_url).rstrip("/")
+        if len(_BASE_URLS) >= _BASE_URLS_MAX:
+            _BASE_URLS.clear()
+        _BASE_URLS[key] = found
+    return found
+
+
 async def handle_aws(request: Request, services: Services) -> Response:
-    request_id = str(uuid.uuid4())
+    request_id = new_request_id()
     body = await read_body(request, MAX_BODY_BYTES)
     if body is None:
         # Refused before parsing anything: a body past the limit is never read whole.
@@ -83,7 +118,8 @@ async def handle_aws(request: Request, services: Services) -> Response:
             ),
         )
         return Response(wire.body, status_code=413, headers={**wire.headers, "Connection": "close"})
-    caller = identify_caller(request.headers, request.query_params, services.settings.account_id)
+    query = request.query_params if request.scope.get("query_string") else {}
+    caller = identify_caller(request.headers, query, services.settings.account_id)
     form = _form(request, body)
     service = identify_service(request, caller, form)
     if service is None:
@@ -106,7 +142,7 @@ async def handle_aws(request: Request, services: Services) -> Response:
             db=services.db,
             clock=services.clock,
             settings=services.settings,
-            base_url=str(request.base_url).rstrip("/"),
+            base_url=base_url(request),
             user_agent=request.headers.get("user-agent", ""),
             source_ip=request.client.host if request.client else "",
         )
@@ -180,7 +216,7 @@ def _region(service: str, caller: Caller, params: dict[str, Any], settings: Sett
 
 
 def _form(request: Request, body: bytes) -> dict[str, str]:
-    if request.url.path != "/" or "x-amz-target" in request.headers:
+    if "x-amz-target" in request.headers or request.url.path != "/":
         return {}
     fields = dict(parse_qsl(request.url.query, keep_blank_values=True))
     content_type = request.headers.get("content-type", "")
