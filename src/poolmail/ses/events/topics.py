@@ -29,14 +29,15 @@ def topic_exists(settings: Settings, arn: str) -> bool | None:
     url = outbox.endpoint_for(settings, "sns")
     if url is None:
         return None
-    import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
+
+    from poolmail.aws_services import clients
 
     region = arn.split(":")[3]
     config = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1})
     try:
-        client = boto3.client("sns", endpoint_url=url, region_name=region, config=config)
+        client = clients.client("sns", endpoint_url=url, region_name=region, config=config)
         client.get_topic_attributes(TopicArn=arn)
     except ClientError:
         return False
