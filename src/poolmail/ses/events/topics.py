@@ -1,7 +1,8 @@
 """Whether an SNS topic exists, asked of the SNS endpoint (`--sns-endpoint-url`, else
 `--aws-endpoint-url`) the way SES checks an SNS event destination when it is created.
 
-boto3 is imported at first use; the call runs on the request's worker thread (the event
+The call goes through poolmail's own small client (aws_services/clients.py), loaded at
+first use; it runs on the request's worker thread (the event
 destination operations are not ``local_only``).
 """
 
