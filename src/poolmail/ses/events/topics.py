@@ -2,8 +2,8 @@
 `--aws-endpoint-url`) the way SES checks an SNS event destination when it is created.
 
 The call goes through poolmail's own small client (aws_services/clients.py), loaded at
-first use; it runs on the request's worker thread (the event
-destination operations are not ``local_only``).
+first use; it runs on the request's worker thread (the event destination operations are
+not ``local_only``).
 """
 
 from __future__ import annotations
