@@ -196,11 +196,15 @@ def _signed(
         **({"device_key": sign_in.device_key} if sign_in.device_key else {}),
     }
     token_generation.apply(sign_in.changes, id_claims, access_claims, client.id)
+    access_token, id_token = tokens.sign_pair(
+        (tokens.active_key(keys, tokens.ACCESS), access_claims),
+        (tokens.active_key(keys, tokens.ID), id_claims),
+    )
     return {
-        "AccessToken": tokens.sign(tokens.active_key(keys, tokens.ACCESS), access_claims),
+        "AccessToken": access_token,
         "ExpiresIn": access_life,
         "TokenType": "Bearer",
-        "IdToken": tokens.sign(tokens.active_key(keys, tokens.ID), id_claims),
+        "IdToken": id_token,
     }
 
 

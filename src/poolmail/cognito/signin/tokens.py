@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from poolmail.protocol import fast_json
 from poolmail.store import Database, Transaction
 
-# cryptography is imported where keys are made, parsed or used, not here: it is a fair
-# share of the server's start-up, and only sign-in and the JWKS need it.
+# cryptography (and ctypes, for rs256) is imported where keys are made, parsed or used, not
+# here: it is a fair share of the server's start-up, and only sign-in and the JWKS need it.
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -193,13 +193,47 @@ def _rs256() -> tuple[Any, Any]:
     return padding.PKCS1v15(), hashes.SHA256()
 
 
-def sign(key: SigningKey, claims: dict[str, Any]) -> str:
+def _signing_input(key: SigningKey, claims: dict[str, Any]) -> str:
     # Claims are written by orjson (compact, non-ASCII as UTF-8, as Cognito's tokens
     # carry it): `json` took longer than everything else of a signature but OpenSSL's part.
-    signing_input = f"{_header_segment(key.kid)}.{_b64url(fast_json.dumps(claims))}"
+    return f"{_header_segment(key.kid)}.{_b64url(fast_json.dumps(claims))}"
+
+
+def _signature(key: SigningKey, data: bytes) -> bytes:
+    from poolmail.cognito.signin import rs256
+
+    if rs256.available():
+        return rs256.sign(key.private_pem, data)
     scheme, digest = _rs256()
-    signature = key.private_key().sign(signing_input.encode(), scheme, digest)
-    return f"{signing_input}.{_b64url(signature)}"
+    return key.private_key().sign(data, scheme, digest)
+
+
+def sign(key: SigningKey, claims: dict[str, Any]) -> str:
+    signing_input = _signing_input(key, claims)
+    return f"{signing_input}.{_b64url(_signature(key, signing_input.encode()))}"
+
+
+def sign_pair(
+    first: tuple[SigningKey, dict[str, Any]], second: tuple[SigningKey, dict[str, Any]]
+) -> tuple[str, str]:
+    """Two tokens, signed at once where OpenSSL can sign without the GIL (``rs256``):
+    a sign-in's answer then waits for one signature instead of two."""
+    from poolmail.cognito.signin import rs256
+
+    inputs = [_signing_input(key, claims) for key, claims in (first, second)]
+    if rs256.available():
+        signatures = rs256.sign_pair(
+            (first[0].private_pem, inputs[0].encode()), (second[0].private_pem, inputs[1].encode())
+        )
+    else:
+        signatures = (
+            _signature(first[0], inputs[0].encode()),
+            _signature(second[0], inputs[1].encode()),
+        )
+    return (
+        f"{inputs[0]}.{_b64url(signatures[0])}",
+        f"{inputs[1]}.{_b64url(signatures[1])}",
+    )
 
 
 def unverified_claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
