@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 import dkim
@@ -148,3 +149,81 @@ def test_every_shape_verifies(message: bytes, domain: str) -> None:
     record = dkim_keys.key_record(pem).encode()
     header = dkim_signing.signature(message, domain, "s" * 40, pem, 1_700_000_000)
     assert dkim.verify(header + message, dnsfunc=lambda name, timeout=5: record)
+
+
+def _dkimpy_signature(message: bytes, domain: str, selector: str, pem: bytes, now: int) -> bytes:
+    """The signature as dkimpy's own steps make it (its parser, header selection, relaxed
+    canonicalisation and RE_BTAG), signed by the same RSA call: the fast paths' oracle."""
+    linesep = b"\r\n" if b"\r\n" in message else b"\n"
+    signer = dkim.DKIM(message, linesep=linesep)
+    names: list[bytes] = []
+    for name, _ in signer.headers:
+        if name.lower() in dkim_signing.SIGNED_HEADERS and name.lower() not in [
+            seen.lower() for seen in names
+        ]:
+            names.append(name)
+    body = dkim.canonicalization.strip_trailing_lines(signer.body)
+    fields = [
+        (b"v", b"1"),
+        (b"a", b"rsa-sha256"),
+        (b"q", b"dns/txt"),
+        (b"c", b"relaxed/simple"),
+        (b"s", selector.encode()),
+        (b"d", domain.encode()),
+        (b"t", str(now).encode()),
+        (b"h", b" : ".join(names)),
+        (b"bh", base64.b64encode(hashlib.sha256(body).digest())),
+        (b"b", b"0" * 60),
+    ]
+    unsigned = dkim.fold(b"; ".join(b"=".join(field) for field in fields), 14, b"\r\n")
+    unsigned = dkim.RE_BTAG.sub(b"\\1", unsigned)
+    selected = dkim.select_headers(signer.headers, [name.lower() for name in names])
+    selected.append((b"DKIM-Signature", b" " + unsigned))
+    canonical = dkim.canonicalization.Relaxed.canonicalize_headers(selected)
+    hasher = hashlib.sha256()
+    for name, value in canonical[:-1]:
+        hasher.update(name + b":" + value)
+    name, value = canonical[-1]
+    hasher.update((name + b":" + value).rstrip())
+    fields[-1] = (b"b", base64.b64encode(dkim_signing._rsa_sha256(hasher.digest(), pem)))
+    value = b"; ".join(b"=".join(field) for field in fields) + linesep
+    return b"DKIM-Signature: " + dkim.fold(value, 14, linesep)
+
+
+SELECTORS = ["s", "224i4yxa5dv7c2xz3womw6peuasteono", "s" * 40, "b", "sel-2026.b"]
+MORE_SHAPES = [
+    # As SES builds a simple message; a To list long enough to fold; repeated and
+    # unsigned headers in between the signed ones.
+    b"From: sender@bench.example\r\nTo: someone@bench.example\r\nSubject: Benchmark\r\n"
+    b"Date: Sun, 06 Dec 2026 00:00:00 +0000\r\nMessage-ID: <0000-1@email.amazonses.com>\r\n"
+    b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: 7bit\r\n'
+    b"MIME-Version: 1.0\r\n\r\nHello from the benchmark.\r\n",
+    b"From: a@example.com\r\nTo: "
+    + b", ".join(b"r%d@example.org" % i for i in range(30))
+    + b"\r\nX-A: 1\r\nSubject: s\r\nX-B: b=1; bh=2\r\nsubject: again\r\nCc: c@x.org\r\n"
+    b"In-Reply-To: <x@y>\r\nReferences: <a@b> <c@d>\r\nFeedback-ID: 1:2:3\r\n\r\nBody\r\n",
+    # No signed header at all.
+    b"X-Only: 1\r\n\r\nBody\r\n",
+]
+
+
+@pytest.mark.parametrize("message", SHAPES + MORE_SHAPES)
+@pytest.mark.parametrize("selector", SELECTORS)
+@pytest.mark.parametrize(
+    "domain", ["amazonses.com", "b.example.com", "a" * 60 + "." + "b" * 60 + ".example.com"]
+)
+def test_fast_paths_sign_as_dkimpy_does(message: bytes, selector: str, domain: str) -> None:
+    pem = _PEM_1024
+    for now in (1_700_000_000, 1_800_000_123):
+        assert dkim_signing.signature(message, domain, selector, pem, now) == _dkimpy_signature(
+            message, domain, selector, pem, now
+        )
+
+
+def test_a_b_tag_before_the_placeholder_goes_to_dkimpy() -> None:
+    folded = dkim.fold(b"v=1; s=x; b =1; h=a; b=" + b"0" * 60, 14, b"\r\n")
+    assert dkim_signing._without_signature(folded) == dkim.RE_BTAG.sub(b"\\1", folded)
+    assert dkim_signing._without_signature(folded).count(b"b") == 2
+
+
+_PEM_1024 = dkim_keys.generate_pem(1024)

@@ -4,6 +4,7 @@ per-second rate, simulator recipients, and exactness under concurrent senders.""
 from __future__ import annotations
 
 import dataclasses
+import random
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from poolmail.config import Settings
-from poolmail.ses import quota
-from poolmail.store import Database, open_database
+from poolmail.ses import quota, rate_bound
+from poolmail.store import Database, migrations, open_database
 from tests.support.postgres import fresh_database
 
 ACCOUNT = "123456789012"
@@ -21,6 +22,7 @@ REGION = "us-east-1"
 T0 = 1_700_000_000.0
 SANDBOX = Settings()
 PRODUCTION = Settings(ses_sandbox=False, ses_max_24_hour_send=5, ses_max_send_rate=1000)
+UNLIMITED = Settings(ses_sandbox=False, ses_max_24_hour_send=10**9, ses_max_send_rate=10**6)
 
 BACKENDS = [
     pytest.param("sqlite-memory"),
@@ -273,3 +275,133 @@ def test_concurrent_senders_never_exceed_the_rate(opener: Opener, replicas: int)
         outcomes = [o for result in pool.map(sender, range(8)) for o in result]
     assert outcomes.count(None) == 5
     assert outcomes.count("rate") == 24 - 5
+
+
+def _exact_and_bound(db: Database, now: float) -> tuple[int, int | None]:
+    with db.transaction() as tx:
+        exact = tx.fetchone(
+            "SELECT COALESCE(SUM(recipients), 0) FROM ses_sends "
+            "WHERE account = ? AND region = ? AND sent_at > ?",
+            (ACCOUNT, REGION, now - quota.RATE_WINDOW_SECONDS),
+        )
+        state = tx.fetchone(
+            "SELECT t.rate_second, t.rate_current, t.rate_previous FROM ses_send_totals t "
+            "WHERE t.account = ? AND t.region = ?",
+            (ACCOUNT, REGION),
+        )
+    assert exact is not None
+    return int(exact[0]), None if state is None else rate_bound.bound(state, now)
+
+
+def test_the_rate_bound_never_counts_less_than_the_log(db: Database) -> None:
+    # Sends at uneven steps, some stamped behind the latest (a replica's slower clock),
+    # some of simulator addresses only; after each, the bound read at moments around it
+    # (when it can tell) is at least the exact sum the rate check would read.
+    rng = random.Random(15)
+    moment = T0
+    told = 0
+    for _ in range(300):
+        moment += rng.choice([0.0, 0.01, 0.3, 0.7, 0.99, 1.0, 1.5, 2.2])
+        stamp = moment - rng.choice([0.0, 0.0, 0.0, 0.4, 1.3])
+        count = rng.randint(1, 4)
+        assert reserve(db, UNLIMITED, stamp, count, rng.choice([0, count])) is None
+        for later in (0.0, 0.2, 0.6, 0.999, 1.0, 1.4, 2.0, 3.5):
+            exact, most = _exact_and_bound(db, moment + later)
+            if most is not None:
+                told += 1
+                assert most >= exact, (moment, later, exact, most)
+    assert told > 1000
+
+
+def test_the_rate_is_refused_alike_with_the_bound() -> None:
+    # Near the maximum the exact sum decides: 3 a second allowed, in one second and
+    # across a second's boundary.
+    memory = open_database(data_dir=":memory:")
+    try:
+        limited = dataclasses.replace(UNLIMITED, ses_max_send_rate=3)
+        assert [reserve(memory, limited, T0 + 0.1 * i) for i in range(4)] == [
+            None,
+            None,
+            None,
+            "rate",
+        ]
+        assert reserve(memory, limited, T0 + 0.95) == "rate"
+        assert reserve(memory, limited, T0 + 1.05) is None  # T0 + 0.0 left the window
+        assert reserve(memory, limited, T0 + 1.08) == "rate"
+        assert reserve(memory, limited, T0 + 5.0) is None
+    finally:
+        memory.close()
+
+
+@pytest.mark.parametrize("rate", [1, 3, 7])
+def test_the_rate_decides_as_the_log_alone_would(rate: int) -> None:
+    # The refusals of random sends (skewed stamps included) against the rule applied to
+    # the accepted sends themselves: the bound may spare the sum, never change the answer.
+    rng = random.Random(rate)
+    settings = dataclasses.replace(UNLIMITED, ses_max_send_rate=rate)
+    memory = open_database(data_dir=":memory:")
+    accepted: list[tuple[float, int]] = []
+    try:
+        moment = T0
+        for _ in range(400):
+            moment += rng.choice([0.0, 0.05, 0.2, 0.5, 0.95, 1.0, 1.7])
+            stamp = moment - rng.choice([0.0, 0.0, 0.3, 1.2])
+            count = rng.randint(1, 3)
+            recent = sum(n for at, n in accepted if at > stamp - quota.RATE_WINDOW_SECONDS)
+            expected = "rate" if recent > 0 and recent + count > rate else None
+            assert reserve(memory, settings, stamp, count) == expected
+            if expected is None:
+                accepted.append((stamp, count))
+    finally:
+        memory.close()
+
+
+@pytest.fixture(params=[BACKENDS[1], BACKENDS[2]])
+def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database at migration 0, to be taken to the versions a test names."""
+    if request.param == "postgres":
+        with fresh_database() as url:
+            db = open_database(database_url=url, migrate_schema=False)
+            yield db
+            db.close()
+        return
+    db = open_database(data_dir=str(tmp_path / "data"), migrate_schema=False)
+    yield db
+    db.close()
+
+
+def test_migration_15_bounds_the_sends_before_it(unmigrated: Database) -> None:
+    old = [m for m in migrations.MIGRATIONS if m.version < 15]
+    db = unmigrated
+    migrations.migrate(db, old)
+    with db.transaction() as tx:
+        for at, count, counted in [(T0 - 0.5, 2, 2), (T0 - 0.2, 3, 0), (T0 - 90_000, 1, 1)]:
+            tx.execute(
+                "INSERT INTO ses_sends (account, region, sent_at, recipients, "
+                "quota_recipients) VALUES (?, ?, ?, ?, ?)",
+                (ACCOUNT, REGION, at, count, counted),
+            )
+        tx.execute(
+            "INSERT INTO ses_send_totals (account, region, quota_recipients) VALUES (?, ?, 3)",
+            (ACCOUNT, REGION),
+        )
+        # Sends of simulator addresses only: no total row before migration 15.
+        tx.execute(
+            "INSERT INTO ses_sends (account, region, sent_at, recipients, "
+            "quota_recipients) VALUES ('210987654321', ?, ?, 4, 0)",
+            (REGION, T0 - 0.3),
+        )
+    migrations.migrate(db)
+    for account in (ACCOUNT, "210987654321"):
+        with db.transaction() as tx:
+            state = tx.fetchone(
+                "SELECT rate_second, rate_current, rate_previous, quota_recipients "
+                "FROM ses_send_totals WHERE account = ? AND region = ?",
+                (account, REGION),
+            )
+        assert state is not None
+        assert int(state[0]) == int(T0 - 1)
+        for later in (0.0, 0.3, 0.9):
+            most = rate_bound.bound(state[:3], T0 + later)
+            assert most is not None and most >= (5 if account == ACCOUNT else 4)
+    assert sent(db, T0) == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from poolmail.mail.mailbox import Event
@@ -46,7 +47,8 @@ class DelayError(ValueError):
     """A delay that cannot be set; the message says why."""
 
 
-def _key(recipient: str) -> str:
+def key(recipient: str) -> str:
+    """The form a recipient's delay is stored and looked up under."""
     return bare_address(recipient).lower()
 
 
@@ -68,7 +70,7 @@ def checked(body: dict[str, Any]) -> dict[str, Any]:
     if isinstance(expiry, bool) or not isinstance(expiry, int | float) or expiry <= 0:
         raise DelayError("expiresInSeconds must be a positive number")
     return {
-        "recipient": _key(recipient),
+        "recipient": key(recipient),
         "delayType": delay_type,
         "status": status,
         "diagnosticCode": diagnostic,
@@ -96,24 +98,34 @@ def delete(db: Database, recipient: str | None) -> int:
     with db.transaction() as tx:
         if recipient is None:
             return tx.execute("DELETE FROM ses_delivery_delays", ())
-        return tx.execute("DELETE FROM ses_delivery_delays WHERE recipient = ?", (_key(recipient),))
+        return tx.execute("DELETE FROM ses_delivery_delays WHERE recipient = ?", (key(recipient),))
 
 
-def delayed(tx: Transaction, events: list[Event], region: str, now: float) -> list[Event]:
+def delayed(
+    tx: Transaction,
+    events: list[Event],
+    region: str,
+    now: float,
+    stored: Sequence[tuple[Any, ...]] | None = None,
+) -> list[Event]:
     """``events`` with the Delivery of each delayed recipient replaced by its
-    DeliveryDelay. One primary-key query when any recipient was delivered."""
+    DeliveryDelay. One primary-key query when any recipient was delivered, none when the
+    caller read the recipients' (recipient, data) rows already (``stored``)."""
     delivered = {
-        _key(str(event.detail.get("recipient", ""))): index
+        key(str(event.detail.get("recipient", ""))): index
         for index, event in enumerate(events)
         if event.type == "Delivery"
     }
     if not delivered:
         return events
-    keys = sorted(delivered)
-    marks = ", ".join("?" for _ in keys)
-    rows = tx.fetchall(
-        f"SELECT recipient, data FROM ses_delivery_delays WHERE recipient IN ({marks})", keys
-    )
+    if stored is not None:
+        rows = [row for row in stored if row[0] in delivered]
+    else:
+        keys = sorted(delivered)
+        marks = ", ".join("?" for _ in keys)
+        rows = tx.fetchall(
+            f"SELECT recipient, data FROM ses_delivery_delays WHERE recipient IN ({marks})", keys
+        )
     if not rows:
         return events
     replaced = list(events)

@@ -24,6 +24,7 @@ from poolmail.ses import (
     mime,
     policies,
     quota,
+    send_lookups,
     simulator,
 )
 from poolmail.ses.authentication import dkim_signing, mail_from
@@ -125,13 +126,21 @@ def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) 
             rows_remembered(),
         ):
             identity = _check(tx, ctx, outgoing, account, region, now.timestamp())
-            # The dedicated IP it leaves from, if any (one indexed query without them).
+            found = send_lookups.read(tx, account, region, outgoing.recipients)
+            # The dedicated IP it leaves from, if any.
             outgoing.details.update(
-                ips.sending_ip(tx, account, region, outgoing.configuration_set, outgoing.message_id)
+                ips.sending_ip(
+                    tx,
+                    account,
+                    region,
+                    outgoing.configuration_set,
+                    outgoing.message_id,
+                    found.ips,
+                )
             )
             outgoing.raw = instrument.instrument(tx, ctx, outgoing, account, region)
             outgoing.raw = dkim_signing.signed(tx, ctx, outgoing, account=account, region=region)
-            _store(tx, ctx, outgoing, account, region, now, identity)
+            _store(tx, ctx, outgoing, account, region, now, identity, found)
     except SendError as error:
         if error.kind != "invalid":
             _record_rejection(ctx, outgoing, account, region, now, error)
@@ -440,14 +449,15 @@ def _store(
     region: str,
     now: dt.datetime,
     identity: str | None,
+    found: send_lookups.Lookups,
 ) -> None:
     events, status = delivery_events(outgoing.recipients, now.timestamp(), region)
-    events = delivery_delays.delayed(tx, events, region, now.timestamp())
+    events = delivery_delays.delayed(tx, events, region, now.timestamp(), found.delays)
     events, status = list_management.withhold(
         tx, outgoing, account, region, now.timestamp(), events, status
     )
     events, status = withholding.withhold(
-        tx, outgoing, account, region, now.timestamp(), events, status
+        tx, outgoing, account, region, now.timestamp(), events, status, found.suppressed
     )
     entry = _entry(
         outgoing,

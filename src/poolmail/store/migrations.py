@@ -1444,6 +1444,42 @@ MIGRATIONS: list[Migration] = [
             # -- end mailbox listing index --
         ],
     ),
+    Migration(
+        15,
+        "a bound of each account's SES sending rate beside its daily total",
+        [
+            # -- ses rate bound --
+            # ses/rate_bound.py: the latest second a send was counted in and the
+            # recipients counted in it and the second before, so that a send far below
+            # the maximum rate skips summing the last second of `ses_sends`.
+            "ALTER TABLE ses_send_totals ADD COLUMN rate_second BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE ses_send_totals ADD COLUMN rate_current BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE ses_send_totals ADD COLUMN rate_previous BIGINT NOT NULL DEFAULT 0",
+            # Every account with sends gets a row (a message to simulator addresses only
+            # left none), counting the whole log in its latest second: more than its last
+            # second held, which a bound may count.
+            "INSERT INTO ses_send_totals (account, region, quota_recipients) "
+            "SELECT account, region, 0 FROM ses_sends WHERE 1 = 1 GROUP BY account, region "
+            "ON CONFLICT (account, region) DO NOTHING",
+            {
+                "sqlite": "UPDATE ses_send_totals SET "
+                "rate_second = COALESCE((SELECT CAST(MAX(sent_at) AS INTEGER) FROM ses_sends s "
+                "WHERE s.account = ses_send_totals.account "
+                "AND s.region = ses_send_totals.region), 0), "
+                "rate_current = COALESCE((SELECT SUM(recipients) FROM ses_sends s "
+                "WHERE s.account = ses_send_totals.account "
+                "AND s.region = ses_send_totals.region), 0)",
+                "postgresql": "UPDATE ses_send_totals SET "
+                "rate_second = COALESCE((SELECT CAST(FLOOR(MAX(sent_at)) AS BIGINT) "
+                "FROM ses_sends s WHERE s.account = ses_send_totals.account "
+                "AND s.region = ses_send_totals.region), 0), "
+                "rate_current = COALESCE((SELECT SUM(recipients) FROM ses_sends s "
+                "WHERE s.account = ses_send_totals.account "
+                "AND s.region = ses_send_totals.region), 0)",
+            },
+            # -- end ses rate bound --
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from poolmail.context import RequestContext
@@ -202,7 +203,12 @@ def lease(
 
 
 def sending_ip(
-    tx: Transaction, account: str, region: str, configuration_set: str | None, message_id: str
+    tx: Transaction,
+    account: str,
+    region: str,
+    configuration_set: str | None,
+    message_id: str,
+    rows: Sequence[tuple[Any, ...]] | None = None,
 ) -> dict[str, str]:
     """``{"outgoing_ip": address}`` for a send that goes out from one of the account's
     dedicated IPs, else ``{}`` (SES's shared IPs).
@@ -212,11 +218,13 @@ def sending_ip(
     configuration set names no pool, or that has no set. One indexed query for an account
     without dedicated IPs. Choice: among a pool's IPs, the message id picks one, so a
     message always reports the same address; warm-up does not divert mail to shared IPs.
+    ``rows`` are the account's (ip, pool) rows when the caller read them already.
     """
-    rows = tx.fetchall(
-        "SELECT ip, pool FROM ses_dedicated_ips WHERE account = ? AND region = ?",
-        (account, region),
-    )
+    if rows is None:
+        rows = tx.fetchall(
+            "SELECT ip, pool FROM ses_dedicated_ips WHERE account = ? AND region = ?",
+            (account, region),
+        )
     if not rows:
         return {}
     pool = DEFAULT_POOL

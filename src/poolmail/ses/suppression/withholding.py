@@ -3,6 +3,7 @@ sent, and reported as SES reports it; and the addresses its bounces and complain
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from poolmail.mail.mailbox import Event, Status
@@ -37,6 +38,7 @@ def withhold(
     now: float,
     events: list[Event],
     status: Status,
+    listed: Sequence[tuple[Any, ...]] | None = None,
 ) -> tuple[list[Event], Status]:
     """``events`` with each suppressed recipient's Delivery replaced by its bounce (or
     complaint), and the message's status; unchanged when none is suppressed. The final
@@ -46,8 +48,9 @@ def withhold(
     the message counts toward the daily quota (docs: sending-email-suppression-list).
     An address listed for BOUNCE yields a Permanent/OnAccountSuppressionList bounce; one
     listed for COMPLAINT a complaint with complaintSubType OnAccountSuppressionList.
+    ``listed`` are the recipients' (address, reason) rows when the caller read them.
     """
-    withheld = _suppressed(tx, outgoing, account, region)
+    withheld = _suppressed(tx, outgoing, account, region, listed)
     if withheld:
         outgoing.details[_DETAIL] = sorted(withheld)
         events = [
@@ -75,11 +78,20 @@ def _received(address: str, events: list[Event]) -> bool:
     )
 
 
-def _suppressed(tx: Transaction, outgoing: Outgoing, account: str, region: str) -> dict[str, str]:
+def _suppressed(
+    tx: Transaction,
+    outgoing: Outgoing,
+    account: str,
+    region: str,
+    rows: Sequence[tuple[Any, ...]] | None,
+) -> dict[str, str]:
     """Each recipient (as given) whose address is listed for a reason that suppresses
     under the send's settings, with that reason."""
     recipients = outgoing.recipients
-    listed = store.listed(tx, account, region, [bare_address(r) for r in recipients])
+    if rows is None:
+        listed = store.listed(tx, account, region, [bare_address(r) for r in recipients])
+    else:
+        listed = {str(address): str(reason) for address, reason in rows}
     if not listed:
         return {}
     enabled = settings.reasons_for(tx, account, region, outgoing.configuration_set)
