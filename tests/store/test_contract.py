@@ -517,6 +517,22 @@ def test_a_failed_transaction_leaves_the_deferred_ones_before_it(db: Database) -
     assert seen_from_another_thread(db) == [POOL[0]]
 
 
+def test_a_failed_first_transaction_of_a_group_leaves_the_ones_after_it(db: Database) -> None:
+    # The first of a group runs without a savepoint (store/sqlite.py): its failure ends
+    # the SQLite transaction, and the next one starts a group of its own.
+    with db.deferred_commits() as pending:
+        with pytest.raises(ZeroDivisionError), db.transaction() as tx:
+            tx.execute(INSERT_POOL, ("other", "1", "r", "n", 0.0, "{}"))
+            raise ZeroDivisionError
+        with db.transaction() as tx:
+            tx.execute(INSERT_POOL, POOL)
+        with pytest.raises(ZeroDivisionError), db.transaction() as tx:
+            tx.execute(INSERT_POOL, ("third", "1", "r", "n", 0.0, "{}"))
+            raise ZeroDivisionError
+    db.make_durable(pending)
+    assert seen_from_another_thread(db) == [POOL[0]]
+
+
 def test_threads_writing_meanwhile_share_the_deferred_group(persistent_backend: Backend) -> None:
     # A worker thread's transaction may join (and commit) the group the deferred writes
     # are in; make_durable then has nothing left to do, and everything is kept.

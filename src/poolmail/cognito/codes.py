@@ -6,11 +6,11 @@ resent Cognito code does. Every time comes from the request clock, so tests move
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
 from poolmail.context import RequestContext
+from poolmail.protocol import fast_json
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 
@@ -58,6 +58,7 @@ def issue(
     """A fresh code for ``purpose``; any earlier one of the same purpose stops working."""
     code = new_code()
     now = ctx.clock.now().timestamp()
+    document = fast_json.dumps(data or {}).decode()
     # One statement replaces the earlier code: two requests issuing codes for one user at
     # once (on two replicas, say) must not collide on the key.
     tx.execute(
@@ -65,7 +66,7 @@ def issue(
         "data) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pool_id, username, purpose) DO UPDATE "
         "SET code = excluded.code, created_at = excluded.created_at, "
         "expires_at = excluded.expires_at, data = excluded.data",
-        (pool_id, username, purpose, code, now, now + VALIDITY[purpose], json.dumps(data or {})),
+        (pool_id, username, purpose, code, now, now + VALIDITY[purpose], document),
     )
     return code
 
@@ -95,7 +96,7 @@ def check(
         raise AwsError("CodeMismatchException", CODE_MISMATCH)
     if float(row[1]) <= ctx.clock.now().timestamp():
         raise AwsError("ExpiredCodeException", CODE_EXPIRED)
-    stored: dict[str, Any] = json.loads(row[2])
+    stored: dict[str, Any] = fast_json.loads(row[2])
     return stored
 
 

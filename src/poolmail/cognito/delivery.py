@@ -69,7 +69,7 @@ def _text_of(body: str) -> str:
     return html_text.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", "\n", body)))
 
 
-def _details(email: CognitoEmail, sending_account: str) -> dict[str, Any]:
+def _details(email: CognitoEmail, sending_account: str, text: str) -> dict[str, Any]:
     return {
         "kind": email.kind,
         "pool_id": email.pool_id,
@@ -80,7 +80,7 @@ def _details(email: CognitoEmail, sending_account: str) -> dict[str, Any]:
         "shaped_by": email.shaped_by,
         # The bodies as sent, as SES sends keep theirs: the mailbox's listings show them
         # without parsing the MIME message back (a third of a sign-up's CPU when they did).
-        "body": {"text": _text_of(email.body), "html": email.body},
+        "body": {"text": text, "html": email.body},
     }
 
 
@@ -124,11 +124,11 @@ def _sender(config: dict[str, Any]) -> str:
 
 
 def _build(
-    config: dict[str, Any], email: CognitoEmail, message_id: str, ctx: RequestContext
+    config: dict[str, Any], email: CognitoEmail, message_id: str, ctx: RequestContext, text: str
 ) -> bytes:
     reply_to = [config["ReplyToEmailAddress"]] if config.get("ReplyToEmailAddress") else []
     headers = mime.Headers(sender=_sender(config), to=[email.to], reply_to=reply_to)
-    content = mime.Content(email.subject, text=_text_of(email.body), html=email.body)
+    content = mime.Content(email.subject, text=text, html=email.body)
     return mime.build(headers, content, message_id, ctx.clock.now())
 
 
@@ -137,6 +137,7 @@ def _through_ses(
 ) -> str:
     arn = IdentityArn.parse(str(config["SourceArn"]))
     message_id = new_message_id(ctx.clock.now().timestamp())
+    text = _text_of(email.body)
     outgoing = Outgoing(
         message_id=message_id,
         source=_sender(config),
@@ -144,11 +145,11 @@ def _through_ses(
         cc=[],
         bcc=[],
         subject=email.subject,
-        raw=_build(config, email, message_id, ctx),
+        raw=_build(config, email, message_id, ctx, text),
         action="ses:SendEmail",
         origin="cognito",
         configuration_set=config.get("ConfigurationSet"),
-        details=_details(email, "DEVELOPER"),
+        details=_details(email, "DEVELOPER", text),
     )
     try:
         # Cognito's service-linked role sends as the pool's account in the identity's
@@ -219,19 +220,17 @@ def send_by_default(
     message_id = new_message_id(moment)
     if email.shaped_by is not None:
         shaped.link(tx, email.shaped_by, shaped.MAIL, message_id, moment)
-    if (
-        _default_sends_today(tx, ctx.account_id, moment)
-        >= ctx.settings.cognito_default_daily_email_limit
-    ):
+    limit = ctx.settings.cognito_default_daily_email_limit
+    if not _counted(tx, ctx.account_id, moment, limit):
         _record_cap_refusal(tx, ctx, config, email, message_id, moment)
         return DefaultSend(message_id, None, email.to)
     tx.execute(
         "INSERT INTO cognito_default_sends (account, region, pool_id, sent_at) VALUES (?, ?, ?, ?)",
         (ctx.account_id, ctx.region, email.pool_id, moment),
     )
-    _count_default_sends(tx, ctx.account_id, 1)
     events, status = delivery_events([email.to], moment)
-    raw = _build(config, email, message_id, ctx)
+    text = _text_of(email.body)
+    raw = _build(config, email, message_id, ctx, text)
     composed.store_delivered(
         tx,
         message_id,
@@ -243,7 +242,7 @@ def send_by_default(
         subject=email.subject,
         raw=raw,
         details={
-            **_details(email, "COGNITO_DEFAULT"),
+            **_details(email, "COGNITO_DEFAULT", text),
             "destination": {"to": [email.to], "cc": [], "bcc": []},
             "identity": bare_address(_sender(config)),
         },
@@ -253,31 +252,38 @@ def send_by_default(
     return DefaultSend(message_id, raw, email.to)
 
 
-def _default_sends_today(tx: Transaction, account: str, now: float) -> int:
-    """Mail the account sent through the default sender in the rolling day up to ``now``
-    (and any stamped later, by a replica whose clock runs ahead).
+def _counted(tx: Transaction, account: str, now: float, limit: int) -> bool:
+    """Count one more default-sender mail in the account's rolling day up to ``now`` (and
+    any stamped later, by a replica whose clock runs ahead), unless the day holds
+    ``limit`` already: whether it was counted.
 
     Rows that left the window are dropped as we go, so the running total in
     `cognito_default_totals` is the day's count, and the check costs the same on the
-    ten-thousandth sign-up of a day as on the first.
+    ten-thousandth sign-up of a day as on the first. The statement that counts the mail
+    returns the new total, which spares reading it first: only a refusal (the cap
+    reached) takes its count back.
     """
     dropped = tx.execute(
         "DELETE FROM cognito_default_sends WHERE account = ? AND sent_at <= ?",
         (account, now - DAY_SECONDS),
     )
-    _count_default_sends(tx, account, -dropped)
-    row = tx.fetchone("SELECT sends FROM cognito_default_totals WHERE account = ?", (account,))
-    return int(row[0]) if row is not None else 0
+    row = tx.fetchone(_COUNT_SENDS + " RETURNING sends", (account, 1 - dropped))
+    if row is not None and int(row[0]) <= limit:
+        return True
+    _count_default_sends(tx, account, -1)
+    return False
 
 
 def _count_default_sends(tx: Transaction, account: str, change: int) -> None:
     if change == 0:
         return
-    tx.execute(
-        "INSERT INTO cognito_default_totals (account, sends) VALUES (?, ?) "
-        "ON CONFLICT (account) DO UPDATE SET sends = cognito_default_totals.sends + excluded.sends",
-        (account, change),
-    )
+    tx.execute(_COUNT_SENDS, (account, change))
+
+
+_COUNT_SENDS = (
+    "INSERT INTO cognito_default_totals (account, sends) VALUES (?, ?) "
+    "ON CONFLICT (account) DO UPDATE SET sends = cognito_default_totals.sends + excluded.sends"
+)
 
 
 def _record_cap_refusal(
@@ -304,7 +310,7 @@ def _record_cap_refusal(
             recipients=[email.to],
             subject=email.subject,
             raw=None,
-            details={**_details(email, "COGNITO_DEFAULT"), "error": error},
+            details={**_details(email, "COGNITO_DEFAULT", _text_of(email.body)), "error": error},
             events=[mailbox.Event("Reject", moment, {"reason": DAILY_LIMIT_MESSAGE})],
         ),
     )

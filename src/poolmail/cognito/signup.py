@@ -4,16 +4,19 @@ and the confirmation link a link-style sign-up mail carries.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from poolmail.cognito import codes, messages, sign_in_policy, sms_messages
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients import ClientRecord, client_not_found, find_client
 from poolmail.cognito.custom_attributes import check_client_write
 from poolmail.cognito.delivery import (
     DAILY_LIMIT_MESSAGE,
     CognitoEmail,
+    DefaultSend,
     by_default_sender,
     default_sender_lock,
     deliver,
@@ -211,59 +214,120 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     Through Cognito's default sender, the user and the mail are stored in one transaction
     (one commit); through SES, the mail follows the user's commit, as SES may relay it.
     """
-    ctx, client, pool = public_client_pool(ctx, params["ClientId"])
-    check_secret_hash(client, params["Username"], params.get("SecretHash"))
     now = ctx.clock.now().timestamp()
-    refused = False
-    admission, planned_sub = _admission(ctx, client, pool, params)
-    with ctx.db.transaction(lock=users_lock(client.pool_id)) as tx:
-        pool = load_pool(tx, ctx, client.pool_id)
-        attributes, username, sub = _admissible(tx, pool, client, params, planned_sub)
-        sign_up_triggers.apply_verification(admission, attributes)
-        # "To create a user with no password, omit this parameter or submit a blank value"
-        # [model SignUp Password]: allowed where passwordless sign-in is.
-        password = params.get("Password")
-        if password:
-            risk_responses.check_new_password(
-                ctx, tx, pool, client.id, username, "SIGN_UP", password
-            )
-        user = StoredUser(pool.id, username, sub, UNCONFIRMED, True, now, now, attributes)
-        if password:
-            set_password(user, pool, password, now, temporary=False)
-        user.status = CONFIRMED if admission.confirm else UNCONFIRMED
-        if admission.verify_email or admission.verify_phone:
-            claim_aliases(tx, pool, user, now, force=False)
-        session = user_auth.start_sign_up_session(user)
-        # An auto-confirmed user gets no code (aws-amplify/amplify-js#5314).
-        attribute = None if admission.confirm else _verified_attribute(pool, user)
-        custom = custom_message.configured(pool)
-        by_mail = attribute == "email"
-        if by_mail and messages.uses_link(pool.settings):
-            messages.require_domain(tx, pool.id)
-        if not insert_user(tx, pool, user):
-            raise AwsError("UsernameExistsException", "User already exists")
-        email = None
-        code = None
-        sent = None
-        if attribute is not None:
-            code = codes.issue(tx, ctx, pool.id, username, codes.SIGN_UP, {"attribute": attribute})
-        if by_mail and code is not None:
-            email = _verification_email(ctx, pool, client.id, user, code, "cognito-sign-up")
-            # A CustomMessage function shapes the mail after the commit, outside it.
-            if by_default_sender(pool.settings) and not custom:
-                tx.lock(default_sender_lock(ctx.account_id))
-                config = pool.settings.get("EmailConfiguration") or {}
-                sent = send_by_default(tx, ctx, config, email)
-                refused = sent.raw is None
-                email = None
-    if refused:
+    try:
+        # Without a PreSignUp function, the app client and the pool are read in the
+        # transaction that creates the user: one transaction, and the pool read once.
+        with ctx.db.transaction() as tx:
+            client = find_client(tx, params["ClientId"])
+            if client is None:
+                raise client_not_found(params["ClientId"])
+            ctx = dataclasses.replace(ctx, account_id=client.account, region=client.region)
+            tx.lock(users_lock(client.pool_id))
+            pool = load_pool(tx, ctx, client.pool_id)
+            check_secret_hash(client, params["Username"], params.get("SecretHash"))
+            leave_loop(pool)
+            if invoke.configured(pool, "PreSignUp") is not None:
+                raise _AdmissionFirst
+            created = _create(tx, ctx, client, pool, params, now, sign_up_triggers.Admission())
+    except _AdmissionFirst:
+        ctx, client, pool = public_client_pool(ctx, params["ClientId"])
+        check_secret_hash(client, params["Username"], params.get("SecretHash"))
+        admission, planned_sub = _admission(ctx, client, pool, params)
+        with ctx.db.transaction(lock=users_lock(client.pool_id)) as tx:
+            pool = load_pool(tx, ctx, client.pool_id)
+            created = _create(tx, ctx, client, pool, params, now, admission, planned_sub)
+    return _created(ctx, client, pool, params, created)
+
+
+class _AdmissionFirst(Exception):
+    """The pool's PreSignUp function decides first, outside any transaction."""
+
+
+@dataclass(slots=True)
+class _Created:
+    """What SignUp's transaction stored, for the work that follows its commit."""
+
+    admission: sign_up_triggers.Admission
+    user: StoredUser
+    session: str
+    attribute: str | None  # the attribute a code went to
+    code: str | None
+    email: CognitoEmail | None  # the mail still to send, after the commit
+    sent: DefaultSend | None  # or the default sender's, stored with the user
+    refused: bool  # by the default sender's daily cap
+
+
+def _create(
+    tx: Transaction,
+    ctx: RequestContext,
+    client: ClientRecord,
+    pool: StoredPool,
+    params: dict[str, Any],
+    now: float,
+    admission: sign_up_triggers.Admission,
+    planned_sub: str | None = None,
+) -> _Created:
+    """SignUp's writes in ``tx``, which holds the pool's users lock."""
+    attributes, username, sub = _admissible(tx, pool, client, params, planned_sub)
+    sign_up_triggers.apply_verification(admission, attributes)
+    # "To create a user with no password, omit this parameter or submit a blank value"
+    # [model SignUp Password]: allowed where passwordless sign-in is.
+    password = params.get("Password")
+    if password:
+        risk_responses.check_new_password(ctx, tx, pool, client.id, username, "SIGN_UP", password)
+    user = StoredUser(pool.id, username, sub, UNCONFIRMED, True, now, now, attributes)
+    if password:
+        set_password(user, pool, password, now, temporary=False)
+    user.status = CONFIRMED if admission.confirm else UNCONFIRMED
+    if admission.verify_email or admission.verify_phone:
+        claim_aliases(tx, pool, user, now, force=False)
+    session = user_auth.start_sign_up_session(user)
+    # An auto-confirmed user gets no code (aws-amplify/amplify-js#5314).
+    attribute = None if admission.confirm else _verified_attribute(pool, user)
+    by_mail = attribute == "email"
+    if by_mail and messages.uses_link(pool.settings):
+        messages.require_domain(tx, pool.id)
+    if not insert_user(tx, pool, user):
+        raise AwsError("UsernameExistsException", "User already exists")
+    created = _Created(admission, user, session, attribute, None, None, None, False)
+    if attribute is not None:
+        created.code = codes.issue(
+            tx, ctx, pool.id, username, codes.SIGN_UP, {"attribute": attribute}
+        )
+    if by_mail and created.code is not None:
+        email = _verification_email(ctx, pool, client.id, user, created.code, "cognito-sign-up")
+        # A CustomMessage function shapes the mail after the commit, outside it.
+        if by_default_sender(pool.settings) and not custom_message.configured(pool):
+            tx.lock(default_sender_lock(ctx.account_id))
+            config = pool.settings.get("EmailConfiguration") or {}
+            created.sent = send_by_default(tx, ctx, config, email)
+            created.refused = created.sent.raw is None
+        else:
+            created.email = email
+    return created
+
+
+def _created(
+    ctx: RequestContext,
+    client: ClientRecord,
+    pool: StoredPool,
+    params: dict[str, Any],
+    created: _Created,
+) -> dict[str, Any]:
+    """SignUp's answer, once its transaction has committed: the mail or SMS sent, the
+    risk event and an auto-confirmed user's PostConfirmation."""
+    if created.refused:
         raise AwsError("LimitExceededException", DAILY_LIMIT_MESSAGE)
-    if sent is not None:
-        relay_default(ctx, pool.settings.get("EmailConfiguration") or {}, sent)
-    result: dict[str, Any] = {"UserConfirmed": admission.confirm, "UserSub": sub}
-    result["Session"] = session
+    if created.sent is not None:
+        relay_default(ctx, pool.settings.get("EmailConfiguration") or {}, created.sent)
+    user, attribute, code = created.user, created.attribute, created.code
+    confirm = created.admission.confirm
+    result: dict[str, Any] = {"UserConfirmed": confirm, "UserSub": user.sub}
+    result["Session"] = created.session
     risk_events.record(ctx, pool, user, risk_events.SIGN_UP)
     metadata = client_metadata(params)
+    email = created.email
     if email is not None:
         email = custom_message.email(
             ctx, pool, custom_message.SIGN_UP, user, email, client_id=client.id, metadata=metadata
@@ -274,9 +338,9 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         result["CodeDeliveryDetails"] = _send_code(
             ctx, pool, client.id, user, attribute, code, "cognito-sign-up", metadata
         )
-    elif by_mail:
+    elif attribute == "email":
         result["CodeDeliveryDetails"] = email_delivery(user.attributes["email"])
-    if admission.confirm:
+    if confirm:
         # AWS: SignUp's ClientMetadata goes to "pre sign-up, custom message, and post
         # confirmation" functions; an auto-confirmed user is confirmed here.
         sign_up_triggers.post_confirmation(

@@ -193,15 +193,22 @@ class SqliteDatabase:
                 self._batch += 1
                 self._batch_kept = 0
             batch = self._batch
-            connection.execute("SAVEPOINT poolmail_tx")
+            # The first of a group needs no savepoint: its failure rolls the whole SQLite
+            # transaction back. A savepoint makes SQLite keep a copy of every page the
+            # transaction changes (a sign-up's 150 KB, past the 64 KB it holds in memory,
+            # so in a temporary file: created, written and deleted per transaction).
+            alone = self._batch_kept == 0
+            if not alone:
+                connection.execute("SAVEPOINT poolmail_tx")
             tx = SqliteTransaction(connection)
             try:
                 yield tx
                 _check(tx)
-                connection.execute("RELEASE poolmail_tx")
+                if not alone:
+                    connection.execute("RELEASE poolmail_tx")
                 self._batch_kept += 1
             except BaseException:
-                self._undo(connection, batch)
+                self._undo(connection, batch, savepoint=not alone)
                 raise
         if pending is not None:
             if batch not in pending.batches:
@@ -231,10 +238,10 @@ class SqliteDatabase:
     def committing(self) -> bool:
         return self._committing.locked()
 
-    def _undo(self, connection: sqlite3.Connection, batch: int) -> None:
+    def _undo(self, connection: sqlite3.Connection, batch: int, *, savepoint: bool) -> None:
         """Roll back one transaction of a group, leaving the others' writes pending."""
         try:
-            if connection.in_transaction:
+            if connection.in_transaction and savepoint:
                 connection.execute("ROLLBACK TO poolmail_tx")
                 connection.execute("RELEASE poolmail_tx")
             if not connection.in_transaction or self._batch_kept == 0:

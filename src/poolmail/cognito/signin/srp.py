@@ -137,15 +137,17 @@ def _g_pow(exponent: int) -> int:
         return int(gmpy2.powmod(G, exponent, _N))
     table = _table or _fixed_base_table()
     mask = (1 << _WINDOW_BITS) - 1
-    result = gmpy2.mpz(1)
+    result = None
     for row in table:
         if not exponent:
             break
         digit = exponent & mask
         if digit:
-            result = result * row[digit] % _N
+            # The first factor is taken as it is: a multiplication by 1 and its reduction
+            # cost as much as any other.
+            result = row[digit] if result is None else result * row[digit] % _N
         exponent >>= _WINDOW_BITS
-    return int(result)
+    return 1 if result is None else int(result)
 
 
 @dataclass(frozen=True, slots=True)
