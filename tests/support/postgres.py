@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -37,7 +39,7 @@ def admin_url() -> str:
     if _local is not None:
         return _local.url
     try:
-        psycopg.connect(POSTGRES_URL, connect_timeout=5).close()
+        _connect(POSTGRES_URL).close()
         return POSTGRES_URL
     except psycopg.OperationalError as error:
         unreachable = error
@@ -64,6 +66,23 @@ def admin_url() -> str:
         "POOLMAIL_SKIP_POSTGRES=1 to skip the PostgreSQL cases.",
         pytrace=False,
     )
+
+
+# A server shared with other work may be at its connection limit for a moment: a test
+# waits that out rather than fail on it.
+_BUSY = "too many clients"
+_BUSY_WAIT_SECONDS = 60.0
+
+
+def _connect(url: str, **options: Any) -> psycopg.Connection[Any]:
+    deadline = time.monotonic() + _BUSY_WAIT_SECONDS
+    while True:
+        try:
+            return psycopg.connect(url, connect_timeout=5, **options)
+        except psycopg.OperationalError as error:
+            if _BUSY not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
 
 
 def local_server() -> LocalPostgres | None:
@@ -107,12 +126,12 @@ def fresh_database(*, force_drop: bool = True) -> Iterator[str]:
     """
     admin = admin_url()
     name = f"poolmail_test_{secrets.token_hex(6)}"
-    with psycopg.connect(admin, autocommit=True) as connection:
+    with _connect(admin, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     parts = urlsplit(admin)
     try:
         yield urlunsplit(parts._replace(path="/" + name))
     finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
+        with _connect(admin, autocommit=True) as connection:
             drop = "DROP DATABASE {} WITH (FORCE)" if force_drop else "DROP DATABASE {}"
             connection.execute(sql.SQL(drop).format(sql.Identifier(name)))
