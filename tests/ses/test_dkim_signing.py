@@ -9,6 +9,7 @@ from typing import Any
 import dkim
 import pytest
 
+from poolmail.cognito.signin import rs256
 from poolmail.protocol.errors import AwsError
 from poolmail.ses.authentication import dkim_keys, dkim_signing
 
@@ -218,6 +219,19 @@ def test_fast_paths_sign_as_dkimpy_does(message: bytes, selector: str, domain: s
         assert dkim_signing.signature(message, domain, selector, pem, now) == _dkimpy_signature(
             message, domain, selector, pem, now
         )
+
+
+@pytest.mark.parametrize("bits", [1024, 2048])
+def test_cryptography_signs_where_libcrypto_cannot_be_used(
+    bits: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pem = _PEM_1024 if bits == 1024 else dkim_keys.generate_pem(bits)
+    message = SHAPES[0]
+    through_ctypes = dkim_signing.signature(message, "example.com", "s", pem, 1_700_000_000)
+    monkeypatch.setattr(rs256, "available", lambda: False)
+    assert dkim_signing.signature(message, "example.com", "s", pem, 1_700_000_000) == (
+        through_ctypes
+    )
 
 
 def test_a_b_tag_before_the_placeholder_goes_to_dkimpy() -> None:

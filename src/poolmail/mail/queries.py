@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,5 +215,25 @@ def delete_messages(tx: Transaction, message_id: str | None = None) -> int:
         tx.execute("DELETE FROM message_recipients")
         return tx.execute("DELETE FROM messages")
     tx.execute("DELETE FROM message_events WHERE message_id = ?", (message_id,))
-    tx.execute("DELETE FROM message_recipients WHERE message_id = ?", (message_id,))
+    row = tx.fetchone("SELECT created_at, recipients FROM messages WHERE id = ?", (message_id,))
+    if row is None:
+        return 0
+    # The recipient rows by their whole key (no index on message_id: every send would
+    # write one more B-tree). mailbox.store lower-cases with Python; migration 5 filled
+    # the rows of older messages with SQL's LOWER, which SQLite's folds ASCII only.
+    keys = {
+        folded
+        for address in json.loads(row[1])
+        for folded in (address.lower(), address.translate(_ASCII_LOWER))
+    }
+    if keys:
+        marks = ", ".join("?" for _ in keys)
+        tx.execute(
+            f"DELETE FROM message_recipients WHERE recipient IN ({marks}) "
+            "AND created_at = ? AND message_id = ?",
+            [*keys, row[0], message_id],
+        )
     return tx.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)

@@ -4,13 +4,14 @@ once, and tokens that verify whichever way they were signed."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
 from poolmail.cognito.signin import rs256, tokens
 
@@ -36,6 +37,18 @@ def test_signatures_are_cryptographys(bits: int) -> None:
     private, pem = _key(bits)
     for data in (b"", b"a.b", "é".encode() * 700):
         assert rs256.sign(pem, data) == _expected(private, data)
+
+
+@pytest.mark.parametrize("bits", [1024, 2048])
+def test_a_prehashed_digest_signs_as_cryptography_does(bits: int) -> None:
+    # DKIM's rsa-sha256 hashes its canonical headers itself and hands over the digest.
+    private, pem = _key(bits)
+    for data in (b"", b"a.b", "é".encode() * 700):
+        digest = hashlib.sha256(data).digest()
+        expected = private.sign(digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
+        assert rs256.sign_digest(pem, digest) == expected == _expected(private, data)
+    with pytest.raises(ValueError):
+        rs256.sign_digest(pem, b"short")
 
 
 def test_a_pair_is_two_signatures_in_order() -> None:

@@ -64,7 +64,11 @@ class _Signer:
             raise ValueError("not an RSA key")
 
     def sign(self, data: bytes) -> bytes:
-        digest = hashlib.sha256(data).digest()
+        return self.sign_digest(hashlib.sha256(data).digest())
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        if len(digest) != 32:
+            raise ValueError("a SHA-256 digest is 32 bytes")
         signature = ctypes.create_string_buffer(_SIGNATURE_BYTES)
         length = ctypes.c_size_t(_SIGNATURE_BYTES)
         if self._lib.EVP_PKEY_sign(self.pointer, signature, ctypes.byref(length), digest, 32) != 1:
@@ -140,6 +144,12 @@ def _signer(pem: str) -> _Signer:
 def sign(pem: str, data: bytes) -> bytes:
     """RSASSA-PKCS1-v1_5 with SHA-256 of ``data`` (RS256), by the key in ``pem``."""
     return _signer(pem).sign(data)
+
+
+def sign_digest(pem: str, digest: bytes) -> bytes:
+    """RSASSA-PKCS1-v1_5 of a SHA-256 ``digest`` the caller made (DKIM's rsa-sha256 hashes
+    its canonical headers itself), by the key in ``pem``."""
+    return _signer(pem).sign_digest(digest)
 
 
 class _Job:

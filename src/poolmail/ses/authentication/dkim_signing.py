@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from poolmail.cognito.signin import rs256
 from poolmail.context import RequestContext
 from poolmail.ses.authentication import dkim_keys
 from poolmail.ses.authentication.dkim_keys import AMAZONSES_DOMAIN, KEY_BITS, StoredKey
@@ -61,6 +62,10 @@ def private_key(pem: bytes) -> RSAPrivateKey:
 
 
 def _rsa_sha256(digest: bytes, pem: bytes) -> bytes:
+    # OpenSSL through ctypes lets go of the GIL while it signs (cryptography keeps it):
+    # the other requests' threads run meanwhile.
+    if rs256.available():
+        return rs256.sign_digest(pem.decode("ascii"), digest)
     from cryptography.hazmat.primitives.asymmetric import padding, utils
     from cryptography.hazmat.primitives.hashes import SHA256
 
@@ -71,11 +76,12 @@ def signature(message: bytes, domain: str, selector: str, pem: bytes, timestamp:
     """One `DKIM-Signature:` header line (folded, ending in the message's line break).
 
     The tag list is folded by dkimpy exactly as its own ``sign`` does; the RSA signature of
-    the header hash is OpenSSL's (through cryptography), because dkimpy's pure-Python
-    PKCS#1 code cost two thirds of a signature (bench/notes.md, optimisation 28). A
-    message with CRLF line breaks throughout (every message SES builds) is parsed and
-    canonicalised here (optimisation 31); anything else by dkimpy. Tests verify every
-    signature with ``dkim.verify`` and hold the fast paths to dkimpy's, byte for byte.
+    the header hash is OpenSSL's (through ctypes, ``rs256``, or cryptography), because
+    dkimpy's pure-Python PKCS#1 code cost two thirds of a signature (bench/notes.md,
+    optimisation 28). A message with CRLF line breaks throughout (every message SES
+    builds) is parsed and canonicalised here (optimisation 31); anything else by dkimpy.
+    Tests verify every signature with ``dkim.verify`` and hold the fast paths to dkimpy's,
+    byte for byte.
     """
     import dkim
     from dkim.canonicalization import strip_trailing_lines
