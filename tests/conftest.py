@@ -18,8 +18,8 @@ from tests.support.programs import MISSING_PROGRAM, SkipLedger, require_program
 from tests.support.server import BACKENDS, ServerPool, ServerProcess
 
 # Fixtures shared across folders: moto's server and poolmail delivering to it; an SMTP
-# server and poolmail relaying to it.
-pytest_plugins = ["tests.support.moto", "tests.support.relay"]
+# server and poolmail relaying to it; a database before its migrations.
+pytest_plugins = ["tests.support.moto", "tests.support.relay", "tests.support.unmigrated"]
 
 __all__ = ["BACKENDS"]
 

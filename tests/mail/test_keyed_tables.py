@@ -4,34 +4,15 @@ it read back the same and delete whole, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from poolmail.mail import mailbox, queries
 from poolmail.mail.queries import MessageFilter
 from poolmail.store import Database
 from poolmail.store.migrations import MIGRATIONS, migrate
-from poolmail.store.postgres import PostgresDatabase
 from poolmail.store.sqlite import SqliteDatabase
-from tests.support.postgres import fresh_database
 
 NOW = 1_750_000_000.0
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        db: Database = SqliteDatabase(str(tmp_path / "poolmail.sqlite3"))
-        yield db
-        db.close()
-        return
-    with fresh_database() as url:
-        db = PostgresDatabase(url)
-        yield db
-        db.close()
 
 
 def _message(number: int, recipients: list[str]) -> mailbox.StoredMessage:

@@ -6,19 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from poolmail.mail import mailbox, queries
 from poolmail.mail.queries import MessageFilter
 from poolmail.ses import mime
 from poolmail.store import Database
 from poolmail.store.migrations import MIGRATIONS, migrate
-from poolmail.store.postgres import PostgresDatabase
-from poolmail.store.sqlite import SqliteDatabase
-from tests.support.postgres import fresh_database
 
 NOW = 1_750_000_000.0
 
@@ -63,19 +56,6 @@ def test_search_terms() -> None:
 
 
 # ---- migration 8 fills the search text of messages stored before it -------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        db: Database = SqliteDatabase(str(tmp_path / "poolmail.sqlite3"))
-        yield db
-        db.close()
-        return
-    with fresh_database() as url:
-        db = PostgresDatabase(url)
-        yield db
-        db.close()
 
 
 def _insert_as_version_7(db: Database, message: mailbox.StoredMessage) -> None:

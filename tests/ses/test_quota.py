@@ -356,20 +356,6 @@ def test_the_rate_decides_as_the_log_alone_would(rate: int) -> None:
         memory.close()
 
 
-@pytest.fixture(params=[BACKENDS[1], BACKENDS[2]])
-def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A database at migration 0, to be taken to the versions a test names."""
-    if request.param == "postgres":
-        with fresh_database() as url:
-            db = open_database(database_url=url, migrate_schema=False)
-            yield db
-            db.close()
-        return
-    db = open_database(data_dir=str(tmp_path / "data"), migrate_schema=False)
-    yield db
-    db.close()
-
-
 def test_migration_15_bounds_the_sends_before_it(unmigrated: Database) -> None:
     old = [m for m in migrations.MIGRATIONS if m.version < 15]
     db = unmigrated

@@ -51,7 +51,7 @@ from poolmail.cognito.users import (
     users_lock,
 )
 from poolmail.context import RequestContext
-from poolmail.operations import Handler, local_only
+from poolmail.operations import Handler, LeaveLoop, local_only
 from poolmail.protocol.errors import AwsError
 from poolmail.sms.outbox import Sms
 from poolmail.store import Transaction
@@ -215,29 +215,51 @@ def sign_up(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     (one commit); through SES, the mail follows the user's commit, as SES may relay it.
     """
     now = ctx.clock.now().timestamp()
-    try:
-        # Without a PreSignUp function, the app client and the pool are read in the
-        # transaction that creates the user: one transaction, and the pool read once.
-        with ctx.db.transaction() as tx:
-            client = find_client(tx, params["ClientId"])
-            if client is None:
-                raise client_not_found(params["ClientId"])
-            ctx = dataclasses.replace(ctx, account_id=client.account, region=client.region)
-            tx.lock(users_lock(client.pool_id))
-            pool = load_pool(tx, ctx, client.pool_id)
-            check_secret_hash(client, params["Username"], params.get("SecretHash"))
-            leave_loop(pool)
-            if invoke.configured(pool, "PreSignUp") is not None:
-                raise _AdmissionFirst
-            created = _create(tx, ctx, client, pool, params, now, sign_up_triggers.Admission())
-    except _AdmissionFirst:
-        ctx, client, pool = public_client_pool(ctx, params["ClientId"])
-        check_secret_hash(client, params["Username"], params.get("SecretHash"))
-        admission, planned_sub = _admission(ctx, client, pool, params)
-        with ctx.db.transaction(lock=users_lock(client.pool_id)) as tx:
-            pool = load_pool(tx, ctx, client.pool_id)
-            created = _create(tx, ctx, client, pool, params, now, admission, planned_sub)
+    client_id = params["ClientId"]
+    if client_id not in _READ_FIRST:
+        try:
+            # Without a function to run, the app client and the pool are read in the
+            # transaction that creates the user: one transaction, and the pool read once.
+            with ctx.db.transaction() as tx:
+                client = find_client(tx, client_id)
+                if client is None:
+                    raise client_not_found(client_id)
+                ctx = dataclasses.replace(ctx, account_id=client.account, region=client.region)
+                tx.lock(users_lock(client.pool_id))
+                pool = load_pool(tx, ctx, client.pool_id)
+                check_secret_hash(client, params["Username"], params.get("SecretHash"))
+                leave_loop(pool)
+                if invoke.configured(pool, "PreSignUp") is not None:
+                    raise _AdmissionFirst
+                admission = sign_up_triggers.Admission()
+                created = _create(tx, ctx, client, pool, params, now, admission)
+            return _created(ctx, client, pool, params, created)
+        except _AdmissionFirst:
+            _read_first(client_id)
+        except LeaveLoop:
+            _read_first(client_id)
+            raise
+    ctx, client, pool = public_client_pool(ctx, client_id)
+    check_secret_hash(client, params["Username"], params.get("SecretHash"))
+    admission, planned_sub = _admission(ctx, client, pool, params)
+    with ctx.db.transaction(lock=users_lock(client.pool_id)) as tx:
+        pool = load_pool(tx, ctx, client.pool_id)
+        created = _create(tx, ctx, client, pool, params, now, admission, planned_sub)
     return _created(ctx, client, pool, params, created)
+
+
+# App clients whose pool had a function to run at a sign-up: their next sign-ups read
+# before they write, not opening a write transaction only to roll it back (twice: once on
+# the event loop, once on the worker thread the function sends it to). A hint only: both
+# ways give the same answer, so a pool that has since lost its functions is still right.
+_READ_FIRST: dict[str, None] = {}
+_READ_FIRST_MAX = 1024
+
+
+def _read_first(client_id: str) -> None:
+    if len(_READ_FIRST) >= _READ_FIRST_MAX:
+        _READ_FIRST.clear()
+    _READ_FIRST[client_id] = None
 
 
 class _AdmissionFirst(Exception):

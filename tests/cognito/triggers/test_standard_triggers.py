@@ -292,6 +292,37 @@ def test_pre_sign_up_refusal_creates_nothing(server: ServerProcess) -> None:
     assert event["request"]["validationData"] is None
 
 
+def test_sign_ups_follow_the_pool_s_functions_as_they_change(server: ServerProcess) -> None:
+    # A client whose pool ran a function at a sign-up takes the read-first way from then
+    # on (signup.py); the answers must follow the pool's functions as they come and go.
+    pool_id, client_id = pool_with(server, {"PreSignUp": "auto-confirm"})
+    cognito = idp(server)
+
+    def sign_up(name: str) -> bool:
+        answer = cognito.sign_up(
+            ClientId=client_id,
+            Username=name,
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}],
+        )
+        return bool(answer["UserConfirmed"])
+
+    assert sign_up("first") is True
+    cognito.update_user_pool(UserPoolId=pool_id, AutoVerifiedAttributes=["email"])
+    assert sign_up("second") is False
+    assert messages(server, recipient="second@example.com") != []
+    cognito.update_user_pool(
+        UserPoolId=pool_id,
+        AutoVerifiedAttributes=["email"],
+        LambdaConfig={"PreSignUp": arn("auto-confirm")},
+    )
+    assert sign_up("third") is True
+    assert [e["userName"] for e in events(server, pool_id, "PreSignUp_SignUp")] == [
+        "first",
+        "third",
+    ]
+
+
 def test_post_confirmation_failure_reaches_the_client_and_the_user_stays_confirmed(
     server: ServerProcess,
 ) -> None:
