@@ -10,7 +10,7 @@ from types import ModuleType
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
@@ -29,14 +29,28 @@ from poolmail.server import (
     ses_objects_api,
 )
 from poolmail.server.background import Job, run_forever
-from poolmail.server.cors import AwsCors
+from poolmail.server.cors import EXPOSED_HEADERS, AwsCors
 from poolmail.server.hosted_routes import HostedDomains
 from poolmail.server.inline import Inline
 from poolmail.server.lazy_routes import LazyRoutes
-from poolmail.server.pipeline import Services, handle_aws
+from poolmail.server.pipeline import (
+    MAX_BODY_BYTES,
+    AwsRequest,
+    Services,
+    answer_aws,
+    handle_aws,
+    raw_headers,
+    receive_body,
+)
 from poolmail.store import Database
 
 AWS_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
+_AWS_METHODS = frozenset(AWS_METHODS)
+# What AwsCors adds to an answer to a request with an Origin.
+_CORS_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", EXPOSED_HEADERS),
+]
 
 
 # Modules with periodic work (JOBS), imported at start for it.
@@ -82,6 +96,61 @@ def background_jobs() -> list[Job]:
     return [job for module in _JOB_MODULES for job in module.JOBS]
 
 
+class PoolmailApp(Starlette):
+    """The Starlette app, with the AWS APIs' requests (`POST /`, `/v2/email/...`) taken
+    straight to the pipeline.
+
+    Through the middleware and the router such a request passed eight ASGI layers and had
+    a Request and a Response built, a third of a trivial call's CPU in the app. Here it
+    gets what those layers do to it, no more: AwsCors's headers (a preflight is an
+    OPTIONS, which goes the long way), ServerErrorMiddleware's plain 500 for an error the
+    pipeline lets out, the route's messages. A request HostedDomains may map to a pool
+    domain, or one under a root path, goes the long way too. AdminGuard (outside, in
+    process.py) guards none of these paths.
+    """
+
+    services: Services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _is_aws_call(scope):
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        started = False
+        try:
+            request = AwsRequest(scope)
+            declared = request.header(b"content-length") or ""
+            body = await receive_body(receive, declared, MAX_BODY_BYTES)
+            status, headers, content = await answer_aws(request, body, self.services)
+            raw = raw_headers(status, headers, content)
+            if b"origin" in request.headers:
+                raw.extend(_CORS_HEADERS)
+            started = True
+            await send({"type": "http.response.start", "status": status, "headers": raw})
+            await send({"type": "http.response.body", "body": content})
+        except Exception:
+            # As ServerErrorMiddleware answers (without debug), and the server logs it.
+            if not started:
+                error = PlainTextResponse("Internal Server Error", status_code=500)
+                await error(scope, receive, send)
+            raise
+
+
+def _is_aws_call(scope: Scope) -> bool:
+    """Whether the router would hand ``scope`` to the pipeline by one of the AWS APIs'
+    own routes, with HostedDomains leaving it as it is."""
+    if scope.get("root_path"):
+        return False
+    path: str = scope["path"]
+    method: str = scope["method"]
+    if not (
+        (path == "/" and method == "POST")
+        or (path.startswith("/v2/email/") and method in _AWS_METHODS)
+    ):
+        return False
+    return hosted_routes.domain_host(scope) is None
+
+
 def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> Starlette:
     services = Services(
         db=db,
@@ -113,7 +182,7 @@ def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> 
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    app = Starlette(
+    app = PoolmailApp(
         # HostedDomains first: a request by a pool domain's Host header becomes the
         # domain's path form before anything else sees it.
         middleware=[Middleware(HostedDomains), Middleware(AwsCors)],
@@ -140,4 +209,5 @@ def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> 
 
     app.router.default = unrouted
     app.state.services = services
+    app.services = services
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_EXPOSED = b"x-amzn-requestid,x-amzn-errortype,x-amzn-errormessage,date,x-amz-request-id"
+EXPOSED_HEADERS = b"x-amzn-requestid,x-amzn-errortype,x-amzn-errormessage,date,x-amz-request-id"
 _PREFLIGHT_HEADERS = [
     (b"access-control-allow-origin", b"*"),
     (b"access-control-allow-methods", b"GET,POST,PUT,DELETE,PATCH,HEAD,OPTIONS"),
@@ -55,7 +55,7 @@ class AwsCors:
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"access-control-allow-origin", b"*"),
-                    (b"access-control-expose-headers", _EXPOSED),
+                    (b"access-control-expose-headers", EXPOSED_HEADERS),
                 ]
             await send(message)
 

@@ -13,7 +13,7 @@ import html
 import ipaddress
 import time
 import uuid
-from functools import cache
+from functools import cache, lru_cache
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -57,12 +57,33 @@ def _methods_of(endpoint: Endpoint) -> tuple[str, ...]:
     return (*endpoint.methods[:at], "HEAD", *endpoint.methods[at:])
 
 
+# Clients send a handful of Host headers, but a Host header is the client's to choose, so
+# the memory is bounded; parsing an address was a tenth of a trivial SES call.
+@lru_cache(maxsize=256)
 def _is_address(name: str) -> bool:
     try:
         ipaddress.ip_address(name.strip("[]"))
     except ValueError:
         return False
     return True
+
+
+def domain_host(scope: Scope) -> tuple[str, str] | None:
+    """The Host header (its last one) and its name, when that name may be a pool
+    domain's: a dotted name, not an address, on a request without `X-Amz-Target`."""
+    raw_host, api_call = b"", False
+    for key, value in scope["headers"]:
+        if key == b"host":
+            raw_host = value
+        elif key == b"x-amz-target":
+            api_call = True
+    if api_call:
+        return None
+    header = raw_host.decode("latin-1")
+    name = hosts.host_name(header)
+    if "." not in name or _is_address(name):
+        return None
+    return header, name
 
 
 class HostedDomains:
@@ -92,20 +113,11 @@ class HostedDomains:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith(PATH_PREFIX + "/"):
-            raw_host, api_call = b"", False
-            for key, value in scope["headers"]:
-                if key == b"host":
-                    raw_host = value
-                elif key == b"x-amz-target":
-                    api_call = True
-            header = raw_host.decode("latin-1")
-            name = hosts.host_name(header)
-            if (
-                "." in name
-                and not api_call
-                and not _is_address(name)
-                and (hosts.is_prefix_host(name) or await self._is_custom(scope, name))
+            found = domain_host(scope)
+            if found is not None and (
+                hosts.is_prefix_host(found[1]) or await self._is_custom(scope, found[1])
             ):
+                header, name = found
                 scheme = scope.get("scheme", "http")
                 path = f"{PATH_PREFIX}/{name}{scope['path']}"
                 scope = {

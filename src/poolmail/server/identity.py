@@ -22,16 +22,15 @@ class Caller:
         return self.access_key is not None
 
 
-def identify_caller(
-    headers: Mapping[str, str], query: Mapping[str, str], default_account: str
-) -> Caller:
-    """Read ``AKID/date/region/service/aws4_request`` from the header or a presigned query.
+def identify_caller(authorization: str, query: Mapping[str, str], default_account: str) -> Caller:
+    """Read ``AKID/date/region/service/aws4_request`` from the Authorization header's
+    value or a presigned query.
 
     An access key of exactly twelve digits selects that account (LocalStack's convention);
     any other key, or none, is the default account.
     """
     scope = None
-    found = _CREDENTIAL.search(headers.get("authorization", ""))
+    found = _CREDENTIAL.search(authorization)
     if found:
         scope = found.group(1)
     elif "X-Amz-Credential" in query:

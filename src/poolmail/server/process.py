@@ -3,6 +3,7 @@ back, and the app on its database until a signal stops it."""
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import socket
 import sys
@@ -47,13 +48,23 @@ class ReadyServer(uvicorn.Server):
         print(f"poolmail ready on http://{shown}:{port}", flush=True)
 
 
+def _http_protocol() -> type[asyncio.Protocol] | str:
+    """httptools with each round's writes joined (server/coalesce.py) where httptools is
+    installed (uvicorn[standard]), uvicorn's choice otherwise."""
+    try:
+        from poolmail.server.coalesce import JoinedWritesProtocol
+    except ImportError:
+        return "auto"
+    return JoinedWritesProtocol
+
+
 def server_config(app: ASGIApp, settings: Settings, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop="auto",
-        http="auto",
+        http=_http_protocol(),
         # No route takes a WebSocket, and "auto" imports the websockets package at every
         # start; without it an Upgrade request is answered as the plain HTTP request it is.
         ws="none",
