@@ -66,7 +66,7 @@ from poolmail.cognito.users import (
     users_lock,
 )
 from poolmail.context import RequestContext
-from poolmail.operations import Handler, local_only
+from poolmail.operations import Handler, LeaveLoop, local_only
 from poolmail.protocol.errors import AwsError
 
 # AWS's texts, as users quote them (for instance aws-amplify/amplify-js#9399).
@@ -164,15 +164,44 @@ def proceed(
     metadata: dict[str, str] | None = None,
     source: str = token_generation.AUTHENTICATION,
     reads: TokenReads | None = None,
+    closing: challenges.Pending | None = None,
 ) -> dict[str, Any]:
     """What follows a passed step: the state's refusal, the next challenge (new password,
     device, MFA), or tokens (``reads``: what the step read for them, if it did).
 
     Before the tokens, the pool's PostAuthentication function, then its PreTokenGeneration
     function (``source``), as AWS orders them (facts section 4); ``metadata`` is
-    RespondToAuthChallenge's ClientMetadata, which only those calls pass on."""
+    RespondToAuthChallenge's ClientMetadata, which only those calls pass on.
+
+    ``closing``: the answered challenge, still open; it closes in the write that stores
+    the sign-in, or else before this returns or raises, as if closed first."""
+    if closing is None:
+        return _proceed(ctx, pool, client, user, progress, metadata, source, reads, None)
+    try:
+        return _proceed(ctx, pool, client, user, progress, metadata, source, reads, closing)
+    except LeaveLoop:
+        raise  # the whole answer runs again off the loop: the challenge stays open for it
+    except BaseException:
+        # An answered challenge is spent whatever happens next (a refusal, a failure).
+        challenges.close_challenge(ctx, closing)
+        raise
+
+
+def _proceed(
+    ctx: RequestContext,
+    pool: StoredPool,
+    client: ClientRecord,
+    user: StoredUser,
+    progress: Progress,
+    metadata: dict[str, str] | None,
+    source: str,
+    reads: TokenReads | None,
+    closing: challenges.Pending | None,
+) -> dict[str, Any]:
     step = next_step(ctx, pool, client, user, progress)
     if step is not None:
+        if closing is not None:
+            challenges.close_challenge(ctx, closing)
         return step
     new_device_used = devices.tracking(pool) and progress.device_key is None
     authentication.post_authentication(
@@ -190,6 +219,7 @@ def proceed(
         source=source,
         metadata=metadata,
         reads=reads,
+        closing=closing,
     )
     if new_device is not None:
         result["NewDeviceMetadata"] = new_device
@@ -510,6 +540,7 @@ def _respond(
             metadata=metadata,
             source=source,
             reads=answered.reads,
+            closing=answered.closing,
         )
     return answered
 

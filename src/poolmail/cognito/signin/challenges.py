@@ -95,21 +95,27 @@ def read_challenge(
     """``find_challenge`` in the caller's transaction, which may read more with it."""
     if not token:
         raise AwsError("NotAuthorizedException", INVALID_SESSION)
+    key = _key(token)
     row = tx.fetchone(
         "SELECT client_id, username, challenge, expires_at, data FROM cognito_auth_sessions "
         "WHERE id = ?",
-        (_key(token),),
+        (key,),
     )
     if row is None or row[0] != client.id or row[2] != challenge:
         raise AwsError("NotAuthorizedException", INVALID_SESSION)
     if float(row[3]) <= ctx.clock.now().timestamp():
         raise AwsError("NotAuthorizedException", EXPIRED_SESSION)
-    return Pending(_key(token), str(row[1]), json.loads(row[4]))
+    return Pending(key, str(row[1]), json.loads(row[4]))
 
 
 def close_challenge(ctx: RequestContext, pending: Pending) -> None:
     with ctx.db.transaction() as tx:
-        tx.execute("DELETE FROM cognito_auth_sessions WHERE id = ?", (pending.key,))
+        close_in(tx, pending)
+
+
+def close_in(tx: Transaction, pending: Pending) -> None:
+    """``close_challenge`` in the caller's writing transaction."""
+    tx.execute("DELETE FROM cognito_auth_sessions WHERE id = ?", (pending.key,))
 
 
 def update_challenge(ctx: RequestContext, pending: Pending, data: dict[str, Any]) -> None:

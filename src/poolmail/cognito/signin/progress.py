@@ -62,6 +62,9 @@ class Passed:
     progress: Progress
     # The tokens' reads, when the responder made them with the user (sessions.py).
     reads: TokenReads | None = None
+    # The answered challenge, when the responder left its closing to the sign-in's one
+    # write (`auth.proceed`): closed with the tokens' refresh token, or on the way out.
+    closing: challenges.Pending | None = None
 
 
 Responder = Callable[

@@ -25,7 +25,7 @@ from typing import Any
 
 from poolmail.cognito import client_secrets, groups, session_configuration
 from poolmail.cognito.clients import ClientRecord, find_client, grace_period, rotates
-from poolmail.cognito.signin import tokens
+from poolmail.cognito.signin import challenges, tokens
 from poolmail.cognito.triggers import token_generation
 from poolmail.cognito.user_pools import StoredPool, load_pool, not_found
 from poolmail.cognito.users import (
@@ -69,7 +69,7 @@ _VALIDITY = {
     "RefreshTokenValidity": ("RefreshToken", "days", 30),
 }
 # Real refresh tokens are JWEs; clients treat them as opaque, so this one only looks alike.
-_JWE_HEADER = base64.urlsafe_b64encode(b'{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}')
+_JWE_SEGMENT = tokens.b64url(b'{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}')
 
 
 def lifetime(client: ClientRecord, member: str) -> int:
@@ -87,10 +87,16 @@ def _hash(token: str) -> str:
 def _new_refresh_token(origin_jti: str) -> str:
     # The first part (a JWE's encrypted key) opens with the sign-in's origin_jti, so that a
     # token rotation replaced still leads to its sign-in; the rest is random.
-    key = uuid.UUID(origin_jti).bytes + secrets.token_bytes(240)
-    parts = [key, *(secrets.token_bytes(size) for size in (12, 512, 16))]
-    encoded = [base64.urlsafe_b64encode(part).rstrip(b"=").decode() for part in parts]
-    return ".".join([_JWE_HEADER.rstrip(b"=").decode(), *encoded])
+    # One read of the system's random source for the four random parts (the encrypted
+    # key's 240 other bytes, a 12-byte IV, 512 of ciphertext, a 16-byte tag).
+    random = secrets.token_bytes(780)
+    parts = (
+        uuid.UUID(origin_jti).bytes + random[:240],
+        random[240:252],
+        random[252:764],
+        random[764:],
+    )
+    return ".".join([_JWE_SEGMENT, *(tokens.b64url(part) for part in parts)])
 
 
 def _origin_of(token: str) -> str | None:
@@ -238,6 +244,7 @@ def sign_in(
     metadata: dict[str, str] | None = None,
     scopes: list[str] | None = None,
     reads: tokens.TokenReads | None = None,
+    closing: challenges.Pending | None = None,
 ) -> dict[str, Any]:
     """AuthenticationResult of a completed sign-in: a new refresh token and its tokens.
 
@@ -248,7 +255,8 @@ def sign_in(
     ``source``, ``metadata`` and ``scopes`` (the access token's, by default the API's one
     scope) go to the pool's PreTokenGeneration function, which runs before anything is
     stored: its failure leaves no sign-in behind. ``pool``: the client's, if at hand.
-    ``reads``: the API tokens' reads, if the caller made them (``read_for_tokens``)."""
+    ``reads``: the API tokens' reads, if the caller made them (``read_for_tokens``).
+    ``closing``: the answered challenge that led here, closed in the same write."""
     now = ctx.clock.now().timestamp()
     changes = _token_changes(ctx, pool, client, user, source, metadata, scopes)
     session = SignIn(tokens.new_jti(), int(now), device_key, changes)
@@ -260,6 +268,8 @@ def sign_in(
     else:
         keys = tokens.pool_keys(ctx.db, client.pool_id, now)
     with ctx.db.transaction() as tx:
+        if closing is not None:
+            challenges.close_in(tx, closing)
         # MaxPerUser: the least recently used sessions make way (session_configuration.py).
         session_configuration.make_room(tx, client.pool_id, user.sub, now)
         tx.execute(

@@ -57,7 +57,8 @@ def _load_private(pem: str) -> rsa.RSAPrivateKey:
     return key
 
 
-def _b64url(raw: bytes) -> str:
+def b64url(raw: bytes) -> str:
+    """Base64url without padding, as JWTs write their segments."""
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
@@ -66,7 +67,7 @@ def _unb64url(text: str) -> bytes:
 
 
 def _int_b64(value: int) -> str:
-    return _b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+    return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
 
 
 def _new_key(token_use: str) -> SigningKey:
@@ -182,7 +183,7 @@ def jwks(keys: list[SigningKey]) -> dict[str, Any]:
 @functools.lru_cache(maxsize=512)
 def _header_segment(kid: str) -> str:
     # A key's header never changes: encoded once, not at every signature.
-    return _b64url(json.dumps({"kid": kid, "alg": "RS256"}, separators=(",", ":")).encode())
+    return b64url(json.dumps({"kid": kid, "alg": "RS256"}, separators=(",", ":")).encode())
 
 
 @functools.cache
@@ -196,7 +197,7 @@ def _rs256() -> tuple[Any, Any]:
 def _signing_input(key: SigningKey, claims: dict[str, Any]) -> str:
     # Claims are written by orjson (compact, non-ASCII as UTF-8, as Cognito's tokens
     # carry it): `json` took longer than everything else of a signature but OpenSSL's part.
-    return f"{_header_segment(key.kid)}.{_b64url(fast_json.dumps(claims))}"
+    return f"{_header_segment(key.kid)}.{b64url(fast_json.dumps(claims))}"
 
 
 def _signature(key: SigningKey, data: bytes) -> bytes:
@@ -210,7 +211,7 @@ def _signature(key: SigningKey, data: bytes) -> bytes:
 
 def sign(key: SigningKey, claims: dict[str, Any]) -> str:
     signing_input = _signing_input(key, claims)
-    return f"{signing_input}.{_b64url(_signature(key, signing_input.encode()))}"
+    return f"{signing_input}.{b64url(_signature(key, signing_input.encode()))}"
 
 
 def sign_pair(
@@ -231,8 +232,8 @@ def sign_pair(
             _signature(second[0], inputs[1].encode()),
         )
     return (
-        f"{inputs[0]}.{_b64url(signatures[0])}",
-        f"{inputs[1]}.{_b64url(signatures[1])}",
+        f"{inputs[0]}.{b64url(signatures[0])}",
+        f"{inputs[1]}.{b64url(signatures[1])}",
     )
 
 
