@@ -13,7 +13,7 @@ import pytest
 from poolmail.mail import mailbox, queries
 from poolmail.mail.queries import MessageFilter
 from poolmail.ses import mime
-from poolmail.store import Database, open_database
+from poolmail.store import Database, Transaction, open_database
 from tests.support.postgres import fresh_database
 
 NOW = 1_750_000_000.0
@@ -62,6 +62,11 @@ def message(
 EVERYTHING = MessageFilter(include_rejected=False, exclude_kinds=("ses-verification",), limit=10**9)
 
 
+def listing(tx: Transaction, where: MessageFilter, db: Database) -> str:
+    """The listing's pieces joined: the inside of LocalStack's JSON array."""
+    return b"".join(queries.localstack_listing(tx, where, db.dialect)).decode()
+
+
 def test_stored_entries_are_those_made_when_listing(db: Database) -> None:
     with db.transaction() as tx:
         mailbox.store(tx, message(1, body={"text": "Given text", "html": None}))
@@ -70,11 +75,11 @@ def test_stored_entries_are_those_made_when_listing(db: Database) -> None:
         mailbox.store(tx, message(4, template="Welcome", template_data="{}"))
         mailbox.store(tx, message(5, kind="ses-verification"))  # SES's own: never listed
     with db.transaction(readonly=True) as tx:
-        stored = queries.localstack_listing(tx, EVERYTHING, db.dialect)
+        stored = listing(tx, EVERYTHING, db)
     with db.transaction() as tx:
         tx.execute("UPDATE messages SET listing = NULL")
     with db.transaction(readonly=True) as tx:
-        made = queries.localstack_listing(tx, EVERYTHING, db.dialect)
+        made = listing(tx, EVERYTHING, db)
     assert stored == made
     entries = json.loads(f"[{stored}]")
     assert [entry["Subject"] for entry in entries] == [f"Subject {n}" for n in (1, 2, 3, 4)]
@@ -89,13 +94,13 @@ def test_listing_by_sender_keeps_the_order_with_raw_sends_among_them(db: Databas
     # Raw sends (entries made when listed) between stored ones, in the sender filter's
     # index order, come back oldest first; so does an empty mailbox, as an empty text.
     with db.transaction(readonly=True) as tx:
-        assert queries.localstack_listing(tx, EVERYTHING, db.dialect) == ""
+        assert listing(tx, EVERYTHING, db) == ""
     with db.transaction() as tx:
         for n in range(6):
             mailbox.store(tx, message(n, raw=n % 2 == 1))
     only = MessageFilter(sender="sender@example.com", include_rejected=False, limit=1)
     with db.transaction(readonly=True) as tx:
-        listed = json.loads("[" + queries.localstack_listing(tx, only, db.dialect) + "]")
+        listed = json.loads("[" + listing(tx, only, db) + "]")
     assert ["raw" if "RawData" in entry else entry["Subject"] for entry in listed] == [
         "Subject 0",
         "raw",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,37 +47,88 @@ def list_messages(tx: Transaction, where: MessageFilter) -> list[dict[str, Any]]
     return [summary(row) for row in tx.fetchall(*_select(where, _COLUMNS))]
 
 
-def localstack_listing(tx: Transaction, where: MessageFilter, dialect: Dialect) -> str:
-    """Every matching message as LocalStack's `/_aws/ses` entries, oldest first as
-    LocalStack lists them: the JSON texts joined by commas (the array's inside).
+# A LocalStack listing comes from SQLite in pieces of about this many bytes. glibc hands
+# blocks of 128 KiB or more straight back to the system when freed (server/process.py), so
+# one text of a whole mailbox (3.4 MB for ten thousand messages), and each copy of it, was
+# new memory whose every page faulted in again at every listing: half its CPU. Pieces this
+# size are reused from the heap, and a reader can send each before the next is read.
+LISTING_PIECE_BYTES = 40 * 1024
+_FIRST_PIECE_ENTRIES = 64
 
-    The store joins the stored entries itself, so ten thousand messages come back as one
-    text rather than ten thousand rows (bench/notes.md, optimisation 33); on SQLite they
-    are read from the `messages_listing` index, never from the rows. A message without a
-    stored entry (a raw send, or one stored before entries were) comes back as its id
-    between two U+0001 marks, which no JSON text holds unescaped, and its entry is made
-    here. ``where.limit`` does not apply: LocalStack's listing has none.
+
+def localstack_listing(tx: Transaction, where: MessageFilter, dialect: Dialect) -> Iterator[bytes]:
+    """Every matching message as LocalStack's `/_aws/ses` entries, oldest first as
+    LocalStack lists them: the JSON texts joined by commas (the array's inside), in UTF-8,
+    in pieces to be written one after the other.
+
+    The store joins the stored entries itself, so ten thousand messages come back as a few
+    texts rather than ten thousand rows (bench/notes.md, optimisation 38); on SQLite they
+    are read from the `messages_listing` index, never from the rows, a page of entries at a
+    time (keyset paging, in this one transaction: the same snapshot throughout). A message
+    without a stored entry (a raw send, or one stored before entries were) comes back as
+    its id between two U+0001 marks, which no JSON text holds unescaped, and its entry is
+    made here. ``where.limit`` does not apply: LocalStack's listing has none.
     """
-    sql, args = _select(where, "listing, id, created_at", oldest_first=True)
     marked = "COALESCE(m.listing, {mark} || m.id || {mark})"
     if dialect == "postgresql":
-        sql = (
-            f"SELECT string_agg({marked.format(mark='chr(1)')}, ',' "
-            f"ORDER BY m.created_at, m.id) FROM ({sql}) m"
+        # One round trip: each page would cost one more to the server.
+        sql, args = _select(where, "listing, id, created_at", oldest_first=True)
+        row = tx.fetchone(
+            f"SELECT convert_to(string_agg({marked.format(mark='chr(1)')}, ',' "
+            f"ORDER BY m.created_at, m.id), 'UTF8') FROM ({sql}) m",
+            args,
         )
-    else:
-        # SQLite before 3.44 takes no ORDER BY in an aggregate: it concatenates in the
-        # order the ordered subquery yields its rows.
-        sql = f"SELECT group_concat({marked.format(mark='char(1)')}, ',') FROM ({sql}) m"
-    row = tx.fetchone(sql, args)
-    joined = str(row[0]) if row is not None and row[0] is not None else ""
+        if row is not None and row[0] is not None:
+            yield _filled(tx, bytes(row[0]))
+        return
+    # The queries of the first page and of the pages after a key, built once: a page's
+    # arguments are those of its query with the key's two (after the first) and the size.
+    columns, key = "listing, id", ", ".join(_order_key(where))
+    # SQLite before 3.44 takes no ORDER BY in an aggregate: it concatenates in the order
+    # the ordered subquery yields its rows. As a BLOB, the text reaches Python as the
+    # UTF-8 bytes that are sent, neither decoded nor encoded again.
+    joined = (
+        f"SELECT CAST(group_concat({marked.format(mark='char(1)')}, ',') AS BLOB), "
+        "count(*) FROM ({}) m"
+    )
+    sql, args = _select(where, columns, oldest_first=True, page=0)
+    first = joined.format(sql)
+    following = joined.format(
+        _select(where, columns, oldest_first=True, after=(0.0, ""), page=0)[0]
+    )
+    first_key = _select(where, key, oldest_first=True, page=0)[0] + " OFFSET ?"
+    following_key = _select(where, key, oldest_first=True, after=(0.0, ""), page=0)[0]
+    following_key += " OFFSET ?"
+    fixed = args[:-1]
+    after: list[Any] = []
+    size = _FIRST_PIECE_ENTRIES
+    while True:
+        row = tx.fetchone(following if after else first, [*fixed, *after, size])
+        assert row is not None  # an aggregate without GROUP BY has one row
+        text, count = row
+        if not count:
+            return
+        piece = _filled(tx, bytes(text))
+        yield b"," + piece if after else piece
+        if count < size:
+            return
+        # The last entry's key, to read on from: found again in the index (the page's
+        # entries are in SQLite's cache now), not carried through the aggregate.
+        last = tx.fetchone(following_key if after else first_key, [*fixed, *after, 1, size - 1])
+        assert last is not None  # the page above held `size` rows in this snapshot
+        after = [float(last[0]), str(last[1])]
+        size = max(16, min(4096, LISTING_PIECE_BYTES * count // max(len(piece), 1)))
+
+
+_MARK = b"\x01"
+_MARKED = re.compile(b"\x01([^\x01]*)\x01")
+
+
+def _filled(tx: Transaction, joined: bytes) -> bytes:
+    """``joined`` with each marked message's entry made."""
     if _MARK not in joined:
         return joined
-    return _MARKED.sub(lambda found: _made_entry(tx, found.group(1)), joined)
-
-
-_MARK = "\x01"
-_MARKED = re.compile("\x01([^\x01]*)\x01")
+    return _MARKED.sub(lambda found: _made_entry(tx, found.group(1).decode()).encode(), joined)
 
 
 def _made_entry(tx: Transaction, message_id: str) -> str:
@@ -99,11 +151,27 @@ def _made_entry(tx: Transaction, message_id: str) -> str:
     return localstack.to_json(entry)
 
 
+def _order_key(where: MessageFilter) -> tuple[str, str]:
+    """The columns ``where``'s listing is ordered by: (created_at, id) of the index it
+    starts from."""
+    if where.recipient is not None:
+        return "r.created_at", "r.message_id"
+    return "m.created_at", "m.id"
+
+
 def _select(
-    where: MessageFilter, columns: str, *, oldest_first: bool = False
+    where: MessageFilter,
+    columns: str,
+    *,
+    oldest_first: bool = False,
+    after: tuple[float, str] | None = None,
+    page: int | None = None,
 ) -> tuple[str, list[Any]]:
     """The query of ``where``'s messages, newest first up to ``where.limit``; with
-    ``oldest_first``, all of them, oldest first."""
+    ``oldest_first``, oldest first: all of them, or ``page`` of them after the key
+    ``after`` (see ``_order_key``). The arguments end with the key's two, then the page
+    size. A column named with its table's alias is taken as it is; others are the
+    message's."""
     conditions = Conditions().equal(
         ("m.id", where.message_id),
         ("m.status", where.status),
@@ -121,7 +189,13 @@ def _select(
     if where.exclude_kinds:
         marks = ", ".join("?" for _ in where.exclude_kinds)
         conditions.add(f"m.kind NOT IN ({marks})", *where.exclude_kinds)
-    selected = ", ".join(f"m.{column}" for column in columns.split(", "))
+    time_column, id_column = _order_key(where)
+    if after is not None:
+        # A row value: SQLite and PostgreSQL both search the index from that key.
+        conditions.add(f"({time_column}, {id_column}) > (?, ?)", *after)
+    selected = ", ".join(
+        column if "." in column else f"m.{column}" for column in columns.split(", ")
+    )
     args = conditions.args
     if where.recipient is not None:
         sql = (
@@ -130,14 +204,16 @@ def _select(
         )
         args.insert(0, where.recipient.lower())
         sql += conditions.sql("AND")
-        order = " ORDER BY r.created_at DESC, r.message_id DESC LIMIT ?"
     else:
         sql = f"SELECT {selected} FROM messages m{conditions.sql()}"
-        order = " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
     if oldest_first:
-        return sql + order.replace(" DESC", "").removesuffix(" LIMIT ?"), args
+        order = f" ORDER BY {time_column}, {id_column}"
+        if page is None:
+            return sql + order, args
+        args.append(page)
+        return sql + order + " LIMIT ?", args
     args.append(where.limit)
-    return sql + order, args
+    return sql + f" ORDER BY {time_column} DESC, {id_column} DESC LIMIT ?", args
 
 
 # A search has at most this many terms; more would only slow the scan.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from typing import Any
 
 import anyio
@@ -10,24 +12,179 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from poolmail.mail import attachments, queries
 from poolmail.mail.queries import MessageFilter
 from poolmail.server.admin import admin_error, services_of
 from poolmail.server.background import Job
+from poolmail.server.pipeline import Services
+from poolmail.store.sqlite import SqliteDatabase
 
 MAX_LIMIT = 1000
 
 
+# Pieces of a listing read ahead of the one being written: enough to keep its reader busy
+# while the event loop writes, few enough to stay small blocks of the heap, reused from one
+# piece to the next (mail/queries.LISTING_PIECE_BYTES).
+PIECES_AHEAD = 4
+# How long a listing's reader keeps pace with its client before it reads the rest into
+# memory: its read transaction holds a WAL snapshot (and its turn, LISTINGS_AT_ONCE),
+# which a slow or stalled client must not keep (the WAL could not be checkpointed past it
+# while writes go on). Ten thousand messages take ~15 ms to a client on this machine.
+SLOW_CLIENT_SECONDS = 1.0
+# Listings read at once (per app): each holds a reader connection and its page cache, a
+# worker thread and its pieces in flight; sixteen at once left 18 MB more resident than
+# one at a time, for no more listings a second. A stalled client holds its turn for at
+# most SLOW_CLIENT_SECONDS: its listing is then read to the end.
+LISTINGS_AT_ONCE = 2
+_PREFIX, _SUFFIX = b'{"messages":[', b"]}"
+
+
 def _listings(request: Request) -> anyio.CapacityLimiter:
-    """One full listing at a time (per app, made on its event loop). Each holds its whole
-    answer in memory (4 MB for ten thousand messages): sixteen at once left 150 MB resident
-    for nothing. And two threads reading rows side by side hand the GIL to each other at
-    every row, which doubled the CPU a listing costs; one after the other, they do not."""
+    """The listings' turns (per app, made on its event loop at its first listing)."""
     limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "listings", None)
     if limiter is None:
-        limiter = request.app.state.listings = anyio.CapacityLimiter(1)
+        limiter = request.app.state.listings = anyio.CapacityLimiter(LISTINGS_AT_ONCE)
     return limiter
+
+
+class _Abandoned(Exception):
+    """The listing's answer is no longer being written: its reader stops."""
+
+
+class _Pieces:
+    """A listing's pieces, handed from the worker thread that reads them (``put``, then
+    ``close``) to the event loop that writes them (``get``, then ``taken``)."""
+
+    def __init__(self, *, patient: bool) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._ready: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
+        self._room = threading.Semaphore(PIECES_AHEAD)
+        # Whether the reader waits for the writing at all (see _listing), and until when.
+        self._patient = patient
+        self._deadline = 0.0
+        self._abandoned = False
+        self.reader: asyncio.Future[None] | None = None
+
+    def begin(self) -> None:
+        """From the reader's thread, once it has its turn."""
+        self._deadline = time.monotonic() + SLOW_CLIENT_SECONDS
+
+    def put(self, piece: bytes) -> None:
+        if self._abandoned:
+            raise _Abandoned
+        if self._patient:
+            left = self._deadline - time.monotonic()
+            self._patient = left > 0 and self._room.acquire(timeout=left)
+        self._loop.call_soon_threadsafe(self._ready.put_nowait, piece)
+
+    def close(self) -> None:
+        # From the reader's thread, so it arrives after its pieces.
+        self._loop.call_soon_threadsafe(self._ready.put_nowait, None)
+
+    def fail(self, error: BaseException) -> None:
+        self._ready.put_nowait(error)
+
+    async def get(self) -> bytes | None:
+        """The next piece, or None after the last; the reader's failure raises here."""
+        item = await self._ready.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def waiting(self) -> bool:
+        """Whether the next piece is there already."""
+        return not self._ready.empty()
+
+    def taken(self) -> None:
+        self._room.release()
+
+    def abandon(self) -> None:
+        self._abandoned = True
+        self._room.release()
+
+
+class _PiecesResponse(Response):
+    """`{"messages":[...]}` written piece by piece as its reader hands them over (chunked:
+    its length is known only at the end)."""
+
+    media_type = "application/json"
+
+    def __init__(self, pieces: _Pieces, read: list[bytes]) -> None:
+        self.status_code = 200
+        self.background = None
+        self.init_headers()
+        self._pieces = pieces
+        self._read = read
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        pieces = self._pieces
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            first, *rest = self._read
+            self._read = []
+            await send({"type": "http.response.body", "body": _PREFIX + first, "more_body": True})
+            pieces.taken()
+            for piece in rest:
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+                pieces.taken()
+            while (following := await pieces.get()) is not None:
+                await send({"type": "http.response.body", "body": following, "more_body": True})
+                pieces.taken()
+                if pieces.waiting():
+                    # Each piece in a round of the loop of its own: writes made in one
+                    # round are sent joined at its end (server/coalesce.py), and pieces
+                    # joined would make a block as large as those the pieces avoid.
+                    await asyncio.sleep(0)
+            await send({"type": "http.response.body", "body": _SUFFIX, "more_body": False})
+        finally:
+            pieces.abandon()
+
+
+async def _listing(
+    services: Services, where: MessageFilter, limiter: anyio.CapacityLimiter | None = None
+) -> Response:
+    """The LocalStack listing of ``where``'s messages. Its pieces are read in one read-only
+    transaction on a worker thread and written as they come, so a listing holds a few
+    pieces rather than its whole answer (4 MB for ten thousand messages) and each copy of
+    it (bench/notes.md, optimisation 9). A listing of one piece is answered whole, with its
+    length, as before.
+
+    The in-memory database's one connection is everyone's: a listing there reads on
+    without waiting for its client, as it read whole before."""
+    db = services.db
+    pieces = _Pieces(patient=not (isinstance(db, SqliteDatabase) and db.in_memory))
+
+    def read() -> None:
+        pieces.begin()
+        with db.transaction(readonly=True) as tx:
+            for piece in queries.localstack_listing(tx, where, db.dialect):
+                pieces.put(piece)
+        pieces.close()
+
+    async def run() -> None:
+        try:
+            await anyio.to_thread.run_sync(read, limiter=limiter)
+        except _Abandoned:
+            pass
+        except BaseException as error:
+            pieces.fail(error)
+            if not isinstance(error, Exception):
+                raise
+
+    # Kept: the loop holds its tasks weakly.
+    pieces.reader = asyncio.ensure_future(run())
+    try:
+        first = await pieces.get()
+        following = None if first is None else await pieces.get()
+    except BaseException:
+        pieces.abandon()
+        raise
+    if first is None or following is None:
+        body = _PREFIX + (first or b"") + _SUFFIX
+        return Response(body, media_type="application/json")
+    return _PiecesResponse(pieces, [first, following])
 
 
 async def localstack_messages(request: Request) -> Response:
@@ -52,14 +209,7 @@ async def localstack_messages(request: Request) -> Response:
         limit=10**9,
     )
 
-    def read() -> bytes:
-        with services.db.transaction(readonly=True) as tx:
-            entries = queries.localstack_listing(tx, where, services.db.dialect)
-        # The entries are JSON already (see mail/localstack.py): joined, not encoded again.
-        return ('{"messages":[' + entries + "]}").encode()
-
-    body = await anyio.to_thread.run_sync(read, limiter=_listings(request))
-    return Response(body, media_type="application/json")
+    return await _listing(services, where, _listings(request))
 
 
 def _number(value: str | None) -> float | None:

@@ -126,6 +126,12 @@ class SqliteDatabase:
         if self._memory:
             self._release(self._write_connection)
 
+    @property
+    def in_memory(self) -> bool:
+        """Whether every transaction takes its turn on the in-memory database's one
+        connection: one held open waits for nobody but makes everyone else wait."""
+        return self._memory
+
     @contextmanager
     def transaction(
         self, *, lock: str | None = None, readonly: bool = False
