@@ -25,55 +25,7 @@ class SerializationError(AwsError):
 def from_json(shape: Shape, value: Any, path: str = "") -> Any:
     if value is None:
         return None
-    kind = shape.type_name
-    if isinstance(shape, StructureShape) and shape.is_document_type:
-        return value  # a document is free-form JSON, passed through as sent
-    if isinstance(shape, StructureShape):
-        if not isinstance(value, dict):
-            raise SerializationError(f"Expected an object for {path or shape.name}.")
-        parsed: dict[str, Any] = {}
-        for name, member in shape.members.items():
-            item = value.get(member.serialization.get("name", name))
-            if item is not None:
-                parsed[name] = from_json(member, item, f"{path}.{name}" if path else name)
-        return parsed
-    if isinstance(shape, ListShape):
-        if not isinstance(value, list):
-            raise SerializationError(f"Expected a list for {path}.")
-        return [from_json(shape.member, item, path) for item in value]
-    if isinstance(shape, MapShape):
-        if not isinstance(value, dict):
-            raise SerializationError(f"Expected an object for {path}.")
-        return {
-            str(from_json(shape.key, key, path)): from_json(shape.value, item, path)
-            for key, item in value.items()
-        }
-    if kind == "string":
-        if not isinstance(value, str):
-            raise SerializationError(f"Expected a string for {path}.")
-        return value
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise SerializationError(f"Expected a boolean for {path}.")
-        return value
-    if kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            raise SerializationError(f"Expected an integer for {path}.")
-        return int(value)
-    if kind in ("double", "float"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SerializationError(f"Expected a number for {path}.")
-        return float(value)
-    if kind == "timestamp":
-        return parse_timestamp(value, path)
-    if kind == "blob":
-        if not isinstance(value, str):
-            raise SerializationError(f"Expected base64 text for {path}.")
-        try:
-            return base64.b64decode(value, validate=True)
-        except binascii.Error as exc:
-            raise SerializationError(f"Invalid base64 for {path}.") from exc
-    return value
+    return _reader(shape)(value, path)
 
 
 def to_json(shape: Shape, value: Any) -> Any:
@@ -173,3 +125,133 @@ def parse_timestamp(value: Any, path: str = "") -> dt.datetime:
             raise SerializationError(f"Invalid timestamp for {path}.") from exc
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     raise SerializationError(f"Invalid timestamp for {path}.")
+
+
+# A reader turns a JSON value into a native one, checking its type; built once per shape
+# object, as writers are (below): walking the shapes for every value (members,
+# serialization dicts, isinstance checks) was most of a request's parsing. Error messages
+# and their paths are those of the walk it replaced (tests/protocol/test_plans.py).
+Reader = Callable[[Any, str], Any]
+_READERS: dict[Shape, Reader] = {}
+
+
+def _reader(shape: Shape) -> Reader:
+    try:
+        return _READERS[shape]
+    except KeyError:
+        reader = _READERS[shape] = _build_reader(shape)
+        return reader
+
+
+def _as_is(value: Any, path: str) -> Any:
+    return value
+
+
+def _read_string(value: Any, path: str) -> Any:
+    if not isinstance(value, str):
+        raise SerializationError(f"Expected a string for {path}.")
+    return value
+
+
+def _read_boolean(value: Any, path: str) -> Any:
+    if not isinstance(value, bool):
+        raise SerializationError(f"Expected a boolean for {path}.")
+    return value
+
+
+def _read_integer(value: Any, path: str) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise SerializationError(f"Expected an integer for {path}.")
+    return int(value)
+
+
+def _read_number(value: Any, path: str) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SerializationError(f"Expected a number for {path}.")
+    return float(value)
+
+
+def _read_blob(value: Any, path: str) -> Any:
+    if not isinstance(value, str):
+        raise SerializationError(f"Expected base64 text for {path}.")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error as exc:
+        raise SerializationError(f"Invalid base64 for {path}.") from exc
+
+
+_SCALAR_READERS: dict[str, Reader] = {
+    "string": _read_string,
+    "boolean": _read_boolean,
+    "integer": _read_integer,
+    "long": _read_integer,
+    "double": _read_number,
+    "float": _read_number,
+    "timestamp": parse_timestamp,
+    "blob": _read_blob,
+}
+
+
+def _build_reader(shape: Shape) -> Reader:
+    if isinstance(shape, StructureShape):
+        # A document is free-form JSON, passed through as sent.
+        return _as_is if shape.is_document_type else _StructureReader(shape)
+    if isinstance(shape, ListShape):
+        return _list_reader(shape)
+    if isinstance(shape, MapShape):
+        return _map_reader(shape)
+    return _SCALAR_READERS.get(shape.type_name, _as_is)
+
+
+def _list_reader(shape: ListShape) -> Reader:
+    member = shape.member
+
+    def read(value: Any, path: str) -> Any:
+        if not isinstance(value, list):
+            raise SerializationError(f"Expected a list for {path}.")
+        item_reader = _reader(member)
+        return [None if item is None else item_reader(item, path) for item in value]
+
+    return read
+
+
+def _map_reader(shape: MapShape) -> Reader:
+    key_shape, value_shape = shape.key, shape.value
+
+    def read(value: Any, path: str) -> Any:
+        if not isinstance(value, dict):
+            raise SerializationError(f"Expected an object for {path}.")
+        key_reader, value_reader = _reader(key_shape), _reader(value_shape)
+        return {
+            str(key_reader(key, path)): None if item is None else value_reader(item, path)
+            for key, item in value.items()
+        }
+
+    return read
+
+
+class _StructureReader:
+    """Reads one structure shape: the members sent, by their wire names, in model order."""
+
+    __slots__ = ("fields", "shape")
+
+    def __init__(self, shape: StructureShape) -> None:
+        self.shape = shape
+        # Resolved at the first read, so a shape that contains itself can be built.
+        self.fields: tuple[tuple[str, str, Reader], ...] | None = None
+
+    def __call__(self, value: Any, path: str) -> Any:
+        if not isinstance(value, dict):
+            raise SerializationError(f"Expected an object for {path or self.shape.name}.")
+        fields = self.fields
+        if fields is None:
+            fields = self.fields = tuple(
+                (name, member.serialization.get("name", name), _reader(member))
+                for name, member in self.shape.members.items()
+            )
+        parsed: dict[str, Any] = {}
+        for name, wire_name, reader in fields:
+            item = value.get(wire_name)
+            if item is not None:
+                parsed[name] = reader(item, f"{path}.{name}" if path else name)
+        return parsed

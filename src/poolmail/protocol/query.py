@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
@@ -20,15 +20,6 @@ CONTENT_TYPE = "text/xml"
 
 def malformed(message: str) -> AwsError:
     return AwsError("MalformedQueryString", message, status=400)
-
-
-def parse_request(operation: OperationModel, form: Mapping[str, str]) -> dict[str, Any]:
-    if operation.input_shape is None:
-        return {}
-    parsed: dict[str, Any] = _parse_structure(
-        operation.input_shape, _Form(form, _sent_keys(form)), ""
-    )
-    return parsed
 
 
 class _Form:
@@ -55,46 +46,109 @@ def _sent_keys(form: Mapping[str, str]) -> set[str]:
     return present
 
 
-def _key(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
+def parse_request(operation: OperationModel, form: Mapping[str, str]) -> dict[str, Any]:
+    if operation.input_shape is None:
+        return {}
+    parsed: dict[str, Any] = _reader(operation.input_shape)(_Form(form, _sent_keys(form)), "")
+    return parsed
 
 
-def _parse_structure(shape: StructureShape, form: _Form, prefix: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, member in shape.members.items():
-        key = _key(prefix, member.serialization.get("name", name))
-        if key in form.present:
-            out[name] = _parse(member, form, key)
-    return out
+# A reader takes one member's value out of the form by its key; built once per shape object
+# (walking the shapes' members and serialization dicts for every request cost as much as
+# the rest of its parsing). Shapes of the cached models live as long as the process.
+Reader = Callable[["_Form", str], Any]
+_READERS: dict[Shape, Reader] = {}
 
 
-def _parse(shape: Shape, form: _Form, key: str) -> Any:
+def _reader(shape: Shape) -> Reader:
+    try:
+        return _READERS[shape]
+    except KeyError:
+        reader = _READERS[shape] = _build_reader(shape)
+        return reader
+
+
+def _build_reader(shape: Shape) -> Reader:
     if isinstance(shape, StructureShape):
-        return _parse_structure(shape, form, key)
-    values, present = form.values, form.present
+        return _StructureReader(shape)
     if isinstance(shape, ListShape):
-        if values.get(key) == "":
+        return _list_reader(shape)
+    if isinstance(shape, MapShape):
+        return _map_reader(shape)
+    if shape.type_name == "string":
+        return _read_string
+    return lambda form, key: _scalar(shape, form.values.get(key, ""), key)
+
+
+def _read_string(form: _Form, key: str) -> Any:
+    return form.values.get(key, "")
+
+
+class _StructureReader:
+    """Reads one structure: the members sent, in model order."""
+
+    __slots__ = ("fields", "shape")
+
+    def __init__(self, shape: StructureShape) -> None:
+        self.shape = shape
+        # Resolved at the first read, so a shape that contains itself can be built.
+        self.fields: tuple[tuple[str, str, Reader], ...] | None = None
+
+    def __call__(self, form: _Form, prefix: str) -> Any:
+        fields = self.fields
+        if fields is None:
+            fields = self.fields = tuple(
+                (name, member.serialization.get("name", name), _reader(member))
+                for name, member in self.shape.members.items()
+            )
+        present = form.present
+        out: dict[str, Any] = {}
+        for name, wire_name, reader in fields:
+            key = f"{prefix}.{wire_name}" if prefix else wire_name
+            if key in present:
+                out[name] = reader(form, key)
+        return out
+
+
+def _list_reader(shape: ListShape) -> Reader:
+    member = shape.member
+    flattened = bool(shape.serialization.get("flattened"))
+
+    def read(form: _Form, key: str) -> Any:
+        if form.values.get(key) == "":
             return []  # botocore sends `Name=` for an empty list
-        item_prefix = key if shape.serialization.get("flattened") else f"{key}.member"
+        item_prefix = key if flattened else f"{key}.member"
+        item_reader = _reader(member)
+        present = form.present
         items = []
         index = 1
-        while f"{item_prefix}.{index}" in present:
-            items.append(_parse(shape.member, form, f"{item_prefix}.{index}"))
+        while (item_key := f"{item_prefix}.{index}") in present:
+            items.append(item_reader(form, item_key))
             index += 1
         return items
-    if isinstance(shape, MapShape):
-        entry_prefix = key if shape.serialization.get("flattened") else f"{key}.entry"
-        key_name = shape.key.serialization.get("name", "key")
-        value_name = shape.value.serialization.get("name", "value")
+
+    return read
+
+
+def _map_reader(shape: MapShape) -> Reader:
+    value_shape = shape.value
+    flattened = bool(shape.serialization.get("flattened"))
+    key_name = shape.key.serialization.get("name", "key")
+    value_name = shape.value.serialization.get("name", "value")
+
+    def read(form: _Form, key: str) -> Any:
+        entry_prefix = key if flattened else f"{key}.entry"
+        value_reader = _reader(value_shape)
+        values, present = form.values, form.present
         result: dict[str, Any] = {}
         index = 1
-        while f"{entry_prefix}.{index}" in present:
-            base = f"{entry_prefix}.{index}"
+        while (base := f"{entry_prefix}.{index}") in present:
             map_key = values.get(f"{base}.{key_name}", "")
-            result[map_key] = _parse(shape.value, form, f"{base}.{value_name}")
+            result[map_key] = value_reader(form, f"{base}.{value_name}")
             index += 1
         return result
-    return _scalar(shape, values.get(key, ""), key)
+
+    return read
 
 
 def _scalar(shape: Shape, raw: str, key: str) -> Any:
@@ -130,19 +184,41 @@ def _scalar(shape: Shape, raw: str, key: str) -> Any:
 def serialize_result(
     service: str, operation: OperationModel, result: dict[str, Any], request_id: str
 ) -> WireResponse:
-    namespace = service_model(service).metadata.get("xmlNamespace", "")
+    head, wrapper, write, tail = _answer_plan(service, operation)
     content = ""
+    if write is not None:
+        content = _element(wrapper, write(result))
+    content += _element("ResponseMetadata", _element("RequestId", _text(request_id)))
+    return WireResponse(200, {"Content-Type": CONTENT_TYPE}, (head + content + tail).encode())
+
+
+# An operation's answer, read from the shapes once: the document's opening and closing
+# tags, the result wrapper's tag and the writer of the result (None without an output).
+_AnswerPlan = tuple[str, str, "Writer | None", str]
+_ANSWER_PLANS: dict[tuple[str, OperationModel], _AnswerPlan] = {}
+
+
+def _answer_plan(service: str, operation: OperationModel) -> _AnswerPlan:
+    try:
+        return _ANSWER_PLANS[(service, operation)]
+    except KeyError:
+        pass
+    namespace = service_model(service).metadata.get("xmlNamespace", "")
+    tag = f"{operation.name}Response"
     output = operation.output_shape
+    wrapper = ""
+    write: Writer | None = None
     if output is not None:
         # botocore needs the <OpResult> element even when the result is empty.
         wrapper = output.serialization.get("resultWrapper", f"{operation.name}Result")
-        content = _element(wrapper, _structure(output, result))
-    content += _element("ResponseMetadata", _element("RequestId", _text(request_id)))
-    return WireResponse(
-        200,
-        {"Content-Type": CONTENT_TYPE},
-        _document(f"{operation.name}Response", namespace, content),
+        write = _writer(output)
+    plan = _ANSWER_PLANS[(service, operation)] = (
+        f'<{tag} xmlns="{_attribute(namespace)}">',
+        wrapper,
+        write,
+        f"</{tag}>",
     )
+    return plan
 
 
 def serialize_error(service: str, error: AwsError, request_id: str) -> WireResponse:
@@ -199,38 +275,107 @@ def _attribute(value: str) -> str:
 
 
 def _structure(shape: StructureShape, value: dict[str, Any]) -> str:
-    parts: list[str] = []
-    for name, member in shape.members.items():
-        item = value.get(name)
-        if item is None:
-            continue
-        tag = member.serialization.get("name", name)
-        if isinstance(member, ListShape) and member.serialization.get("flattened"):
-            for entry in item:
-                parts.append(_element(tag, _content(member.member, entry)))
-        else:
-            parts.append(_element(tag, _content(member, item)))
-    return "".join(parts)
+    text: str = _writer(shape)(value)
+    return text
 
 
-def _content(shape: Shape, value: Any) -> str:
+# A writer turns a native value into the XML text inside its element; built once per shape
+# object, as the readers are.
+Writer = Callable[[Any], str]
+_WRITERS: dict[Shape, Writer] = {}
+
+
+def _writer(shape: Shape) -> Writer:
+    try:
+        return _WRITERS[shape]
+    except KeyError:
+        writer = _WRITERS[shape] = _build_writer(shape)
+        return writer
+
+
+def _build_writer(shape: Shape) -> Writer:
     if isinstance(shape, StructureShape):
-        return _structure(shape, value)
+        return _StructureWriter(shape)
     if isinstance(shape, ListShape):
-        tag = shape.member.serialization.get("name", "member")
-        return "".join(_element(tag, _content(shape.member, item)) for item in value)
+        return _list_writer(shape)
     if isinstance(shape, MapShape):
-        key_tag = shape.key.serialization.get("name", "key")
-        value_tag = shape.value.serialization.get("name", "value")
+        return _map_writer(shape)
+    kind = shape.type_name
+    if kind == "string":
+        return _text_of
+    if kind in ("boolean", "timestamp", "blob"):
+        return lambda value: _text(_scalar_text(shape, value))
+    return lambda value: _text(str(value))
+
+
+def _text_of(value: Any) -> str:
+    return _text(str(value))
+
+
+class _StructureWriter:
+    """Writes one structure's members in model order, None values left out; a flattened
+    list's items each in an element of the member's name."""
+
+    __slots__ = ("fields", "shape")
+
+    def __init__(self, shape: StructureShape) -> None:
+        self.shape = shape
+        # Resolved at the first write, so a shape that contains itself can be built.
+        self.fields: tuple[tuple[str, str, bool, Shape], ...] | None = None
+
+    def __call__(self, value: dict[str, Any]) -> str:
+        fields = self.fields
+        if fields is None:
+            fields = self.fields = tuple(
+                (
+                    name,
+                    member.serialization.get("name", name),
+                    isinstance(member, ListShape) and bool(member.serialization.get("flattened")),
+                    member,
+                )
+                for name, member in self.shape.members.items()
+            )
+        parts: list[str] = []
+        for name, tag, flattened, member in fields:
+            item = value.get(name)
+            if item is None:
+                continue
+            if flattened:
+                write = _writer(member.member)
+                for entry in item:
+                    parts.append(_element(tag, write(entry)))
+            else:
+                parts.append(_element(tag, _writer(member)(item)))
+        return "".join(parts)
+
+
+def _list_writer(shape: ListShape) -> Writer:
+    item_shape = shape.member
+    tag = item_shape.serialization.get("name", "member")
+
+    def write(value: Any) -> str:
+        item_writer = _writer(item_shape)
+        return "".join(_element(tag, item_writer(item)) for item in value)
+
+    return write
+
+
+def _map_writer(shape: MapShape) -> Writer:
+    value_shape = shape.value
+    key_tag = shape.key.serialization.get("name", "key")
+    value_tag = shape.value.serialization.get("name", "value")
+
+    def write(value: Any) -> str:
+        value_writer = _writer(value_shape)
         return "".join(
             _element(
                 "entry",
-                _element(key_tag, _text(str(key)))
-                + _element(value_tag, _content(shape.value, item)),
+                _element(key_tag, _text(str(key))) + _element(value_tag, value_writer(item)),
             )
             for key, item in value.items()
         )
-    return _text(_scalar_text(shape, value))
+
+    return write
 
 
 def _scalar_text(shape: Shape, value: Any) -> str:

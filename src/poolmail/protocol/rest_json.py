@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
@@ -37,11 +38,72 @@ def parse_request(
     body: bytes,
     source: MemberSource = "model",
 ) -> dict[str, Any]:
-    shape = operation.input_shape
-    if shape is None:
+    plan = _input_plan(operation, source)
+    if plan is None:
         return {}
     params: dict[str, Any] = {}
-    body_members: dict[str, Shape] = {}
+    for name, location, wire_name, key, member in plan.located:
+        if location == "uri":
+            if key in labels:
+                params[name] = _from_text(member, labels[key], wire_name)
+        elif location == "querystring":
+            value = _from_query(member, wire_name, query)
+            if value is not None:
+                params[name] = value
+        elif location == "header":
+            if key in headers:
+                params[name] = _from_text(member, headers[key], wire_name)
+        else:
+            found = {k[len(key) :]: v for k, v in headers.items() if k.startswith(key)}
+            if found:
+                params[name] = found
+    payload = plan.payload
+    if payload is not None:
+        if plan.payload_blob:
+            params[payload] = body
+        elif body.strip():
+            params[payload] = from_json(plan.payload_shape, _load(body), payload)
+    elif plan.body and body.strip() and source != "query":
+        document = _load(body)
+        for name, wire_name, member in plan.body:
+            value = document.get(wire_name)
+            if value is not None:
+                params[name] = from_json(member, value, name)
+    return params
+
+
+@dataclass(frozen=True, slots=True)
+class _InputPlan:
+    """Where each input member of one operation comes from, read once from the shapes."""
+
+    # (name, location, wire name, key, shape) of the members outside the body, in model
+    # order; the key is the wire name lower-cased for headers, as the request's are.
+    located: tuple[tuple[str, str, str, str, Shape], ...]
+    body: tuple[tuple[str, str, Shape], ...]
+    payload: str | None
+    payload_shape: Shape | None
+    payload_blob: bool
+
+
+# Plans by operation model and member source. The cached service models' operations live
+# as long as the process; the sources are three.
+_INPUT_PLANS: dict[tuple[OperationModel, MemberSource], _InputPlan | None] = {}
+
+
+def _input_plan(operation: OperationModel, source: MemberSource) -> _InputPlan | None:
+    try:
+        return _INPUT_PLANS[(operation, source)]
+    except KeyError:
+        plan = _INPUT_PLANS[(operation, source)] = _build_input_plan(operation, source)
+        return plan
+
+
+def _build_input_plan(operation: OperationModel, source: MemberSource) -> _InputPlan | None:
+    shape = operation.input_shape
+    if shape is None:
+        return None
+    located: list[tuple[str, str, str, str, Shape]] = []
+    body_members: list[tuple[str, str, Shape]] = []
     for name, member in shape.members.items():
         location = member.serialization.get("location")
         wire_name = member.serialization.get("name", name)
@@ -53,37 +115,21 @@ def parse_request(
             location = None if nested else "querystring"
         elif source == "body" and location in ("querystring", None):
             location = None
-        if location == "uri":
-            if wire_name in labels:
-                params[name] = _from_text(member, labels[wire_name], wire_name)
-        elif location == "querystring":
-            value = _from_query(member, wire_name, query)
-            if value is not None:
-                params[name] = value
-        elif location == "header":
-            if wire_name.lower() in headers:
-                params[name] = _from_text(member, headers[wire_name.lower()], wire_name)
-        elif location == "headers":
-            prefix = wire_name.lower()
-            found = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
-            if found:
-                params[name] = found
+        if location in ("uri", "querystring"):
+            located.append((name, location, wire_name, wire_name, member))
+        elif location in ("header", "headers"):
+            located.append((name, location, wire_name, wire_name.lower(), member))
         else:
-            body_members[name] = member
+            body_members.append((name, wire_name, member))
     payload = shape.serialization.get("payload")
-    if payload is not None:
-        member = shape.members[payload]
-        if member.type_name == "blob":
-            params[payload] = body
-        elif body.strip():
-            params[payload] = from_json(member, _load(body), payload)
-    elif body_members and body.strip() and source != "query":
-        document = _load(body)
-        for name, member in body_members.items():
-            wire_name = member.serialization.get("name", name)
-            if document.get(wire_name) is not None:
-                params[name] = from_json(member, document[wire_name], name)
-    return params
+    payload_shape = shape.members[payload] if payload is not None else None
+    return _InputPlan(
+        tuple(located),
+        tuple(body_members),
+        payload,
+        payload_shape,
+        payload_shape is not None and payload_shape.type_name == "blob",
+    )
 
 
 def _load(body: bytes) -> dict[str, Any]:
@@ -130,38 +176,81 @@ def _from_text(shape: Shape, raw: str, name: str) -> Any:
 
 
 def serialize_result(operation: OperationModel, result: dict[str, Any]) -> WireResponse:
-    status = int(operation.http.get("responseCode", 200))
-    shape = operation.output_shape
+    plan = _output_plan(operation)
+    status = plan.status
     headers = {"Content-Type": CONTENT_TYPE}
+    shape = plan.shape
     if shape is None:
         return WireResponse(status, headers, b"{}")
-    body_shape_members: dict[str, Any] = {}
-    for name, member in shape.members.items():
+    for name, location, wire_name, member in plan.located:
         value = result.get(name)
         if value is None:
             continue
-        location = member.serialization.get("location")
         if location == "header":
-            headers[member.serialization.get("name", name)] = _to_text(member, value)
-        elif location == "statusCode":
-            status = int(value)
+            headers[wire_name] = _to_text(member, value)
         else:
-            body_shape_members[name] = value
-    payload = shape.serialization.get("payload")
+            status = int(value)
+    payload = plan.payload
     if payload is not None:
-        member = shape.members[payload]
         value = result.get(payload)
-        if member.type_name == "blob":
+        if plan.payload_blob:
             return WireResponse(status, headers, value or b"")
-        document = to_json(member, value) if value is not None else {}
+        document = to_json(plan.payload_shape, value) if value is not None else {}
+    elif not plan.located:
+        # Every member is in the body: the structure's own writer writes them.
+        document = to_json(shape, result)
     else:
-        assert isinstance(shape, StructureShape)
-        document = {
-            member.serialization.get("name", name): to_json(member, body_shape_members[name])
-            for name, member in shape.members.items()
-            if name in body_shape_members
-        }
+        document = {}
+        for name, wire_name, member in plan.body:
+            value = result.get(name)
+            if value is not None:
+                document[wire_name] = to_json(member, value)
     return WireResponse(status, headers, fast_json.dumps(document))
+
+
+@dataclass(frozen=True, slots=True)
+class _OutputPlan:
+    """Where each output member of one operation goes, read once from the shapes."""
+
+    status: int
+    shape: Shape | None
+    # (name, "header" or "statusCode", wire name, shape), in model order.
+    located: tuple[tuple[str, str, str, Shape], ...]
+    body: tuple[tuple[str, str, Shape], ...]
+    payload: str | None
+    payload_shape: Shape | None
+    payload_blob: bool
+
+
+_OUTPUT_PLANS: dict[OperationModel, _OutputPlan] = {}
+
+
+def _output_plan(operation: OperationModel) -> _OutputPlan:
+    try:
+        return _OUTPUT_PLANS[operation]
+    except KeyError:
+        plan = _OUTPUT_PLANS[operation] = _build_output_plan(operation)
+        return plan
+
+
+def _build_output_plan(operation: OperationModel) -> _OutputPlan:
+    status = int(operation.http.get("responseCode", 200))
+    shape = operation.output_shape
+    if shape is None:
+        return _OutputPlan(status, None, (), (), None, None, False)
+    located: list[tuple[str, str, str, Shape]] = []
+    body: list[tuple[str, str, Shape]] = []
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire_name = member.serialization.get("name", name)
+        if location in ("header", "statusCode"):
+            located.append((name, location, wire_name, member))
+        else:
+            body.append((name, wire_name, member))
+    payload = shape.serialization.get("payload")
+    payload_shape = shape.members[payload] if payload is not None else None
+    blob = payload_shape is not None and payload_shape.type_name == "blob"
+    return _OutputPlan(status, shape, tuple(located), tuple(body), payload, payload_shape, blob)
 
 
 def _to_text(shape: Shape, value: Any) -> str:
