@@ -65,7 +65,10 @@ class CognitoEmail:
 
 
 def _text_of(body: str) -> str:
-    # A plain-text alternative of the HTML body, for readers that want text.
+    # A plain-text alternative of the HTML body, for readers that want text. Without a
+    # tag or an entity (AWS's default texts, most templates) there is nothing to undo.
+    if "<" not in body and "&" not in body:
+        return body
     return html_text.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", "\n", body)))
 
 
@@ -225,8 +228,9 @@ def send_by_default(
         _record_cap_refusal(tx, ctx, config, email, message_id, moment)
         return DefaultSend(message_id, None, email.to)
     tx.execute(
-        "INSERT INTO cognito_default_sends (account, region, pool_id, sent_at) VALUES (?, ?, ?, ?)",
-        (ctx.account_id, ctx.region, email.pool_id, moment),
+        "INSERT INTO cognito_default_sends (account, region, pool_id, sent_at, message_id) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (ctx.account_id, ctx.region, email.pool_id, moment, message_id),
     )
     events, status = delivery_events([email.to], moment)
     text = _text_of(email.body)

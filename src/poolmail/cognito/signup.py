@@ -5,8 +5,8 @@ and the confirmation link a link-style sign-up mail carries.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +78,7 @@ def claim_username(
     attribute and give the user a UUID username equal to the sub, as Cognito does. ``sub``:
     one chosen beforehand (the `userName` a PreSignUp function was shown).
     """
-    sub = sub or str(uuid.uuid4())
+    sub = sub or _new_sub()
     sign_in = pool.settings.get("UsernameAttributes") or []
     if sign_in:
         if "@" in requested and "email" in sign_in:
@@ -116,6 +116,16 @@ def claim_username(
     if _username_taken(tx, pool, requested):
         raise AwsError("UsernameExistsException", exists)
     return requested, sub
+
+
+def _new_sub() -> str:
+    """A random (version 4) UUID as ``str(uuid.uuid4())`` writes it, without building the
+    UUID object (1.3 us against 2.9 us here): every sign-up takes one."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def check_required(pool: StoredPool, attributes: dict[str, str]) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
+import os
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,8 +19,17 @@ Origin = Literal["ses", "smtp", "cognito", "inbound"]
 
 
 def new_message_id(now: float) -> str:
-    """An SES-shaped message id whose first part is the time, so ids sort by age."""
-    return f"{int(now * 1000):016x}-{uuid.uuid4()}-000000"
+    """An SES-shaped message id whose first part is the time, so ids sort by age, then a
+    random (version 4) UUID: ``uuid.uuid4()``'s bits, written without its object (a
+    quarter of the cost, on every send)."""
+    middle = bytearray(os.urandom(16))
+    middle[6] = (middle[6] & 0x0F) | 0x40  # version 4
+    middle[8] = (middle[8] & 0x3F) | 0x80  # RFC 4122 variant
+    hexed = middle.hex()
+    return (
+        f"{int(now * 1000):016x}-{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-"
+        f"{hexed[20:]}-000000"
+    )
 
 
 @dataclass(slots=True)
@@ -166,11 +176,18 @@ def _insert_rows(tx: Transaction, insert: str, rows: Sequence[tuple[Any, ...]]) 
     recipient or more, and each statement is a round of Python and SQLite's parsing."""
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         chunk = rows[start : start + _ROWS_PER_INSERT]
-        placeholders = "(" + ", ".join(["?"] * len(chunk[0])) + ")"
         tx.execute(
-            insert + ", ".join([placeholders] * len(chunk)),
+            _values_sql(insert, len(chunk), len(chunk[0])),
             [value for row in chunk for value in row],
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _values_sql(insert: str, rows: int, columns: int) -> str:
+    """``insert`` followed by ``rows`` tuples of ``columns`` placeholders: the same few
+    texts at every send, written once."""
+    placeholders = "(" + ", ".join(["?"] * columns) + ")"
+    return insert + ", ".join([placeholders] * rows)
 
 
 def append_events(tx: Transaction, message_id: str, events: Sequence[Event]) -> None:

@@ -115,7 +115,7 @@ def _simple_build(
     lines.append(f"Subject: {content.subject}")
     if "=?" in content.subject or not _SIMPLE_TEXT.fullmatch(content.subject):
         return None
-    lines.append(f"Date: {format_datetime(sent)}")
+    lines.append(f"Date: {date_header(sent)}")
     if any(len(line) > _MAX_LINE for line in lines):
         return None
     # One unbreakable token: the email package writes it whole, however long.
@@ -166,6 +166,21 @@ def _simple_build(
         "",
     ]
     return _CRLF.join(lines).encode("ascii")
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def date_header(sent: dt.datetime) -> str:
+    """``email.utils.format_datetime(sent)``: for a time in UTC (every send's clock), the
+    same text written directly, without its time tuple and ``strftime("%z")``."""
+    if sent.tzinfo is not dt.UTC:
+        return format_datetime(sent)
+    return (
+        f"{_DAYS[sent.weekday()]}, {sent.day:02d} {_MONTHS[sent.month - 1]} {sent.year:04d} "
+        f"{sent.hour:02d}:{sent.minute:02d}:{sent.second:02d} +0000"
+    )
 
 
 def _simple_body(text: str) -> str | None:

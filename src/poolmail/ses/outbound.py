@@ -139,7 +139,9 @@ def send(ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str) 
                 )
             )
             outgoing.raw = instrument.instrument(tx, ctx, outgoing, account, region)
-            outgoing.raw = dkim_signing.signed(tx, ctx, outgoing, account=account, region=region)
+            outgoing.raw = dkim_signing.signed(
+                tx, ctx, outgoing, account=account, region=region, amazonses_key=found.amazonses_key
+            )
             _store(tx, ctx, outgoing, account, region, now, identity, found)
     except SendError as error:
         if error.kind != "invalid":
@@ -201,7 +203,7 @@ def check_shared(
     with ``rate_checked`` set, which checks its recipients and counts its quota."""
     now = ctx.clock.now().timestamp()
     with ctx.db.transaction(lock=quota.lock_name(account, region)) as tx:
-        limits = _check_account(tx, ctx, outgoing, account, region)
+        limits = _check_account(tx, ctx, outgoing, account, region).limits
         owner, owner_region, identity, failed = _sender_failures(tx, outgoing, account, region, now)
         if failed:
             raise _not_verified(region, failed)
@@ -213,7 +215,7 @@ def check_shared(
 
 def _check_account(
     tx: Transaction, ctx: RequestContext, outgoing: Outgoing, account: str, region: str
-) -> quota.Limits:
+) -> quota.Standing:
     if outgoing.configuration_set and not configuration_sets.exists(
         tx, account, region, outgoing.configuration_set
     ):
@@ -221,10 +223,12 @@ def _check_account(
             "configuration-set",
             f"Configuration set <{outgoing.configuration_set}> does not exist.",
         )
-    limits = quota.limits(tx, ctx.settings, account, region)
-    if not limits.sending_enabled:
+    # The limits with the running total `quota.reserve` counts the message against: the
+    # send holds the account's quota lock throughout, so the total is the same then.
+    found = quota.standing(tx, ctx.settings, account, region)
+    if not found.limits.sending_enabled:
         raise SendError("paused", quota.PAUSED_MESSAGE)
-    return limits
+    return found
 
 
 def _not_verified(region: str, failed: list[str]) -> SendError:
@@ -240,7 +244,8 @@ def _check(
 ) -> str | None:
     recipients = outgoing.recipients
     _check_addresses(outgoing, recipients)
-    limits = _check_account(tx, ctx, outgoing, account, region)
+    standing = _check_account(tx, ctx, outgoing, account, region)
+    limits = standing.limits
     owner, owner_region, identity, failed = _sender_failures(tx, outgoing, account, region, now)
     if not limits.production_access:
         failed += [
@@ -275,6 +280,8 @@ def _check(
             quota_recipients=sum(1 for address in recipients if not is_simulator(address)),
             quota=limits,
             check_rate=not outgoing.rate_checked,
+            totals=standing.totals,
+            message_id=outgoing.message_id,
         )
     except quota.QuotaExceeded as exceeded:
         raise SendError(exceeded.reason, exceeded.message) from None

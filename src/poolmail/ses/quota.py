@@ -6,6 +6,8 @@ and its running total.
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -120,6 +122,47 @@ def limits(tx: Transaction, settings: Settings, account: str, region: str) -> Li
     return limits_of(load_account(tx, settings, account, region), settings)
 
 
+# The running total, the rate's bound and the log's oldest send, as ``reserve`` reads them.
+_TOTALS = (
+    "SELECT t.quota_recipients, "
+    f"{rate_bound.COLUMNS}, "
+    "(SELECT MIN(sent_at) FROM ses_sends WHERE account = ? AND region = ?) "
+    "FROM (SELECT 1 AS one) AS here "
+    "LEFT JOIN ses_send_totals t ON t.account = ? AND t.region = ?"
+)
+# The account's state with them: a send reads both, and one statement costs it less than
+# two (bench/notes.md).
+_STANDING = (
+    "SELECT a.data, t.quota_recipients, "
+    f"{rate_bound.COLUMNS}, "
+    "(SELECT MIN(sent_at) FROM ses_sends WHERE account = ? AND region = ?) "
+    "FROM (SELECT 1 AS one) AS here "
+    "LEFT JOIN ses_accounts a ON a.account = ? AND a.region = ? "
+    "LEFT JOIN ses_send_totals t ON t.account = ? AND t.region = ?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What a send reads of its account before it is counted: its limits, and the row of
+    its running total that ``reserve`` takes as ``totals``."""
+
+    limits: Limits
+    totals: tuple[Any, ...]
+
+
+def standing(tx: Transaction, settings: Settings, account: str, region: str) -> Standing:
+    """``limits`` and the running total in one read. The total is the one ``reserve``
+    would read later in the same transaction, as long as nothing counts a send between:
+    the caller holds ``lock_name(account, region)``, under which every send is counted."""
+    row = tx.fetchone(_STANDING, (account, region, account, region, account, region))
+    assert row is not None  # one row, from `here`
+    if row[0] is None:
+        # The account's first look: its row is made (load_account), as `limits` does.
+        return Standing(limits(tx, settings, account, region), tuple(row[1:]))
+    return Standing(limits_of(json.loads(row[0]), settings), tuple(row[1:]))
+
+
 def sending_enabled(tx: Transaction, settings: Settings, account: str, region: str) -> bool:
     """False once the owner switched sending off (v1 UpdateAccountSendingEnabled, v2
     PutAccountSendingAttributes): the sender must then refuse every message."""
@@ -156,6 +199,8 @@ def reserve(
     quota_recipients: int,
     quota: Limits | None = None,
     check_rate: bool = True,
+    totals: Sequence[Any] | None = None,
+    message_id: str | None = None,
 ) -> None:
     """Count one message against the quotas, or raise ``QuotaExceeded`` and count nothing.
 
@@ -166,7 +211,10 @@ def reserve(
     leaves out mailbox-simulator addresses, which AWS does not count toward the daily
     quota. Call it inside ``db.transaction(lock=lock_name(account, region))`` so the
     check and the record are one step for every replica. ``quota`` spares reading the
-    account's limits again when the caller has them.
+    account's limits again when the caller has them, ``totals`` reading the running total
+    (``Standing.totals``, read in the same transaction). ``message_id``, the counted
+    message's, keys its row of the log beside the account and time (migration 18); a
+    caller without one gets a random key.
 
     The cost does not grow with the day's volume: the daily figure is a running total
     (`ses_send_totals`, the sum of this account's `ses_sends` rows), and the rate reads
@@ -176,16 +224,13 @@ def reserve(
     if quota is None:
         quota = limits(tx, settings, account, region)
     # One read for the running total, the rate's bound (ses/rate_bound.py) and the log's
-    # oldest row: a send's quota step was five statements, now three.
-    row = tx.fetchone(
-        "SELECT t.quota_recipients, "
-        f"{rate_bound.COLUMNS}, "
-        "(SELECT MIN(sent_at) FROM ses_sends WHERE account = ? AND region = ?) "
-        "FROM (SELECT 1 AS one) AS here "
-        "LEFT JOIN ses_send_totals t ON t.account = ? AND t.region = ?",
-        (account, region, account, region),
-    )
-    assert row is not None
+    # oldest row: a send's quota step was five statements, now three (two when the
+    # sender read them with the account's state, ``standing``).
+    row = totals
+    if row is None:
+        found = tx.fetchone(_TOTALS, (account, region, account, region))
+        assert found is not None
+        row = found
     daily = int(row[0]) if row[0] is not None else 0
     # Rows older than the daily window never count again; dropping them as we go keeps
     # the log at one day of this account's sends, and the total equal to the day's sum.
@@ -207,9 +252,10 @@ def reserve(
         ):
             raise QuotaExceeded("rate")
     tx.execute(
-        "INSERT INTO ses_sends (account, region, sent_at, recipients, quota_recipients) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (account, region, now, recipients, quota_recipients),
+        "INSERT INTO ses_sends "
+        "(account, region, sent_at, message_id, recipients, quota_recipients) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (account, region, now, message_id or uuid.uuid4().hex, recipients, quota_recipients),
     )
     # Always, even for a message that counts nothing toward the daily quota: its
     # recipients count toward the rate.

@@ -115,18 +115,36 @@ def signature(message: bytes, domain: str, selector: str, pem: bytes, timestamp:
     ]
     # What dkimpy's DKIM.gen_header and hash_headers do, with the signing step swapped.
     name = b"DKIM-Signature"
-    unsigned = _without_signature(
-        dkim.fold(b"; ".join(b"=".join(field) for field in fields), len(name), b"\r\n")
+    folded_unsigned: bytes = dkim.fold(
+        b"; ".join(b"=".join(field) for field in fields), len(name), b"\r\n"
     )
+    unsigned = _without_signature(folded_unsigned)
     hasher = hashlib.sha256()
     for header_name, value in signed_fields:
         hasher.update(_relaxed(header_name, value))
     # The signature's own header is hashed without its line break (RFC 6376 3.7).
     hasher.update(_relaxed(name, b" " + unsigned).rstrip())
     fields[-1] = (b"b", base64.b64encode(_rsa_sha256(hasher.digest(), pem)))
+    if linesep == b"\r\n" and folded_unsigned.endswith(_FOLDED_PLACEHOLDER):
+        # dkimpy folds left to right, breaking at the last space that fits: every space is
+        # before b=, so the signed list folds as the unsigned one did up to the line b=
+        # begins, and b='s value (base64, no space) is cut every 71 characters.
+        return name + b": " + folded_unsigned[: -len(_PLACEHOLDER) - 2] + _fold_b(fields[-1][1])
     value = b"; ".join(b"=".join(field) for field in fields) + linesep
     folded: bytes = dkim.fold(value, len(name), linesep)
     return name + b": " + folded
+
+
+def _fold_b(value: bytes) -> bytes:
+    """``b=value`` and a CRLF as ``dkim.fold`` folds them from the start of a continuation
+    line (71 characters a line, no space to break at)."""
+    rest = b"b=" + value + b"\r\n"
+    lines = []
+    while len(rest) > 71:
+        lines.append(rest[:71])
+        rest = rest[71:]
+    lines.append(rest)
+    return b"\r\n ".join(lines)
 
 
 _PLACEHOLDER = b"0" * 60
@@ -288,11 +306,19 @@ def _domain_key(
 
 
 def signed(
-    tx: Transaction, ctx: RequestContext, outgoing: Outgoing, *, account: str, region: str
+    tx: Transaction,
+    ctx: RequestContext,
+    outgoing: Outgoing,
+    *,
+    account: str,
+    region: str,
+    amazonses_key: tuple[str, bytes] | None = None,
 ) -> bytes:
     """``outgoing.raw`` with SES's DKIM signatures on top. Called in the send's own
     transaction once the message passed SES's checks, so a refused message leaves no key
-    behind; a key made here is stored with the message."""
+    behind; a key made here is stored with the message. ``amazonses_key`` (selector, PEM)
+    is the region's `amazonses.com` key when the caller read it in this transaction
+    (send_lookups.py); without it, it is read (and made, the first time)."""
     now = ctx.clock.now().timestamp()
     owner, owner_region = _owner(outgoing, account, region)
     names = candidates(bare_address(outgoing.source))
@@ -303,6 +329,9 @@ def signed(
         key = _domain_key(tx, owner, owner_region, domain, data, now)
         if key is not None:
             headers += signature(outgoing.raw, domain, key.selector, key.pem, int(now))
-    own = dkim_keys.amazonses_key(tx, region, now)
-    headers += signature(outgoing.raw, AMAZONSES_DOMAIN, own.selector, own.pem, int(now))
+    if amazonses_key is None:
+        own = dkim_keys.amazonses_key(tx, region, now)
+        amazonses_key = own.selector, own.pem
+    selector, pem = amazonses_key
+    headers += signature(outgoing.raw, AMAZONSES_DOMAIN, selector, pem, int(now))
     return headers + outgoing.raw
