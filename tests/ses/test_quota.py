@@ -391,3 +391,43 @@ def test_migration_15_bounds_the_sends_before_it(unmigrated: Database) -> None:
             most = rate_bound.bound(state[:3], T0 + later)
             assert most is not None and most >= (5 if account == ACCOUNT else 4)
     assert sent(db, T0) == 2
+
+
+@pytest.mark.postgres
+def test_a_prune_waits_for_the_sender_counting_that_account() -> None:
+    # A sender reads its running total early (quota.standing) and counts under the
+    # account's lock: a prune taking that account's old rows in between would leave the
+    # sender's count high by what it took. On PostgreSQL (replicas write at once) the prune
+    # waits for the lock; SQLite's one writer makes them take turns anyway.
+    with fresh_database() as url:
+        sender, pruner = open_database(database_url=url), open_database(database_url=url)
+        try:
+            assert reserve(sender, PRODUCTION, T0) is None
+            holding, pruned = threading.Event(), threading.Event()
+            release = threading.Event()
+
+            def send_slowly() -> None:
+                with sender.transaction() as tx:
+                    tx.lock(quota.lock_name(ACCOUNT, REGION))
+                    holding.set()
+                    release.wait(10)
+
+            def prune() -> None:
+                with pruner.transaction() as tx:
+                    quota.prune(tx, T0 + 86_400)
+                pruned.set()
+
+            threads = [threading.Thread(target=send_slowly), threading.Thread(target=prune)]
+            threads[0].start()
+            assert holding.wait(10)
+            threads[1].start()
+            assert not pruned.wait(0.5), "the prune did not wait for the account's lock"
+            release.set()
+            assert pruned.wait(10)
+            for thread in threads:
+                thread.join(10)
+            with sender.transaction() as tx:
+                assert tx.fetchall("SELECT COUNT(*) FROM ses_sends") == [(0,)]
+        finally:
+            sender.close()
+            pruner.close()

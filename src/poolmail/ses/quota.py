@@ -284,17 +284,27 @@ def _too_fast(recent: int, recipients: int, quota: Limits) -> bool:
 
 
 def prune(tx: Transaction, now: float) -> int:
-    """Drop every account's sends older than the daily window; return how many."""
-    rows = tx.fetchall(
-        "DELETE FROM ses_sends WHERE sent_at <= ? RETURNING account, region, quota_recipients",
+    """Drop every account's sends older than the daily window; return how many.
+
+    Each account's rows go under its quota lock (``lock_name``), as a sender's own do: a
+    sender reads its running total early in its transaction (``standing``), and a prune
+    landing between that read and its count would make the count high by what it took."""
+    accounts = tx.fetchall(
+        "SELECT DISTINCT account, region FROM ses_sends WHERE sent_at <= ? "
+        "ORDER BY account, region",
         (now - DAY_SECONDS,),
     )
-    dropped: dict[tuple[str, str], int] = {}
-    for account, region, counted in rows:
-        dropped[(account, region)] = dropped.get((account, region), 0) + int(counted)
-    for (account, region), counted in dropped.items():
-        _add_to_total(tx, account, region, -counted)
-    return len(rows)
+    dropped = 0
+    for account, region in accounts:
+        tx.lock(lock_name(str(account), str(region)))
+        rows = tx.fetchall(
+            "DELETE FROM ses_sends WHERE account = ? AND region = ? AND sent_at <= ? "
+            "RETURNING quota_recipients",
+            (account, region, now - DAY_SECONDS),
+        )
+        _add_to_total(tx, str(account), str(region), -sum(int(counted) for (counted,) in rows))
+        dropped += len(rows)
+    return dropped
 
 
 def _drop_expired(tx: Transaction, account: str, region: str, now: float) -> int:
