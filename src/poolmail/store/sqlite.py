@@ -23,11 +23,12 @@ import sqlite3
 import threading
 import time
 import urllib.parse
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Literal, cast
 
-from poolmail.store import file_locks
+from poolmail.store import checkpoints, file_locks
 from poolmail.store.base import Dialect, PendingCommit, Row, Transaction
 
 MEMORY = ":memory:"
@@ -125,6 +126,17 @@ class SqliteDatabase:
         self._write_connection = self._connect()
         if self._memory:
             self._release(self._write_connection)
+        # WAL checkpoints on a thread of their own (store/checkpoints.py), stopped by
+        # close, or when this object is collected unclosed.
+        self._checkpoints: checkpoints.Checkpointer | None = None
+        if not self._memory:
+            self._checkpoints = checkpoints.start(
+                path,
+                self._write_connection,
+                synchronous=sync.upper(),
+                timeout=BUSY_TIMEOUT_SECONDS,
+            )
+            weakref.finalize(self, self._checkpoints.close)
 
     @property
     def in_memory(self) -> bool:
@@ -277,6 +289,11 @@ class SqliteDatabase:
                             self._lost[batch] = error
                             if connection.in_transaction:
                                 connection.execute("ROLLBACK")
+                        else:
+                            # Still holding the writers' locks: no writer may begin
+                            # before the checkpoint a long log may need here.
+                            if self._checkpoints is not None:
+                                self._checkpoints.committed(connection)
                     self._release_writers(connection)
                     self._durable = batch
         lost = self._lost.get(batch)
@@ -348,6 +365,8 @@ class SqliteDatabase:
         with self._pool_lock:
             self._closed = True
             opened, self._opened, self._idle = self._opened, [], []
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         for connection in opened:
             connection.close()
         if self._writers is not None:
