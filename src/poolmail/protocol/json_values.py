@@ -113,18 +113,28 @@ def epoch_seconds(value: dt.datetime | float | int) -> float | int:
 
 def parse_timestamp(value: Any, path: str = "") -> dt.datetime:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+        return _from_epoch(value, path)
     if isinstance(value, str):
         try:
-            return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
+            seconds = float(value)
         except ValueError:
             pass
+        else:
+            return _from_epoch(seconds, path)
         try:
             parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
             raise SerializationError(f"Invalid timestamp for {path}.") from exc
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     raise SerializationError(f"Invalid timestamp for {path}.")
+
+
+def _from_epoch(seconds: float, path: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        # Past year 9999, infinite or NaN: the caller's malformed input, not our failure.
+        raise SerializationError(f"Invalid timestamp for {path}.") from exc
 
 
 # A reader turns a JSON value into a native one, checking its type; built once per shape

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from poolmail.protocol.errors import AwsError
+from poolmail.protocol.json_values import parse_timestamp as _parse_timestamp
 
 
 class SerializationError(AwsError):
@@ -159,17 +160,5 @@ def epoch_seconds(value: dt.datetime | float | int) -> float | int:
     return int(rounded) if rounded == int(rounded) else rounded
 
 
-def parse_timestamp(value: Any, path: str = "") -> dt.datetime:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value, tz=dt.UTC)
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
-        except ValueError:
-            pass
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise SerializationError(f"Invalid timestamp for {path}.") from exc
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    raise SerializationError(f"Invalid timestamp for {path}.")
+# Not part of what the plans replaced: the oracle reads timestamps as poolmail does.
+parse_timestamp = _parse_timestamp
