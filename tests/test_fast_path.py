@@ -20,6 +20,7 @@ from poolmail.server.app import PoolmailApp, _is_aws_call, create_app
 from poolmail.server.coalesce import _JoinedWrites
 from poolmail.server.pipeline import AwsRequest, raw_headers
 from poolmail.store import open_database
+from tests.support import coroutines
 
 SIGNED_SES = (
     b"AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/ses/aws4_request, "
@@ -127,7 +128,7 @@ def drive(app: Any, call_scope: dict[str, Any], body: bytes) -> list[dict[str, A
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(app(dict(call_scope), receive, send))
+    coroutines.run(app(dict(call_scope), receive, send))
     return sent
 
 
@@ -194,7 +195,7 @@ def test_an_error_answer_is_starlettes_plain_500(
                 await Starlette.__call__(app, dict(call_scope), receive, send)
 
         with pytest.raises(RuntimeError, match="broken"):
-            asyncio.run(call())
+            coroutines.run(call())
         answers.append(sent)
     assert answers[0] == answers[1]
     assert answers[1][0]["status"] == 500
@@ -328,7 +329,7 @@ def test_a_rounds_writes_go_out_as_one() -> None:
         assert joined.get_extra_info("peername") == "info peername"
         return fake
 
-    asyncio.run(run())
+    coroutines.run(run())
 
 
 def test_a_closed_connection_takes_nothing_more() -> None:
@@ -340,7 +341,7 @@ def test_a_closed_connection_takes_nothing_more() -> None:
         await asyncio.sleep(0)
         assert fake.writes == []
 
-    asyncio.run(run())
+    coroutines.run(run())
 
 
 def test_request_ids_differ_between_the_ways(app: PoolmailApp) -> None:

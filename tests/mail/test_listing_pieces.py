@@ -23,6 +23,7 @@ from poolmail.server import mailbox_api
 from poolmail.store import Database, open_database
 from tests.mail.test_localstack import EVERYTHING, db, message
 from tests.ses.helpers import advance, production_access, verify
+from tests.support import coroutines
 from tests.support.server import ServerProcess
 
 __all__ = ["db"]  # the fixture, shared with test_localstack
@@ -111,7 +112,7 @@ def test_a_listing_left_by_its_client_ends_its_reader(tmp_path: Path, small_piec
             await asyncio.wait_for(reader, timeout=mailbox_api.SLOW_CLIENT_SECONDS / 2)
             return reader.done()
 
-        assert asyncio.run(leave())
+        assert coroutines.run(leave())
         # Its read transaction is over: a checkpoint gets to the end of the WAL.
         with database.transaction() as tx:
             mailbox.store(tx, message(1000))
@@ -143,7 +144,7 @@ def test_an_in_memory_listing_waits_for_no_client(small_pieces: None) -> None:
             assert counted is not None
             return int(counted[0])
 
-        assert asyncio.run(unwritten()) == 200
+        assert coroutines.run(unwritten()) == 200
     finally:
         database.close()
 
