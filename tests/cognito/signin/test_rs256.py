@@ -106,3 +106,24 @@ def test_token_pairs_verify(monkeypatch: pytest.MonkeyPatch, through_libcrypto: 
         assert jwt.get_unverified_header(token) == {"kid": key.kid, "alg": "RS256"}
         assert tokens.verify(keys, token) == expected
     assert tokens.sign(keys[0], claims[0]).rsplit(".", 1)[0] == signed[0].rsplit(".", 1)[0]
+
+
+def test_a_started_signature_is_collected_whoever_made_it() -> None:
+    # Collected at once (the caller usually claims it) or after a wait long enough for the
+    # helper thread to have made it: the same bytes either way.
+    private, pem = _key()
+    started = [rs256.start(pem, f"job {n}".encode()) for n in range(30)]
+    for n, pending in enumerate(started):
+        assert pending.result() == _expected(private, f"job {n}".encode())
+    digest = hashlib.sha256(b"dkim").digest()
+    assert rs256.start_digest(pem, digest).result() == _expected(private, b"dkim")
+
+
+def test_a_cancelled_signature_is_not_made_and_a_bad_key_fails_its_collector() -> None:
+    _, pem = _key()
+    pending = rs256.start(pem, b"unwanted")
+    pending.cancel()
+    with pytest.raises(ValueError):
+        rs256.start_digest(pem, b"short")
+    with pytest.raises(ValueError):
+        rs256.start("not a key", b"data").result()

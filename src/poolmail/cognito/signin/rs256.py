@@ -3,7 +3,8 @@ ctypes, which lets go of the GIL while OpenSSL signs (cryptography keeps it).
 
 A sign-in's two 2048-bit signatures are about half of its CPU. Without the GIL they are
 made at once (one on a helper thread, ``sign_pair``), so the answer waits for one
-signature, not two, and other threads run meanwhile. Where that library cannot be used
+signature, not two, and other threads run meanwhile; ``start`` begins one on the helper
+thread for its caller to collect after other work. Where that library cannot be used
 (OpenSSL before 3.0, whose RSA settings are macros; a statically linked `_hashlib`),
 ``available()`` is False and the tokens are signed by cryptography.
 """
@@ -152,41 +153,60 @@ def sign_digest(pem: str, digest: bytes) -> bytes:
     return _signer(pem).sign_digest(digest)
 
 
-class _Job:
-    """A signature offered to the helper thread: whichever thread claims it first signs."""
+class Pending:
+    """A signature offered to the helper thread, to be collected by ``result()``.
 
-    __slots__ = ("claim", "data", "done", "pem", "result")
+    Whichever thread claims it first signs it: the helper when it is free, else the
+    collecting caller itself, so collecting never waits longer than signing would take.
+    Meanwhile the caller goes on with other work (a sign-in's write, a send's rows)."""
 
-    def __init__(self, pem: str, data: bytes) -> None:
-        self.pem, self.data = pem, data
-        self.claim = threading.Lock()
-        self.done = threading.Lock()
-        self.done.acquire()
-        self.result: bytes | BaseException = b""
+    __slots__ = ("_claim", "_digest", "_done", "_pem", "_result")
+
+    def __init__(self, pem: str, digest: bytes) -> None:
+        if len(digest) != 32:
+            raise ValueError("a SHA-256 digest is 32 bytes")
+        self._pem, self._digest = pem, digest
+        self._claim = threading.Lock()
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._result: bytes | BaseException = b""
+
+    def _sign_claimed(self) -> None:
+        try:
+            self._result = sign_digest(self._pem, self._digest)
+        except BaseException as error:  # handed to the collecting caller
+            self._result = error
+        self._done.release()
+
+    def try_sign(self) -> None:
+        """Sign it here if nobody has started it (the helper thread's side)."""
+        if self._claim.acquire(blocking=False):
+            self._sign_claimed()
+
+    def cancel(self) -> None:
+        """Not wanted after all: the helper skips it if it has not begun."""
+        self._claim.acquire(blocking=False)
+
+    def result(self) -> bytes:
+        if self._claim.acquire(blocking=False):
+            return sign_digest(self._pem, self._digest)
+        self._done.acquire()
+        if isinstance(self._result, BaseException):
+            raise self._result
+        return self._result
 
 
 class _Helper:
-    """A thread that makes the second signature of a pair while the caller makes the first.
-
-    The caller takes the second back if the helper has not started it by then (the helper
-    is busy with another pair, or got no core): it never waits longer than signing both
-    itself would take."""
+    """A thread that makes signatures offered to it while their callers do other work."""
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Pending] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
 
     def _run(self) -> None:
         while True:
-            job = self._jobs.get()
-            if not job.claim.acquire(blocking=False):
-                continue  # the caller signed it already
-            try:
-                job.result = sign(job.pem, job.data)
-            except BaseException as error:  # handed to the waiting caller
-                job.result = error
-            job.done.release()
+            self._jobs.get().try_sign()
 
     def _start(self) -> None:
         with self._starting:
@@ -196,21 +216,11 @@ class _Helper:
                 )
                 self._thread.start()
 
-    def sign_pair(self, first: tuple[str, bytes], second: tuple[str, bytes]) -> tuple[bytes, bytes]:
+    def offer(self, pending: Pending) -> Pending:
         if self._thread is None:
             self._start()
-        job = _Job(*second)
-        self._jobs.put(job)
-        try:
-            signed = sign(*first)
-        finally:
-            mine = job.claim.acquire(blocking=False)
-        if mine:
-            return signed, sign(*second)
-        job.done.acquire()
-        if isinstance(job.result, BaseException):
-            raise job.result
-        return signed, job.result
+        self._jobs.put(pending)
+        return pending
 
 
 _helper = _Helper()
@@ -225,6 +235,22 @@ def _after_fork() -> None:
 os.register_at_fork(after_in_child=_after_fork)
 
 
+def start(pem: str, data: bytes) -> Pending:
+    """The RS256 signature of ``data`` by the key in ``pem``, begun on the helper thread."""
+    return _helper.offer(Pending(pem, hashlib.sha256(data).digest()))
+
+
+def start_digest(pem: str, digest: bytes) -> Pending:
+    """As ``start``, for a SHA-256 ``digest`` the caller made (DKIM's rsa-sha256)."""
+    return _helper.offer(Pending(pem, digest))
+
+
 def sign_pair(first: tuple[str, bytes], second: tuple[str, bytes]) -> tuple[bytes, bytes]:
     """Two (pem, data) signatures, made at once when the helper thread is free."""
-    return _helper.sign_pair(first, second)
+    later = start(*second)
+    try:
+        signed = sign(*first)
+    except BaseException:
+        later.cancel()
+        raise
+    return signed, later.result()
