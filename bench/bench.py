@@ -548,7 +548,11 @@ def versions() -> dict[str, str]:
             capture_output=True,
             text=True,
         ).stdout.strip()
-    for venv, package in (("venv-moto", "moto"), ("venv-ministack", "ministack")):
+    for venv, package in (
+        ("venv-moto", "moto"),
+        ("venv-ministack", "ministack"),
+        ("venv-ministack-signed", "cryptography"),
+    ):
         for meta in (systems.CACHE / venv / "lib").glob(
             f"python*/site-packages/{package}-*.dist-info/METADATA"
         ):
@@ -587,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(mode, args.out, args.python)
     everything = (
         "floor,poolmail,poolmail-memory,poolmail-sync-full,poolmail-workers-2,moto,ministack,"
+        "ministack-signed,"
         "cognito-local,aws-ses-v2-local"
     )
     if args.systems is None:

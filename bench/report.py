@@ -9,7 +9,7 @@ from typing import Any
 
 import systems
 
-PEERS = ["moto", "ministack", "cognito-local", "aws-ses-v2-local"]
+PEERS = ["moto", "ministack", "ministack-signed", "cognito-local", "aws-ses-v2-local"]
 CHART = "results.png"
 NOTES = Path(__file__).resolve().parent / "notes.md"
 

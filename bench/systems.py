@@ -634,6 +634,38 @@ class Ministack(System):
         send([ses_v1_request(running.endpoint)] * count)
 
 
+class MinistackSigned(Ministack):
+    name = "ministack-signed"
+    label = "ministack + cryptography"
+    about = (
+        "ministack with `cryptography` installed (what its `full` extra adds for signing): "
+        "its tokens are then RS256-signed by the pool's key, as poolmail's are; a plain "
+        "install signs them with 32 random bytes, which no JWKS verifies. Measured on the "
+        "workloads that answer with tokens"
+    )
+    TOKENS = (AUTH, TOTP, TOKEN)
+
+    def _bin(self) -> Path:
+        return CACHE / "venv-ministack-signed" / "bin" / "ministack"
+
+    def available(self) -> str | None:
+        return None if self._bin().exists() else _install_log("ministack-signed")
+
+    def plan(self, running: Running, workload: str, scale: int) -> Plan:
+        if workload not in self.TOKENS:
+            raise Unsupported("measured on the workloads that answer with tokens only")
+        return super().plan(running, workload, scale)
+
+    # The states of the workloads it leaves out are not made.
+    def fill_users(self, running: Running, count: int) -> str:
+        return "not measured"
+
+    def fill_mailbox(
+        self, running: Running, count: int, send: Callable[[list[bytes]], None]
+    ) -> None:
+        pass
+
+
 def _node_package(name: str) -> Path:
     return CACHE / "node" / "node_modules" / name
 
@@ -796,6 +828,7 @@ def all_systems(python: str) -> list[System]:
         PoolmailWorkers(python),
         Moto(),
         Ministack(),
+        MinistackSigned(),
         CognitoLocal(),
         SesLocal(),
     ]
