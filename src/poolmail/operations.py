@@ -7,7 +7,7 @@ every function must be named as botocore names the operation (``admin_create_use
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from importlib import import_module
 from typing import Any
@@ -53,14 +53,21 @@ def on_loop() -> bool:
     return _ON_LOOP.get()
 
 
-@contextmanager
-def running_on_loop() -> Iterator[None]:
+def running_on_loop() -> AbstractContextManager[None]:
     """Mark the block as running a handler on the event loop."""
-    token = _ON_LOOP.set(True)
-    try:
-        yield
-    finally:
-        _ON_LOOP.reset(token)
+    return _RunningOnLoop()
+
+
+class _RunningOnLoop:
+    # A class rather than a generator under ``contextmanager``: entered on every request
+    # run on the loop, where the generator's machinery cost more than the work.
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _ON_LOOP.set(True)
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        _ON_LOOP.reset(self._token)
 
 
 # Operations that only the newer models of the botocore range in pyproject.toml have: a

@@ -46,6 +46,17 @@ class _JoinedWrites:
         self._flush()
         self._transport.close()
 
+    # Called at every request (uvicorn's protocol and flow control): spelled out rather
+    # than found through ``__getattr__``, which Python tries only after a failed lookup.
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._transport.resume_reading()
+
     def abort(self) -> None:
         self._held = None
         self._transport.abort()

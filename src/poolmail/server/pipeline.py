@@ -24,6 +24,7 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol import json_rpc, query, rest_json, rest_routes
 from poolmail.protocol.errors import AwsError, internal_error, not_implemented
+from poolmail.protocol.form import parse_form
 from poolmail.protocol.models import COGNITO_IDP, SES, SESV2, operation_model, service_model
 from poolmail.protocol.validate import validate_input
 from poolmail.protocol.wire import WireResponse
@@ -343,10 +344,10 @@ def _form(request: AwsRequest, body: bytes) -> dict[str, str]:
     if b"x-amz-target" in request.headers or request.path != "/":
         return {}
     query = request.query
-    fields = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
+    fields = dict(parse_form(query)) if query else {}
     content_type = request.header(b"content-type") or ""
     if content_type.startswith(FORM_TYPE) or (body and not content_type):
-        fields.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        fields.update(parse_form(body.decode("utf-8", "replace")))
     return fields
 
 

@@ -144,110 +144,15 @@ class SqliteDatabase:
         connection: one held open waits for nobody but makes everyone else wait."""
         return self._memory
 
-    @contextmanager
     def transaction(
         self, *, lock: str | None = None, readonly: bool = False
-    ) -> Iterator[Transaction]:
+    ) -> AbstractContextManager[Transaction]:
         # ``lock`` needs nothing more: BEGIN IMMEDIATE already makes every writing
         # transaction a critical section of the whole database.
-        if lock is not None and readonly:
-            raise ValueError("a read-only transaction takes no lock")
-        if getattr(self._thread, "in_transaction", False):
-            raise RuntimeError("this thread already has a transaction open; nest none")
-        self._thread.in_transaction = True
-        try:
-            pending: PendingCommit | None = getattr(self._thread, "pending", None)
-            # A read after this thread's own uncommitted writes reads them where they are:
-            # a read-only connection would see the last commit without them.
-            if not self._memory and (not readonly or (pending and pending.batches)):
-                yield from self._grouped(pending)
-                return
-            with self._gate:
-                connection = self._acquire()
-                try:
-                    if readonly:
-                        yield from self._run_readonly(connection)
-                    else:
-                        yield from self._run_transaction(connection)
-                finally:
-                    self._release(connection)
-        finally:
-            self._thread.in_transaction = False
+        return _Scope(self, lock, readonly)
 
-    def _run_transaction(
-        self, connection: sqlite3.Connection, *, readonly: bool = False
-    ) -> Iterator[Transaction]:
-        # DEFERRED: the snapshot is taken at the first read, and no lock is asked for.
-        connection.execute("BEGIN DEFERRED" if readonly else "BEGIN IMMEDIATE")
-        try:
-            tx = SqliteTransaction(connection, readonly=readonly)
-            yield tx
-            _check(tx)
-            connection.execute("COMMIT")
-        finally:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-
-    def _run_readonly(self, connection: sqlite3.Connection) -> Iterator[Transaction]:
-        if not self._memory:
-            yield from self._run_transaction(connection, readonly=True)
-            return
-        # The in-memory database's one connection also writes: refuse writes for now.
-        connection.execute("PRAGMA query_only = ON")
-        try:
-            yield from self._run_transaction(connection, readonly=True)
-        finally:
-            connection.execute("PRAGMA query_only = OFF")
-
-    def _grouped(self, pending: PendingCommit | None = None) -> Iterator[Transaction]:
-        """A writing transaction in the current group (see the module's docstring); with
-        ``pending``, its commit is left to ``make_durable(pending)``."""
-        connection = self._write_connection
-        with self._writer:
-            if self._closed:
-                raise RuntimeError("the database is closed")
-            if not connection.in_transaction:
-                self._begin(connection)
-                self._batch += 1
-                self._batch_kept = 0
-            batch = self._batch
-            # The first of a group needs no savepoint: its failure rolls the whole SQLite
-            # transaction back. A savepoint makes SQLite keep a copy of every page the
-            # transaction changes (a sign-up's 150 KB, past the 64 KB it holds in memory,
-            # so in a temporary file: created, written and deleted per transaction).
-            alone = self._batch_kept == 0
-            if not alone:
-                connection.execute("SAVEPOINT poolmail_tx")
-            tx = SqliteTransaction(connection)
-            try:
-                yield tx
-                _check(tx)
-                if not alone:
-                    connection.execute("RELEASE poolmail_tx")
-                self._batch_kept += 1
-            except BaseException:
-                self._undo(connection, batch, savepoint=not alone)
-                raise
-        if pending is not None:
-            if batch not in pending.batches:
-                pending.batches.append(batch)
-            return
-        self._make_durable(batch)
-
-    @contextmanager
-    def deferred_commits(self) -> Iterator[PendingCommit]:
-        pending = PendingCommit()
-        if self._memory:
-            # Its commits cost no fsync: nothing to gain by leaving them for later.
-            yield pending
-            return
-        if getattr(self._thread, "pending", None) is not None:
-            raise RuntimeError("this thread already defers its commits")
-        self._thread.pending = pending
-        try:
-            yield pending
-        finally:
-            self._thread.pending = None
+    def deferred_commits(self) -> AbstractContextManager[PendingCommit]:
+        return _Deferred(self)
 
     def make_durable(self, pending: PendingCommit) -> None:
         for batch in pending.batches:
@@ -430,6 +335,197 @@ class SqliteDatabase:
             if connection in self._opened:
                 self._opened.remove(connection)
         connection.close()
+
+
+class _Scope:
+    """The context manager ``SqliteDatabase.transaction`` returns.
+
+    Every request opens one or more transactions, and a generator under ``contextmanager``
+    (with the generators it delegated to) cost 4.4 us of Python around a read-only
+    transaction's 1.4 us of BEGIN and COMMIT; this class does the same steps in the same
+    order for a fraction of that. Nothing happens before ``__enter__``, as with the
+    generator.
+    """
+
+    __slots__ = (
+        "_alone",
+        "_batch",
+        "_connection",
+        "_db",
+        "_grouped",
+        "_lock",
+        "_pending",
+        "_query_only",
+        "_readonly",
+        "_tx",
+    )
+
+    def __init__(self, db: SqliteDatabase, lock: str | None, readonly: bool) -> None:
+        self._db = db
+        self._lock = lock
+        self._readonly = readonly
+
+    def __enter__(self) -> Transaction:
+        db, readonly = self._db, self._readonly
+        if self._lock is not None and readonly:
+            raise ValueError("a read-only transaction takes no lock")
+        local = db._thread
+        if getattr(local, "in_transaction", False):
+            raise RuntimeError("this thread already has a transaction open; nest none")
+        local.in_transaction = True
+        try:
+            pending: PendingCommit | None = getattr(local, "pending", None)
+            # A read after this thread's own uncommitted writes reads them where they
+            # are: a read-only connection would see the last commit without them.
+            self._grouped = not db._memory and (not readonly or bool(pending and pending.batches))
+            if self._grouped:
+                self._pending = pending
+                return self._enter_group()
+            return self._enter_own()
+        except BaseException:
+            local.in_transaction = False
+            raise
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        try:
+            if self._grouped:
+                self._exit_group(kind is not None)
+            else:
+                self._exit_own(kind is not None)
+        finally:
+            self._db._thread.in_transaction = False
+
+    def _enter_group(self) -> Transaction:
+        """A writing transaction in the current group (see the module's docstring)."""
+        db = self._db
+        connection = db._write_connection
+        db._writer.acquire()
+        try:
+            if db._closed:
+                raise RuntimeError("the database is closed")
+            if not connection.in_transaction:
+                db._begin(connection)
+                db._batch += 1
+                db._batch_kept = 0
+            self._batch = db._batch
+            # The first of a group needs no savepoint: its failure rolls the whole SQLite
+            # transaction back. A savepoint makes SQLite keep a copy of every page the
+            # transaction changes (a sign-up's 150 KB, past the 64 KB it holds in memory,
+            # so in a temporary file: created, written and deleted per transaction).
+            self._alone = db._batch_kept == 0
+            if not self._alone:
+                connection.execute("SAVEPOINT poolmail_tx")
+        except BaseException:
+            db._writer.release()
+            raise
+        tx = self._tx = SqliteTransaction(connection)
+        return tx
+
+    def _exit_group(self, failed: bool) -> None:
+        db = self._db
+        connection = db._write_connection
+        batch, alone = self._batch, self._alone
+        try:
+            if failed:
+                db._undo(connection, batch, savepoint=not alone)
+                return
+            try:
+                _check(self._tx)
+                if not alone:
+                    connection.execute("RELEASE poolmail_tx")
+                db._batch_kept += 1
+            except BaseException:
+                db._undo(connection, batch, savepoint=not alone)
+                raise
+        finally:
+            db._writer.release()
+        # With ``pending``, the commit is left to ``make_durable(pending)``.
+        pending = self._pending
+        if pending is not None:
+            if batch not in pending.batches:
+                pending.batches.append(batch)
+            return
+        db._make_durable(batch)
+
+    def _enter_own(self) -> Transaction:
+        """A transaction on a connection of its own: a file's read-only one, or the
+        in-memory database's one connection."""
+        db, readonly = self._db, self._readonly
+        gate = db._gate
+        gate.__enter__()
+        try:
+            connection = db._acquire()
+        except BaseException:
+            gate.__exit__(None, None, None)
+            raise
+        try:
+            # The in-memory database's one connection also writes: refuse writes for now.
+            self._query_only = readonly and db._memory
+            if self._query_only:
+                connection.execute("PRAGMA query_only = ON")
+            try:
+                # DEFERRED: the snapshot is taken at the first read, and no lock is asked
+                # for.
+                connection.execute("BEGIN DEFERRED" if readonly else "BEGIN IMMEDIATE")
+            except BaseException:
+                if self._query_only:
+                    connection.execute("PRAGMA query_only = OFF")
+                raise
+        except BaseException:
+            try:
+                db._release(connection)
+            finally:
+                gate.__exit__(None, None, None)
+            raise
+        self._connection = connection
+        tx = self._tx = SqliteTransaction(connection, readonly=readonly)
+        return tx
+
+    def _exit_own(self, failed: bool) -> None:
+        db, connection = self._db, self._connection
+        try:
+            try:
+                try:
+                    if not failed:
+                        _check(self._tx)
+                        connection.execute("COMMIT")
+                finally:
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
+            finally:
+                if self._query_only:
+                    connection.execute("PRAGMA query_only = OFF")
+        finally:
+            try:
+                db._release(connection)
+            finally:
+                db._gate.__exit__(None, None, None)
+
+
+class _Deferred:
+    """The context manager ``SqliteDatabase.deferred_commits`` returns (a class, not a
+    generator, for the same reason as ``_Scope``)."""
+
+    __slots__ = ("_db", "_pending", "_set")
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def __enter__(self) -> PendingCommit:
+        db = self._db
+        pending = self._pending = PendingCommit()
+        # The in-memory database's commits cost no fsync: nothing to gain by leaving
+        # them for later.
+        self._set = not db._memory
+        if self._set:
+            if getattr(db._thread, "pending", None) is not None:
+                raise RuntimeError("this thread already defers its commits")
+            db._thread.pending = pending
+        return pending
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        if self._set:
+            self._db._thread.pending = None
 
 
 def _enable_wal(connection: sqlite3.Connection) -> None:
