@@ -306,6 +306,27 @@ def _install_log(name: str) -> str | None:
     return "failed to install: " + (lines[-1][:200] if lines else "no output")
 
 
+class MeasuredOn(System):
+    """A variant measured on some workloads only (``MEASURED``, and why: ``WHY``); the
+    states of the workloads it leaves out are not made."""
+
+    MEASURED: tuple[str, ...] = ()
+    WHY = ""
+
+    def plan(self, running: Running, workload: str, scale: int) -> Plan:
+        if workload not in self.MEASURED:
+            raise Unsupported(self.WHY)
+        return super().plan(running, workload, scale)
+
+    def fill_users(self, running: Running, count: int) -> str:
+        return "not measured"
+
+    def fill_mailbox(
+        self, running: Running, count: int, send: Callable[[list[bytes]], None]
+    ) -> None:
+        pass
+
+
 class Poolmail(System):
     name = "poolmail"
     label = "poolmail"
@@ -467,7 +488,7 @@ class PoolmailSyncFull(Poolmail):
         return [*command, "--sqlite-sync", "full"], env
 
 
-class PoolmailWorkers(Poolmail):
+class PoolmailWorkers(MeasuredOn, Poolmail):
     name = "poolmail-workers-2"
     label = "poolmail --workers 2"
     about = (
@@ -475,7 +496,8 @@ class PoolmailWorkers(Poolmail):
         "SQLite file, writers taking turns through a lock file); measured on the writes"
     )
     # The reads gain nothing the report needs, and each workload costs the full run time.
-    WRITES = (SIGN_UP, AUTH, SES_V2)
+    MEASURED = (SIGN_UP, AUTH, SES_V2)
+    WHY = "measured on SignUp, InitiateAuth and SES v2 SendEmail only"
 
     def command(self, port: int, workdir: Path) -> tuple[list[str], dict[str, str]]:
         command, env = super().command(port, workdir)
@@ -489,20 +511,6 @@ class PoolmailWorkers(Poolmail):
             return [int(pid) for pid in children.read_text().split()]
         except OSError:
             return [running.process.pid]
-
-    def plan(self, running: Running, workload: str, scale: int) -> Plan:
-        if workload not in self.WRITES:
-            raise Unsupported("measured on SignUp, InitiateAuth and SES v2 SendEmail only")
-        return super().plan(running, workload, scale)
-
-    # The states of the workloads it leaves out are not made.
-    def fill_users(self, running: Running, count: int) -> str:
-        return "not measured"
-
-    def fill_mailbox(
-        self, running: Running, count: int, send: Callable[[list[bytes]], None]
-    ) -> None:
-        pass
 
 
 class Moto(System):
@@ -634,7 +642,7 @@ class Ministack(System):
         send([ses_v1_request(running.endpoint)] * count)
 
 
-class MinistackSigned(Ministack):
+class MinistackSigned(MeasuredOn, Ministack):
     name = "ministack-signed"
     label = "ministack + cryptography"
     about = (
@@ -643,27 +651,14 @@ class MinistackSigned(Ministack):
         "install signs them with 32 random bytes, which no JWKS verifies. Measured on the "
         "workloads that answer with tokens"
     )
-    TOKENS = (AUTH, TOTP, TOKEN)
+    MEASURED = (AUTH, TOTP, TOKEN)
+    WHY = "measured on the workloads that answer with tokens only"
 
     def _bin(self) -> Path:
         return CACHE / "venv-ministack-signed" / "bin" / "ministack"
 
     def available(self) -> str | None:
         return None if self._bin().exists() else _install_log("ministack-signed")
-
-    def plan(self, running: Running, workload: str, scale: int) -> Plan:
-        if workload not in self.TOKENS:
-            raise Unsupported("measured on the workloads that answer with tokens only")
-        return super().plan(running, workload, scale)
-
-    # The states of the workloads it leaves out are not made.
-    def fill_users(self, running: Running, count: int) -> str:
-        return "not measured"
-
-    def fill_mailbox(
-        self, running: Running, count: int, send: Callable[[list[bytes]], None]
-    ) -> None:
-        pass
 
 
 def _node_package(name: str) -> Path:
