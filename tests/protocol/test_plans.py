@@ -1,7 +1,8 @@
 """The per-shape plans (validation checkers, JSON readers, query-form readers) against the
 shape walks they replaced, kept in tests/protocol/oracle/ as they were: the same values,
 the same errors and messages in the same order, for every operation of the three models
-with full sample inputs and with broken ones."""
+with full sample inputs and with broken ones. The oracle holds only the walks the plans
+replaced; the helpers they left as they were it imports from src."""
 
 from __future__ import annotations
 

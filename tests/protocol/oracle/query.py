@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,14 +9,19 @@ from botocore.model import ListShape, MapShape, OperationModel, Shape, Structure
 
 from poolmail.protocol.errors import AwsError
 from poolmail.protocol.models import error_shapes, error_status, error_wire_code, service_model
+
+# Unchanged by the plans: shared with src rather than copied.
+from poolmail.protocol.query import (
+    CONTENT_TYPE,
+    _document,
+    _element,
+    _Form,
+    _scalar,
+    _scalar_text,
+    _sent_keys,
+    _text,
+)
 from poolmail.protocol.wire import WireResponse
-from tests.protocol.oracle.json_values import parse_timestamp
-
-CONTENT_TYPE = "text/xml"
-
-
-def malformed(message: str) -> AwsError:
-    return AwsError("MalformedQueryString", message, status=400)
 
 
 def parse_request(operation: OperationModel, form: Mapping[str, str]) -> dict[str, Any]:
@@ -29,30 +31,6 @@ def parse_request(operation: OperationModel, form: Mapping[str, str]) -> dict[st
         operation.input_shape, _Form(form, _sent_keys(form)), ""
     )
     return parsed
-
-
-class _Form:
-    """The form, and every key sent with every prefix of it (``a.b.c`` gives ``a``,
-    ``a.b`` and ``a.b.c``): a member is present when its key, or a key nested below it,
-    was sent, and a set answers that at once (trying every key for every member cost
-    more than the rest of a send's parsing)."""
-
-    __slots__ = ("present", "values")
-
-    def __init__(self, values: Mapping[str, str], present: set[str]) -> None:
-        self.values = values
-        self.present = present
-
-
-def _sent_keys(form: Mapping[str, str]) -> set[str]:
-    present: set[str] = set()
-    for key in form:
-        end = key.find(".")
-        while end != -1:
-            present.add(key[:end])
-            end = key.find(".", end + 1)
-        present.add(key)
-    return present
 
 
 def _key(prefix: str, name: str) -> str:
@@ -97,36 +75,6 @@ def _parse(shape: Shape, form: _Form, key: str) -> Any:
     return _scalar(shape, values.get(key, ""), key)
 
 
-def _scalar(shape: Shape, raw: str, key: str) -> Any:
-    kind = shape.type_name
-    if kind in ("integer", "long"):
-        try:
-            return int(raw)
-        except ValueError as exc:
-            raise malformed(f"Value '{raw}' for parameter {key} is not an integer.") from exc
-    if kind in ("double", "float"):
-        try:
-            return float(raw)
-        except ValueError as exc:
-            raise malformed(f"Value '{raw}' for parameter {key} is not a number.") from exc
-    if kind == "boolean":
-        lowered = raw.lower()
-        if lowered not in ("true", "false"):
-            raise malformed(f"Value '{raw}' for parameter {key} is not a boolean.")
-        return lowered == "true"
-    if kind == "timestamp":
-        try:
-            return parse_timestamp(raw, key)
-        except AwsError as exc:
-            raise malformed(f"Value '{raw}' for parameter {key} is not a timestamp.") from exc
-    if kind == "blob":
-        try:
-            return base64.b64decode(raw, validate=True)
-        except binascii.Error as exc:
-            raise malformed(f"Value for parameter {key} is not valid base64.") from exc
-    return raw
-
-
 def serialize_result(
     service: str, operation: OperationModel, result: dict[str, Any], request_id: str
 ) -> WireResponse:
@@ -169,35 +117,6 @@ def serialize_error(service: str, error: AwsError, request_id: str) -> WireRespo
 # the tree cost more than the rest of a SendEmail's answer.
 
 
-def _document(tag: str, namespace: str, content: str) -> bytes:
-    return (f'<{tag} xmlns="{_attribute(namespace)}">{content}</{tag}>').encode()
-
-
-def _element(tag: str, content: str) -> str:
-    # An element with nothing inside is written short, as ElementTree writes it.
-    return f"<{tag}>{content}</{tag}>" if content else f"<{tag} />"
-
-
-def _text(value: str) -> str:
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    return value
-
-
-def _attribute(value: str) -> str:
-    return (
-        _text(value)
-        .replace('"', "&quot;")
-        .replace("\r", "&#13;")
-        .replace("\n", "&#10;")
-        .replace("\t", "&#09;")
-    )
-
-
 def _structure(shape: StructureShape, value: dict[str, Any]) -> str:
     parts: list[str] = []
     for name, member in shape.members.items():
@@ -231,18 +150,3 @@ def _content(shape: Shape, value: Any) -> str:
             for key, item in value.items()
         )
     return _text(_scalar_text(shape, value))
-
-
-def _scalar_text(shape: Shape, value: Any) -> str:
-    if shape.type_name == "boolean":
-        return "true" if value else "false"
-    if shape.type_name == "timestamp":
-        moment = (
-            value if isinstance(value, dt.datetime) else dt.datetime.fromtimestamp(value, dt.UTC)
-        )
-        text = moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
-        return text.replace("+00:00", "Z")
-    if shape.type_name == "blob":
-        data = value.encode() if isinstance(value, str) else value
-        return base64.b64encode(data).decode("ascii")
-    return str(value)

@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+from botocore.model import MapShape, OperationModel, Shape, StructureShape
 
 from poolmail.protocol import fast_json
-from poolmail.protocol.errors import AwsError
-from poolmail.protocol.models import error_status, error_wire_code
+from poolmail.protocol.json_values import to_json
+
+# Unchanged by the plans: shared with src rather than copied.
+from poolmail.protocol.rest_json import (
+    CONTENT_TYPE,
+    _from_query,
+    _from_text,
+    _load,
+    _to_text,
+)
 from poolmail.protocol.rest_routes import MemberSource
 from poolmail.protocol.wire import WireResponse
-from tests.protocol.oracle.json_values import (
-    SerializationError,
-    epoch_seconds,
-    from_json,
-    parse_timestamp,
-    to_json,
-)
-
-CONTENT_TYPE = "application/json"
-
-
-def bad_request(message: str) -> AwsError:
-    return AwsError("BadRequestException", message)
+from tests.protocol.oracle.json_values import from_json
 
 
 def parse_request(
@@ -86,49 +81,6 @@ def parse_request(
     return params
 
 
-def _load(body: bytes) -> dict[str, Any]:
-    try:
-        document = fast_json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SerializationError("The request body is not valid JSON.") from exc
-    if not isinstance(document, dict):
-        raise SerializationError("The request body must be a JSON object.")
-    return document
-
-
-def _from_query(shape: Shape, name: str, query: Sequence[tuple[str, str]]) -> Any:
-    if isinstance(shape, MapShape):
-        # A map bound to the query string takes every parameter not bound elsewhere.
-        return {key: value for key, value in query} or None
-    values = [value for key, value in query if key == name]
-    if not values:
-        return None
-    if isinstance(shape, ListShape):
-        return [_from_text(shape.member, value, name) for value in values]
-    return _from_text(shape, values[0], name)
-
-
-def _from_text(shape: Shape, raw: str, name: str) -> Any:
-    kind = shape.type_name
-    if kind in ("integer", "long"):
-        try:
-            return int(raw)
-        except ValueError as exc:
-            raise bad_request(f"Value '{raw}' for {name} is not an integer.") from exc
-    if kind in ("double", "float"):
-        try:
-            return float(raw)
-        except ValueError as exc:
-            raise bad_request(f"Value '{raw}' for {name} is not a number.") from exc
-    if kind == "boolean":
-        if raw.lower() not in ("true", "false"):
-            raise bad_request(f"Value '{raw}' for {name} is not a boolean.")
-        return raw.lower() == "true"
-    if kind == "timestamp":
-        return parse_timestamp(raw, name)
-    return raw
-
-
 def serialize_result(operation: OperationModel, result: dict[str, Any]) -> WireResponse:
     status = int(operation.http.get("responseCode", 200))
     shape = operation.output_shape
@@ -162,19 +114,3 @@ def serialize_result(operation: OperationModel, result: dict[str, Any]) -> WireR
             if name in body_shape_members
         }
     return WireResponse(status, headers, fast_json.dumps(document))
-
-
-def _to_text(shape: Shape, value: Any) -> str:
-    if shape.type_name == "boolean":
-        return "true" if value else "false"
-    if shape.type_name == "timestamp":
-        return str(epoch_seconds(value))
-    return str(value)
-
-
-def serialize_error(service: str, error: AwsError) -> WireResponse:
-    code = error_wire_code(service, error.code)
-    status = error.status or error_status(service, error.code) or 400
-    headers = {"Content-Type": CONTENT_TYPE, "x-amzn-ErrorType": code}
-    document = {"message": error.message, **error.fields}
-    return WireResponse(status, headers, json.dumps(document).encode())
