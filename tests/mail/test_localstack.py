@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from poolmail.mail import mailbox, queries
+from poolmail.mail import localstack, mailbox, queries
 from poolmail.mail.queries import MessageFilter
 from poolmail.ses import mime
 from poolmail.store import Database, Transaction, open_database
@@ -131,3 +131,17 @@ def test_recipient_and_kind_filters_run_before_the_limit(db: Database) -> None:
         assert tx.fetchone(
             "SELECT COUNT(*) FROM message_recipients WHERE message_id = ?", (found[0]["id"],)
         ) == (0,)
+
+
+def test_entries_are_written_as_the_standard_library_writes_them() -> None:
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    entries: list[dict[str, object]] = [
+        {"Id": "x", "Subject": every, "Destination": {"ToAddresses": [every, "a@b.c"]}},
+        {"Body": {"text_part": None, "html_part": '<p>\u2028\x7f\x00"\\</p>'}},
+        {"Subject": "lone \ud800 surrogate"},  # orjson refuses it
+        {"Template": "T", "TemplateData": 1e16},  # a number each would write its own way
+        {"Subject": 2**70},
+    ]
+    for entry in entries:
+        expected = json.dumps(entry, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        assert localstack.to_json(entry) == expected
