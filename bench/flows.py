@@ -338,8 +338,8 @@ def populate_users(data_dir: Any, pool_id: str, count: int) -> None:
 
     from systems import USER
 
-    from poolmail.cognito.user_pools import StoredPool
-    from poolmail.cognito.users import find_user, insert_user
+    from poolmail.cognito.pools.user_pools import StoredPool
+    from poolmail.cognito.users.users import find_user, insert_user
     from poolmail.store import open_database
 
     db = open_database(data_dir=str(data_dir))

@@ -128,7 +128,7 @@ LAZY_IMPORTS = [
     "poolmail.console",
     "poolmail.hosted.pages",
     "poolmail.hosted.oauth_endpoints",
-    "poolmail.cognito.users",
+    "poolmail.cognito.users.users",
     "poolmail.cognito.signin.auth",
     "poolmail.cognito.federation",
     "poolmail.ses.sending",

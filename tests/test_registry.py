@@ -39,7 +39,7 @@ def test_the_lazy_registry_serves_what_importing_everything_serves(service: str)
 
 def test_an_operation_missing_from_the_index_is_still_served() -> None:
     everything = build_registry()["cognito-idp"]
-    stale = LazyOperations("cognito-idp", {"ListUserPools": "poolmail.cognito.users"})
+    stale = LazyOperations("cognito-idp", {"ListUserPools": "poolmail.cognito.users.users"})
     assert stale["ListUserPools"] is everything["ListUserPools"]
     assert stale["SignUp"] is everything["SignUp"]
     assert set(stale) == set(everything)

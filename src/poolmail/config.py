@@ -53,7 +53,7 @@ class Settings:
     credentials: dict[str, str] = field(default_factory=dict)
     # Cognito's default sender (COGNITO_DEFAULT): messages per account per 24 hours.
     cognito_default_daily_email_limit: int = 50
-    # Cognito's API request rates per category (cognito/limits.py): enforced only when on.
+    # Cognito's API request rates per category (cognito/pools/limits.py): enforced only when on.
     cognito_rate_limits: bool = False
     # Cognito threat protection: a file of breached passwords (one a line) checked
     # besides the built-in list (cognito/threats/breached_passwords.py).

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from poolmail.clock import SystemClock
-from poolmail.cognito import client_metadata
+from poolmail.cognito.clients import client_metadata
 from poolmail.config import Settings
 from poolmail.context import RequestContext
 from poolmail.store import Database, open_database
@@ -180,7 +180,8 @@ def context(db: Database, operation: str) -> RequestContext:
 def test_a_received_url_is_cached_refreshed_and_invalidated(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from poolmail.cognito import client_metadata_documents, clients, user_pools
+    from poolmail.cognito.clients import client_metadata_documents, clients
+    from poolmail.cognito.pools import user_pools
 
     ctx = context(db, "Test")
     pool_id = user_pools.create_user_pool(ctx, {"PoolName": "shop"})["UserPool"]["Id"]

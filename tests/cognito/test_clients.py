@@ -200,3 +200,4 @@ def test_list_pages_through_the_pools_clients(live: ServerProcess) -> None:
     assert len(everything["UserPoolClients"]) == 5 and "NextToken" not in everything
     dynamic = cognito.list_user_pool_clients(UserPoolId=pool_id, ClientType="DCR")
     assert dynamic["UserPoolClients"] == []
+

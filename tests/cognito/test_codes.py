@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from poolmail.cognito import codes, messages
-from poolmail.cognito.filters import Filter, parse_filter
-from poolmail.cognito.masking import mask_email, mask_phone, simulated_delivery
-from poolmail.cognito.passwords import (
+from poolmail.cognito.messaging import messages
+from poolmail.cognito.messaging.masking import mask_email, mask_phone, simulated_delivery
+from poolmail.cognito.users import codes
+from poolmail.cognito.users.filters import Filter, parse_filter
+from poolmail.cognito.users.passwords import (
     DEFAULT_POLICY,
     check_password,
     hash_password,

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from poolmail.clock import SystemClock
-from poolmail.cognito import domains, user_pools
+from poolmail.cognito.pools import domains, user_pools
 from poolmail.config import Settings
 from poolmail.context import RequestContext
 from poolmail.store import Database, open_database

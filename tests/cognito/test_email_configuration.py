@@ -9,8 +9,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from poolmail.cognito.email_config import covers, parse_source_arn
-from poolmail.cognito.ses_regions import SES_REGIONS_FOR_POOL, allowed_ses_regions, is_allowed
+from poolmail.cognito.messaging.email_config import covers, parse_source_arn
+from poolmail.cognito.messaging.ses_regions import (
+    SES_REGIONS_FOR_POOL,
+    allowed_ses_regions,
+    is_allowed,
+)
 from tests.ses.helpers import verify
 from tests.support.server import ServerProcess
 from tests.test_awscli import aws, ok

@@ -1,6 +1,6 @@
-"""ListUsers answered from the index of attribute values (cognito/search_index.py) and, for
+"""ListUsers answered from the index of attribute values (cognito/users/search_index.py) and, for
 username, sub, status and cognito:user_status, from the users row's columns
-(cognito/column_search.py), on both stores: every filterable attribute with `=` and `^=`,
+(cognito/users/column_search.py), on both stores: every filterable attribute with `=` and `^=`,
 the index kept in step with every write (attribute updates and deletions, status changes,
 deleted and re-created users), pages in ListUsers' order, case-sensitive and
 case-insensitive usernames, non-ASCII values, and an index that migration 12 fills for
@@ -210,7 +210,7 @@ def test_usernames_with_and_without_case(live: ServerProcess) -> None:
     assert listed(live, strict, 'username ^= "å"') == ["ålex"]
 
 
-# --- the attributes read from the users row's columns (cognito/column_search.py) -------
+# --- the attributes read from the users row's columns (cognito/users/column_search.py) -------
 
 KELVIN = "\u212a"  # KELVIN SIGN: lower case "k", which LOWER leaves alone
 DOTTED_I = "\u0130"  # lower case "i" + U+0307

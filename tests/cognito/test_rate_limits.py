@@ -15,7 +15,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from poolmail.cognito.limits import CATEGORY_OF, FREE, category_of, default_rate
+from poolmail.cognito.pools.limits import CATEGORY_OF, FREE, category_of, default_rate
 from poolmail.config import Settings
 from poolmail.protocol.models import COGNITO_IDP, service_model
 from tests.conftest import BACKENDS

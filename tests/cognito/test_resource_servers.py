@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from poolmail.clock import SystemClock
-from poolmail.cognito import resource_servers, user_pools
+from poolmail.cognito.clients import resource_servers
+from poolmail.cognito.pools import user_pools
 from poolmail.config import Settings
 from poolmail.context import RequestContext
 from poolmail.store import open_database

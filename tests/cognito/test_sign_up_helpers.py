@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from poolmail.cognito.delivery import _text_of
-from poolmail.cognito.signup import _new_sub
+from poolmail.cognito.messaging.delivery import _text_of
+from poolmail.cognito.users.signup import _new_sub
 
 
 def test_a_new_sub_is_a_random_uuid_as_uuid4_writes_it() -> None:

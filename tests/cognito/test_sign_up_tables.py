@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
-from poolmail.cognito import codes
-from poolmail.cognito.delivery import CognitoEmail, default_sender_lock, send_by_default
+from poolmail.cognito.messaging.delivery import CognitoEmail, default_sender_lock, send_by_default
+from poolmail.cognito.users import codes
 from poolmail.config import Settings
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from poolmail.cognito.pool_updates import DEFAULTS, OMISSION_RULES, OMISSIONS
+from poolmail.cognito.pools.pool_updates import DEFAULTS, OMISSION_RULES, OMISSIONS
 from poolmail.protocol.models import service_model
 from tests.ses.helpers import advance
 from tests.support.server import ServerProcess

@@ -11,8 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from poolmail.clock import SystemClock
-from poolmail.cognito import clients, user_pools
-from poolmail.cognito.templates import check_template, mirrored
+from poolmail.cognito.clients import clients
+from poolmail.cognito.messaging.templates import check_template, mirrored
+from poolmail.cognito.pools import user_pools
 from poolmail.config import Settings
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError

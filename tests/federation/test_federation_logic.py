@@ -19,7 +19,7 @@ from poolmail.cognito.federation.federated_users import (
 )
 from poolmail.cognito.federation.identity_providers import Provider
 from poolmail.cognito.oauth.authorization import AuthorizationRequest
-from poolmail.cognito.users import StoredUser
+from poolmail.cognito.users.users import StoredUser
 
 
 def provider(kind: str, mapping: dict[str, str], **details: str) -> Provider:

@@ -1,5 +1,5 @@
 """Migration 17: the users' alias indexes hold only users with the alias, and every alias
-lookup (cognito/users.py: `pool_id = ? AND x = ?`) still searches them, on both stores."""
+lookup (cognito/users/users.py: `pool_id = ? AND x = ?`) still searches them, on both stores."""
 
 from __future__ import annotations
 

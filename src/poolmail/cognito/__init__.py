@@ -1,5 +1,10 @@
 """Cognito user pools: pools, users, the mail they send, sign-in.
 
+One subpackage a capability: ``pools`` (a pool's settings), ``clients`` (app clients),
+``users`` (users, sign-up, passwords, groups, ListUsers), ``messaging`` (what a pool's
+mail and texts say and how they leave), ``signin``, ``mfa``, ``oauth``, ``federation``,
+``triggers``, ``threats``, ``imports``, ``branding``, ``continuity``.
+
 Each resource module lists the operations it serves in ``OPERATIONS``. The server imports
 a module at the first call of one of its operations (``poolmail.operations``), so this
 package imports none of them itself.
@@ -10,33 +15,33 @@ from __future__ import annotations
 # The modules serving Cognito's operations, relative to this package; where two list the
 # same operation, the later one serves it.
 HANDLER_MODULES = (
-    "user_pools",
+    "pools.user_pools",
     "continuity.replicas",
     "continuity.point_in_time_recovery",
-    "client_metadata",
-    "custom_attributes",
-    "clients",
-    "client_secrets",
-    "signing_certificate",
-    "session_configuration",
-    "terms",
-    "limits",
-    "domains",
+    "clients.client_metadata",
+    "pools.custom_attributes",
+    "clients.clients",
+    "clients.client_secrets",
+    "pools.signing_certificate",
+    "pools.session_configuration",
+    "clients.terms",
+    "pools.limits",
+    "pools.domains",
     "branding.managed_login_branding",
-    "resource_servers",
+    "clients.resource_servers",
     "branding.ui_customization",
-    "users",
+    "users.users",
     "imports.jobs",
-    "user_removal",
-    "filters",
-    "signup",
-    "passwords",
-    "invitations",
+    "users.user_removal",
+    "users.filters",
+    "users.signup",
+    "users.passwords",
+    "users.invitations",
     "signin.auth",
     "signin.sessions",
     "signin.sign_out",
-    "groups",
-    "self_service",
+    "users.groups",
+    "users.self_service",
     "signin.refresh",
     "signin.user_sessions",
     "signin.client_tokens",
@@ -49,7 +54,7 @@ HANDLER_MODULES = (
     "signin.auth_factors",
     "threats.threat_protection",
     "threats.risk_events",
-    "log_delivery",
+    "pools.log_delivery",
     "federation.identity_providers",
     "federation.linked_users",
 )

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 from typing import Any
 
-from poolmail.cognito.ses_regions import allowed_ses_regions
-from poolmail.cognito.update_requests import update_request
+from poolmail.cognito.messaging.ses_regions import allowed_ses_regions
+from poolmail.cognito.pools.update_requests import update_request
 from poolmail.console.scope import Scope, call
 from poolmail.protocol.models import operation_model
 from poolmail.server.pipeline import Services

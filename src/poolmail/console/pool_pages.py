@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from poolmail.aws_services import outbox
-from poolmail.cognito.ses_regions import allowed_ses_regions
+from poolmail.cognito.messaging.ses_regions import allowed_ses_regions
 from poolmail.console import email_settings
 from poolmail.console.forms import read_form
 from poolmail.console.invocation_links import recent_for_pool

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
-from poolmail.cognito.ses_regions import SES_REGIONS_FOR_POOL
+from poolmail.cognito.messaging.ses_regions import SES_REGIONS_FOR_POOL
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import not_implemented
 from poolmail.protocol.models import operation_model

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from poolmail.cognito.delivery import SES_ERROR_PREFIX
-from poolmail.cognito.ses_regions import SES_REGIONS_FOR_POOL
+from poolmail.cognito.messaging.delivery import SES_ERROR_PREFIX
+from poolmail.cognito.messaging.ses_regions import SES_REGIONS_FOR_POOL
 from poolmail.mail import queries
 from poolmail.mail.queries import MessageFilter
 from poolmail.ses.coverage import bare_address, covering_identity

@@ -14,8 +14,7 @@ from urllib.parse import parse_qsl
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from poolmail.cognito import session_configuration
-from poolmail.cognito.clients import find_client
+from poolmail.cognito.clients.clients import find_client
 from poolmail.cognito.federation import redirects
 from poolmail.cognito.oauth import grants, hosted_sessions, metadata_clients, userinfo
 from poolmail.cognito.oauth.authorization import (
@@ -25,8 +24,9 @@ from poolmail.cognito.oauth.authorization import (
     complete,
     parse_authorization_request,
 )
-from poolmail.cognito.user_pools import load_pool
-from poolmail.cognito.users import find_user
+from poolmail.cognito.pools import session_configuration
+from poolmail.cognito.pools.user_pools import load_pool
+from poolmail.cognito.users.users import find_user
 from poolmail.hosted.call import Endpoint, HostedCall
 from poolmail.operations import LeaveLoop, running_on_loop
 

@@ -57,7 +57,7 @@ _BLANK_ALLOWED = {("SignUpRequest", "Password"), ("AdminCreateUserRequest", "Tem
 # AWS quirk: a custom domain is a full host name (`auth.example.com`, as real
 # UpdateUserPoolDomain requests carry: hashicorp/terraform-provider-aws#43248) although the
 # model's Domain pattern and length fit a prefix only ("For custom domains, this is the
-# fully-qualified domain name" [model]). A value with a dot skips them; cognito/domains.py
+# fully-qualified domain name" [model]). A value with a dot skips them; cognito/pools/domains.py
 # checks host names.
 _HOST_NAME_ALLOWED = {
     (f"{operation}UserPoolDomainRequest", "Domain")

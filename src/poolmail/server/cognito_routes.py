@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute, Route
 
-from poolmail.cognito import messages
-from poolmail.cognito.signup import confirm
-from poolmail.cognito.users import public_client
+from poolmail.cognito.messaging import messages
+from poolmail.cognito.users.signup import confirm
+from poolmail.cognito.users.users import public_client
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 from poolmail.server.admin import services_of

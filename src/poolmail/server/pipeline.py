@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from poolmail.clock import Clock
-from poolmail.cognito.limits import count_request, counted
+from poolmail.cognito.pools.limits import count_request, counted
 from poolmail.config import Settings
 from poolmail.context import RequestContext
 from poolmail.operations import Handler

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from poolmail.cognito.threats import risk_events, risk_responses
-from poolmail.cognito.users import find_user
+from poolmail.cognito.users.users import find_user
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 from poolmail.server.admin import admin_error, json_body, services_of

@@ -31,7 +31,7 @@ class Migration(NamedTuple):
 def _index_user_search(tx: Transaction) -> None:
     # In Python: the index folds case as ListUsers' filter does (str.lower), which neither
     # store's LOWER does beyond ASCII. Imported when run: the store sits below services.
-    from poolmail.cognito.search_index import backfill
+    from poolmail.cognito.users.search_index import backfill
 
     backfill(tx)
 
@@ -669,7 +669,7 @@ MIGRATIONS: list[Migration] = [
             """,
             # -- end threat protection --
             # -- pool and client extras (terms, secrets, session configuration, limits) --
-            # Terms documents of app clients (cognito/terms.py): one per client and name,
+            # Terms documents of app clients (cognito/clients/terms.py): one per client and name,
             # found by id within the pool.
             """
             CREATE TABLE cognito_terms (
@@ -684,7 +684,7 @@ MIGRATIONS: list[Migration] = [
             )
             """,
             "CREATE INDEX cognito_terms_pool ON cognito_terms (pool_id, created_at, id)",
-            # Provisioned API rate limits of an account in a region (cognito/limits.py).
+            # Provisioned API rate limits of an account in a region (cognito/pools/limits.py).
             """
             CREATE TABLE cognito_provisioned_limits (
                 account TEXT NOT NULL,
@@ -695,7 +695,7 @@ MIGRATIONS: list[Migration] = [
             )
             """,
             # Requests counted in each rate category's current one-second window, with
-            # --cognito-rate-limits on (cognito/limits.py); window_start in epoch seconds.
+            # --cognito-rate-limits on (cognito/pools/limits.py); window_start in epoch seconds.
             """
             CREATE TABLE cognito_rate_windows (
                 account TEXT NOT NULL,
@@ -781,7 +781,7 @@ MIGRATIONS: list[Migration] = [
             "(account, created_at)",
             # Client ID metadata document policies of app clients, and the metadata URLs
             # cached for each, created_at being when the document was cached
-            # (cognito/client_metadata.py).
+            # (cognito/clients/client_metadata.py).
             """
             CREATE TABLE cognito_cimd_policies (
                 id TEXT PRIMARY KEY,
@@ -808,7 +808,7 @@ MIGRATIONS: list[Migration] = [
             """,
             "CREATE INDEX cognito_cimd_urls_pool ON cognito_cimd_urls (pool_id)",
             # -- end replicas --
-            # -- client metadata documents (cognito/client_metadata_documents.py) --
+            # -- client metadata documents (cognito/clients/client_metadata_documents.py) --
             # The document fetched for each cached metadata URL (cognito_cimd_urls), which
             # managed login uses as the client's registration while the cache lasts.
             """
@@ -824,7 +824,7 @@ MIGRATIONS: list[Migration] = [
             # -- end client metadata documents --
             # -- resource servers, UI customization --
             # Resource servers of a pool, keyed by their identifier, with their scopes in
-            # ``data`` (cognito/resource_servers.py).
+            # ``data`` (cognito/clients/resource_servers.py).
             """
             CREATE TABLE cognito_resource_servers (
                 pool_id TEXT NOT NULL,
@@ -1401,7 +1401,7 @@ MIGRATIONS: list[Migration] = [
         12,
         "ListUsers' index of attribute values",
         [
-            # One row per user and filterable attribute (cognito/search_index.py): the
+            # One row per user and filterable attribute (cognito/users/search_index.py): the
             # value folded as the filter compares it, and as it is, for ListUsers' order.
             # PostgreSQL compares in code point order ("C"), as SQLite and Python do.
             {
@@ -1432,7 +1432,7 @@ MIGRATIONS: list[Migration] = [
             "(pool_id, name, value_key, value, created_at, username)",
             _index_user_search,
             # The attributes every user has are filtered on the users row's columns
-            # (cognito/column_search.py). status and enabled: indexes that grow at one end
+            # (cognito/users/column_search.py). status and enabled: indexes that grow at one end
             # per value. PostgreSQL also gets "C" (code point) spellings of the username,
             # LOWER(username) and sub indexes, for ranges and order as SQLite's.
             {

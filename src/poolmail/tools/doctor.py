@@ -16,7 +16,7 @@ from urllib.request import urlopen
 
 from botocore.exceptions import ClientError
 
-from poolmail.cognito.ses_regions import allowed_ses_regions
+from poolmail.cognito.messaging.ses_regions import allowed_ses_regions
 from poolmail.tools.aws import AwsClients, error_code, error_message
 from poolmail.tools.findings import Finding, Severity
 from poolmail.tools.identities import (

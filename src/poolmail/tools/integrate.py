@@ -16,8 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from poolmail.cognito.ses_regions import allowed_ses_regions
-from poolmail.cognito.update_requests import update_request
+from poolmail.cognito.messaging.ses_regions import allowed_ses_regions
+from poolmail.cognito.pools.update_requests import update_request
 from poolmail.tools.aws import AwsClients, error_code, error_message
 from poolmail.tools.findings import Finding
 from poolmail.tools.identities import (

@@ -16,10 +16,10 @@ import json
 import uuid
 from typing import Any
 
-from poolmail.cognito import tiers
 from poolmail.cognito.branding.managed_login_defaults import default_settings, merged
-from poolmail.cognito.clients import client_not_found, find_client
-from poolmail.cognito.user_pools import load_pool
+from poolmail.cognito.clients.clients import client_not_found, find_client
+from poolmail.cognito.pools import tiers
+from poolmail.cognito.pools.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError

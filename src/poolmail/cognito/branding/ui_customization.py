@@ -13,9 +13,9 @@ import datetime as dt
 import json
 from typing import Any
 
-from poolmail.cognito.clients import client_not_found, find_client
-from poolmail.cognito.domains import pool_domain
-from poolmail.cognito.user_pools import load_pool
+from poolmail.cognito.clients.clients import client_not_found, find_client
+from poolmail.cognito.pools.domains import pool_domain
+from poolmail.cognito.pools.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError

@@ -14,7 +14,6 @@ import json
 import uuid
 from typing import Any
 
-from poolmail.cognito import search_index, tiers
 from poolmail.cognito.continuity import replicas, restorations
 from poolmail.cognito.continuity.restorations import (
     CANCELLED,
@@ -25,9 +24,11 @@ from poolmail.cognito.continuity.restorations import (
 )
 from poolmail.cognito.continuity.user_history import ROW_COLUMNS as _ROW
 from poolmail.cognito.continuity.user_history import remember, restore_groups, tracked_since
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.user_removal import remove_user
-from poolmail.cognito.users import find_user
+from poolmail.cognito.pools import tiers
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
+from poolmail.cognito.users import search_index
+from poolmail.cognito.users.user_removal import remove_user
+from poolmail.cognito.users.users import find_user
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError

@@ -14,8 +14,8 @@ import json
 from functools import cache
 from typing import Any
 
-from poolmail.cognito import tiers
-from poolmail.cognito.user_pools import StoredPool, load_pool, not_found, pool_arn
+from poolmail.cognito.pools import tiers
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool, not_found, pool_arn
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError

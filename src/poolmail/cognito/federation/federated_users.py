@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito.clients import find_client
+from poolmail.cognito.clients.clients import find_client
 from poolmail.cognito.federation.identity_providers import Provider
 from poolmail.cognito.federation.linked_users import (
     EXTERNAL_PROVIDER,
@@ -25,9 +25,9 @@ from poolmail.cognito.federation.linked_users import (
     token_identities,
 )
 from poolmail.cognito.federation.provider_details import issuer
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.triggers import sign_up as sign_up_triggers
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import (
+from poolmail.cognito.users.users import (
     USER_DISABLED,
     StoredUser,
     find_user,

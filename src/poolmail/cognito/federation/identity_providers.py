@@ -11,10 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import signing_certificate
 from poolmail.cognito.federation import provider_details
 from poolmail.cognito.federation.provider_details import SAML, SOCIAL
-from poolmail.cognito.user_pools import StoredPool, load_pool
+from poolmail.cognito.pools import signing_certificate
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page

@@ -20,8 +20,8 @@ from poolmail.cognito.federation.identity_providers import (
     find_provider,
 )
 from poolmail.cognito.federation.provider_details import SOCIAL, issuer
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import (
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
+from poolmail.cognito.users.users import (
     USER_NOT_FOUND,
     StoredUser,
     find_user,

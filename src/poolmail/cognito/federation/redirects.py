@@ -33,8 +33,8 @@ from poolmail.cognito.oauth.authorization import (
     parse_authorization_request,
 )
 from poolmail.cognito.oauth.hosts import Domain
-from poolmail.cognito.user_pools import load_pool
-from poolmail.cognito.users import find_user
+from poolmail.cognito.pools.user_pools import load_pool
+from poolmail.cognito.users.users import find_user
 from poolmail.context import RequestContext
 
 IDP_RESPONSE = "/oauth2/idpresponse"

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from poolmail.cognito import signing_certificate
 from poolmail.cognito.federation.identity_providers import Provider
 from poolmail.cognito.federation.provider_details import saml_metadata
+from poolmail.cognito.pools import signing_certificate
 from poolmail.context import RequestContext
 
 XMLSEC = "xmlsec1"

@@ -16,7 +16,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito.user_pools import load_pool
+from poolmail.cognito.pools.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError

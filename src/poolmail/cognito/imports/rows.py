@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from poolmail.cognito.mfa.rules import OFF, ON, mfa_mode
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import check_attributes
+from poolmail.cognito.pools.user_pools import StoredPool
+from poolmail.cognito.users.users import check_attributes
 from poolmail.protocol.errors import AwsError
 
 USERNAME = "cognito:username"

@@ -33,8 +33,8 @@ from poolmail.cognito.imports.jobs import (
 )
 from poolmail.cognito.imports.rows import Candidate, FileError, check_row, csv_header, parse
 from poolmail.cognito.mfa.state import SMS_MFA
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import (
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
+from poolmail.cognito.users.users import (
     RESET_REQUIRED,
     StoredUser,
     _alias_values,  # aliases as insert_user stores them: the values uniqueness is about

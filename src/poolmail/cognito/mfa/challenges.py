@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients.clients import ClientRecord
 from poolmail.cognito.mfa import rules
 from poolmail.cognito.mfa.state import (
     EMAIL_OTP,
@@ -24,6 +24,7 @@ from poolmail.cognito.mfa.state import (
     mfa_state,
 )
 from poolmail.cognito.mfa.totp import MFA_SETUP, code_matches
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.signin import challenges, otp, sessions
 from poolmail.cognito.signin.progress import (
     Passed,
@@ -33,8 +34,7 @@ from poolmail.cognito.signin.progress import (
     progress_of,
 )
 from poolmail.cognito.signin.tokens import TokenReads
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import (
+from poolmail.cognito.users.users import (
     StoredUser,
     check_secret_hash,
     find_user,

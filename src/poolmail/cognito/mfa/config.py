@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import tiers
 from poolmail.cognito.mfa.rules import (
     NO_FACTORS,
     OFF,
@@ -16,7 +15,8 @@ from poolmail.cognito.mfa.rules import (
     mfa_mode,
     pool_factors,
 )
-from poolmail.cognito.user_pools import load_pool, save_pool
+from poolmail.cognito.pools import tiers
+from poolmail.cognito.pools.user_pools import load_pool, save_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError

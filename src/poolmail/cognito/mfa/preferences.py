@@ -16,9 +16,9 @@ from poolmail.cognito.mfa.state import (
     has_totp,
     mfa_state,
 )
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.signin import sessions
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import StoredUser, require_user, save_user, users_lock
+from poolmail.cognito.users.users import StoredUser, require_user, save_user, users_lock
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError

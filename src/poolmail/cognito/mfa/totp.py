@@ -18,13 +18,13 @@ from typing import Any
 
 import pyotp
 
-from poolmail.cognito.clients import client_not_found, find_client
+from poolmail.cognito.clients.clients import client_not_found, find_client
 from poolmail.cognito.mfa.rules import totp_mfa_on
 from poolmail.cognito.mfa.state import mfa_state
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool, not_found
 from poolmail.cognito.signin import challenges, sessions
 from poolmail.cognito.signin.progress import open_step, progress_of
-from poolmail.cognito.user_pools import StoredPool, load_pool, not_found
-from poolmail.cognito.users import require_user, save_user, users_lock
+from poolmail.cognito.users.users import require_user, save_user, users_lock
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from poolmail.cognito import resource_servers, session_configuration
-from poolmail.cognito.clients import ClientRecord, find_client
+from poolmail.cognito.clients import resource_servers
+from poolmail.cognito.clients.clients import ClientRecord, find_client
 from poolmail.cognito.federation.identity_providers import COGNITO
 from poolmail.cognito.oauth import codes, hosted_sessions, issuance, metadata_clients
 from poolmail.cognito.oauth.hosts import Domain
-from poolmail.cognito.user_pools import load_pool
-from poolmail.cognito.users import StoredUser, find_user
+from poolmail.cognito.pools import session_configuration
+from poolmail.cognito.pools.user_pools import load_pool
+from poolmail.cognito.users.users import StoredUser, find_user
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from poolmail.cognito import client_secrets, resource_servers
-from poolmail.cognito.clients import ClientRecord, find_client, rotates
+from poolmail.cognito.clients import client_secrets, resource_servers
+from poolmail.cognito.clients.clients import ClientRecord, find_client, rotates
 from poolmail.cognito.oauth import codes, issuance, metadata_clients
 from poolmail.cognito.oauth.hosts import Domain
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.signin import sessions, tokens
 from poolmail.cognito.triggers import token_generation
 from poolmail.cognito.triggers.events import leave_loop
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import StoredUser, find_user
+from poolmail.cognito.users.users import StoredUser, find_user
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 

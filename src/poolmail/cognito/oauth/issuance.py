@@ -11,13 +11,13 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import groups
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients.clients import ClientRecord
 from poolmail.cognito.federation.linked_users import IDENTITIES, token_identities
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.signin import sessions, tokens
 from poolmail.cognito.triggers import token_generation
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import StoredUser
+from poolmail.cognito.users import groups
+from poolmail.cognito.users.users import StoredUser
 from poolmail.context import RequestContext
 from poolmail.store import Transaction
 

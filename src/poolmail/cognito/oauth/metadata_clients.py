@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from poolmail.cognito import client_metadata, client_metadata_documents
-from poolmail.cognito.client_metadata_documents import Document, DocumentRefused
-from poolmail.cognito.client_secrets import SECRETS
-from poolmail.cognito.clients import ClientRecord, find_client
+from poolmail.cognito.clients import client_metadata, client_metadata_documents
+from poolmail.cognito.clients.client_metadata_documents import Document, DocumentRefused
+from poolmail.cognito.clients.client_secrets import SECRETS
+from poolmail.cognito.clients.clients import ClientRecord, find_client
 from poolmail.context import RequestContext
 
 # The metadata URL a client record stands for, kept in its (in-memory) settings.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito.clients import find_client
+from poolmail.cognito.clients.clients import find_client
 from poolmail.cognito.oauth.hosts import Domain
 from poolmail.cognito.signin import sessions
 from poolmail.context import RequestContext

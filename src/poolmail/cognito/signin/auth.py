@@ -15,16 +15,15 @@ import hmac
 import json
 from typing import Any
 
-from poolmail.cognito import client_secrets
-from poolmail.cognito.clients import DEFAULT_AUTH_FLOWS, ClientRecord, client_not_found, find_client
-from poolmail.cognito.mfa import challenges as mfa_challenges
-from poolmail.cognito.passwords import (
-    RESET_PREFIX,
-    check_password,
-    password_matches,
-    policy_of,
-    set_password,
+from poolmail.cognito.clients import client_secrets
+from poolmail.cognito.clients.clients import (
+    DEFAULT_AUTH_FLOWS,
+    ClientRecord,
+    client_not_found,
+    find_client,
 )
+from poolmail.cognito.mfa import challenges as mfa_challenges
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.signin import challenges, devices, lockout, sessions, srp, user_auth
 from poolmail.cognito.signin.challenges import NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER
 from poolmail.cognito.signin.progress import (
@@ -47,8 +46,14 @@ from poolmail.cognito.triggers import (
     user_migration,
 )
 from poolmail.cognito.triggers.events import client_metadata, leave_loop
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import (
+from poolmail.cognito.users.passwords import (
+    RESET_PREFIX,
+    check_password,
+    password_matches,
+    policy_of,
+    set_password,
+)
+from poolmail.cognito.users.users import (
     FORCE_CHANGE_PASSWORD,
     RESET_REQUIRED,
     UNCONFIRMED,

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import sign_in_policy, tiers
 from poolmail.cognito.mfa import state as mfa_state_of
 from poolmail.cognito.mfa.rules import OFF, ON, mfa_mode
+from poolmail.cognito.pools import sign_in_policy, tiers
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.signin import passkeys, sessions
 from poolmail.cognito.signin.progress import EMAIL_OTP, PASSWORD, PASSWORD_SRP, SMS_OTP, WEB_AUTHN
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import StoredUser, require_user
+from poolmail.cognito.users.users import StoredUser, require_user
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients.clients import ClientRecord
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction

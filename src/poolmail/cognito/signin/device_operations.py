@@ -12,10 +12,10 @@ import base64
 import binascii
 from typing import Any
 
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.signin import devices, sessions, srp
 from poolmail.cognito.signin.devices import DEVICE_NOT_FOUND, Device, find_device, save_device
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import StoredUser, require_user
+from poolmail.cognito.users.users import StoredUser, require_user
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import keyset_page

@@ -24,11 +24,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients.clients import ClientRecord
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.signin import challenges, srp
 from poolmail.cognito.signin.progress import Passed, Progress, Responder, open_step, progress_of
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import StoredUser, check_secret_hash, find_user
+from poolmail.cognito.users.users import StoredUser, check_secret_hash, find_user
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Row, Transaction

@@ -27,9 +27,9 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.threats import risk_events
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import StoredUser
+from poolmail.cognito.users.users import StoredUser
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction

@@ -14,12 +14,13 @@ import hashlib
 import hmac
 from typing import Any
 
-from poolmail.cognito import codes
-from poolmail.cognito.clients import ClientRecord
-from poolmail.cognito.delivery import CognitoEmail, deliver
-from poolmail.cognito.masking import mask_email, mask_phone
+from poolmail.cognito.clients.clients import ClientRecord
+from poolmail.cognito.messaging.delivery import CognitoEmail, deliver
+from poolmail.cognito.messaging.masking import mask_email, mask_phone
+from poolmail.cognito.messaging.sms_messages import send_text
 from poolmail.cognito.mfa import rules
 from poolmail.cognito.mfa.state import enable_factor
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.signin import challenges
 from poolmail.cognito.signin.progress import (
     EMAIL_OTP,
@@ -30,10 +31,9 @@ from poolmail.cognito.signin.progress import (
     open_step,
     progress_of,
 )
-from poolmail.cognito.sms_messages import send_text
 from poolmail.cognito.triggers import custom_message
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import (
+from poolmail.cognito.users import codes
+from poolmail.cognito.users.users import (
     CONFIRMED,
     UNCONFIRMED,
     StoredUser,

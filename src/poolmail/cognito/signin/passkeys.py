@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from poolmail.cognito import sign_in_policy, tiers
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients.clients import ClientRecord
 from poolmail.cognito.mfa.rules import mfa_mode
+from poolmail.cognito.pools import sign_in_policy, tiers
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.signin import challenges, sessions, webauthn
 from poolmail.cognito.signin.progress import (
     WEB_AUTHN,
@@ -22,8 +23,7 @@ from poolmail.cognito.signin.progress import (
     open_step,
     progress_of,
 )
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import StoredUser, require_user, save_user, users_lock
+from poolmail.cognito.users.users import StoredUser, require_user, save_user, users_lock
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page

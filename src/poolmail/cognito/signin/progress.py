@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients.clients import ClientRecord
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.signin import challenges
 from poolmail.cognito.signin.tokens import TokenReads
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import StoredUser
+from poolmail.cognito.users.users import StoredUser
 from poolmail.context import RequestContext
 
 # First factors, as AuthFactorType names them, plus the flows that are not factors.

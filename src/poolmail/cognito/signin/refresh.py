@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import client_secrets
-from poolmail.cognito.clients import DEFAULT_AUTH_FLOWS, ClientRecord, rotates
+from poolmail.cognito.clients import client_secrets
+from poolmail.cognito.clients.clients import DEFAULT_AUTH_FLOWS, ClientRecord, rotates
+from poolmail.cognito.pools.user_pools import load_pool
 from poolmail.cognito.signin import sessions
 from poolmail.cognito.triggers import token_generation
 from poolmail.cognito.triggers.events import client_metadata, leave_loop
-from poolmail.cognito.user_pools import load_pool
-from poolmail.cognito.users import StoredUser, public_client
+from poolmail.cognito.users.users import StoredUser, public_client
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError

@@ -23,12 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import client_secrets, groups, session_configuration
-from poolmail.cognito.clients import ClientRecord, find_client, grace_period, rotates
+from poolmail.cognito.clients import client_secrets
+from poolmail.cognito.clients.clients import ClientRecord, find_client, grace_period, rotates
+from poolmail.cognito.pools import session_configuration
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool, not_found
 from poolmail.cognito.signin import challenges, tokens
 from poolmail.cognito.triggers import token_generation
-from poolmail.cognito.user_pools import StoredPool, load_pool, not_found
-from poolmail.cognito.users import (
+from poolmail.cognito.users import groups
+from poolmail.cognito.users.users import (
     StoredUser,
     check_secret_hash,
     find_user,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.signin.sessions import authorize
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import StoredUser, require_user, save_user, users_lock
+from poolmail.cognito.users.users import StoredUser, require_user, save_user, users_lock
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.store import Transaction

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import client_secrets
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients import client_secrets
+from poolmail.cognito.clients.clients import ClientRecord
+from poolmail.cognito.pools.user_pools import load_pool
 from poolmail.cognito.signin import sessions, tokens
-from poolmail.cognito.user_pools import load_pool
-from poolmail.cognito.users import StoredUser, find_user, public_client
+from poolmail.cognito.users.users import StoredUser, find_user, public_client
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError

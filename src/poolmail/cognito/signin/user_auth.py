@@ -14,8 +14,9 @@ import hmac
 import types
 from typing import Any
 
-from poolmail.cognito import tiers
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients.clients import ClientRecord
+from poolmail.cognito.pools import tiers
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.signin import auth_factors, challenges, otp, passkeys
 from poolmail.cognito.signin.progress import (
     EMAIL_OTP,
@@ -31,8 +32,7 @@ from poolmail.cognito.signin.progress import (
     progress_of,
 )
 from poolmail.cognito.triggers import authentication
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import (
+from poolmail.cognito.users.users import (
     USER_DISABLED,
     USER_NOT_FOUND,
     StoredUser,

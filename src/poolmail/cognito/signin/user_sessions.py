@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.signin import sessions
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import StoredUser, require_user
+from poolmail.cognito.users.users import StoredUser, require_user
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from poolmail.cognito.domains import pool_domain
-from poolmail.cognito.user_pools import StoredPool
+from poolmail.cognito.pools.domains import pool_domain
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 

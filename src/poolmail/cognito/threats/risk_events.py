@@ -17,10 +17,10 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
-from poolmail.cognito import log_delivery
+from poolmail.cognito.pools import log_delivery
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool, not_found
 from poolmail.cognito.threats.threat_protection import active
-from poolmail.cognito.user_pools import StoredPool, load_pool, not_found
-from poolmail.cognito.users import USER_NOT_FOUND, StoredUser, find_user
+from poolmail.cognito.users.users import USER_NOT_FOUND, StoredUser, find_user
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.paging import decode_token, encode_token

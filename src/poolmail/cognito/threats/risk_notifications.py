@@ -9,10 +9,10 @@ import html
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from poolmail.cognito.delivery import CognitoEmail, deliver
+from poolmail.cognito.messaging.delivery import CognitoEmail, deliver
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.threats.risk_events import request_ip
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import StoredUser
+from poolmail.cognito.users.users import StoredUser
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 

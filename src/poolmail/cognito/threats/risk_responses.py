@@ -17,9 +17,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients.clients import ClientRecord
 from poolmail.cognito.mfa import challenges as mfa_challenges
 from poolmail.cognito.mfa import rules
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.signin.progress import Progress
 from poolmail.cognito.threats import breached_passwords
 from poolmail.cognito.threats.risk_events import (
@@ -37,8 +38,13 @@ from poolmail.cognito.threats.risk_events import (
 )
 from poolmail.cognito.threats.risk_notifications import Notification
 from poolmail.cognito.threats.threat_protection import ENFORCED, active, load_configuration, mode_of
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import RESET_REQUIRED, StoredUser, find_user, save_user, users_lock
+from poolmail.cognito.users.users import (
+    RESET_REQUIRED,
+    StoredUser,
+    find_user,
+    save_user,
+    users_lock,
+)
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction

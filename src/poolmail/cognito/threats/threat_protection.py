@@ -15,9 +15,10 @@ import ipaddress
 import json
 from typing import Any
 
-from poolmail.cognito import email_config, tiers
-from poolmail.cognito.clients import client_not_found, find_client
-from poolmail.cognito.user_pools import StoredPool, load_pool, pool_arn
+from poolmail.cognito.clients.clients import client_not_found, find_client
+from poolmail.cognito.messaging import email_config
+from poolmail.cognito.pools import tiers
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool, pool_arn
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError

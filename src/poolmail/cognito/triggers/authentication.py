@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients.clients import ClientRecord
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.signin import devices
 from poolmail.cognito.triggers import invoke
 from poolmail.cognito.triggers.events import user_attributes, with_metadata
-from poolmail.cognito.user_pools import StoredPool
 from poolmail.context import RequestContext
 
 if TYPE_CHECKING:
-    from poolmail.cognito.users import StoredUser
+    from poolmail.cognito.users.users import StoredUser
 
 PRE_AUTHENTICATION = "PreAuthentication_Authentication"
 POST_AUTHENTICATION = "PostAuthentication_Authentication"

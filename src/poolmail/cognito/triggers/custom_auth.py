@@ -15,7 +15,8 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients.clients import ClientRecord
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.signin import challenges
 from poolmail.cognito.signin.progress import (
     CUSTOM,
@@ -34,8 +35,7 @@ from poolmail.cognito.triggers.events import (
     user_attributes,
     with_metadata,
 )
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import (
+from poolmail.cognito.users.users import (
     USER_DISABLED,
     USER_NOT_FOUND,
     StoredUser,

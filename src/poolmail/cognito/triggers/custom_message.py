@@ -15,15 +15,15 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from poolmail.cognito.delivery import CognitoEmail, by_default_sender
+from poolmail.cognito.messaging.delivery import CognitoEmail, by_default_sender
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.triggers import invoke
 from poolmail.cognito.triggers.events import user_attributes, with_metadata
-from poolmail.cognito.user_pools import StoredPool
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 
 if TYPE_CHECKING:
-    from poolmail.cognito.users import StoredUser
+    from poolmail.cognito.users.users import StoredUser
 
 SIGN_UP = "CustomMessage_SignUp"
 ADMIN_CREATE_USER = "CustomMessage_AdminCreateUser"

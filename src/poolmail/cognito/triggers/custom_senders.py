@@ -19,10 +19,10 @@ import uuid
 from typing import Any
 
 from poolmail import functions
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.triggers import invoke
 from poolmail.cognito.triggers.events import user_attributes
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import find_user
+from poolmail.cognito.users.users import find_user
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from poolmail.cognito.user_pools import StoredPool
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.operations import LeaveLoop, on_loop
 
 if TYPE_CHECKING:
-    from poolmail.cognito.users import StoredUser
+    from poolmail.cognito.users.users import StoredUser
 
 # `LambdaConfig` keys that name no function of their own.
 _NOT_FUNCTIONS = ("KMSKeyID", "PreTokenGenerationConfig")

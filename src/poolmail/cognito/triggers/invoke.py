@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from poolmail import functions
-from poolmail.cognito.user_pools import StoredPool
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.context import RequestContext
 from poolmail.operations import on_loop
 from poolmail.protocol.errors import AwsError

@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.triggers import invoke
 from poolmail.cognito.triggers.events import user_attributes, with_metadata
-from poolmail.cognito.user_pools import StoredPool
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 
 if TYPE_CHECKING:
-    from poolmail.cognito.users import StoredUser
+    from poolmail.cognito.users.users import StoredUser
 
 SIGN_UP = "PreSignUp_SignUp"
 ADMIN_CREATE_USER = "PreSignUp_AdminCreateUser"

@@ -20,14 +20,14 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.triggers import invoke
 from poolmail.cognito.triggers.events import user_attributes, with_metadata
-from poolmail.cognito.user_pools import StoredPool
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 
 if TYPE_CHECKING:
-    from poolmail.cognito.users import StoredUser
+    from poolmail.cognito.users.users import StoredUser
 
 HOSTED_AUTH = "TokenGeneration_HostedAuth"
 AUTHENTICATION = "TokenGeneration_Authentication"

@@ -12,11 +12,11 @@ import json
 import uuid
 from typing import Any
 
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients.clients import ClientRecord
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.triggers import invoke
 from poolmail.cognito.triggers.events import leave_loop
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import (
+from poolmail.cognito.users.users import (
     CONFIRMED,
     RESET_REQUIRED,
     StoredUser,
@@ -167,8 +167,8 @@ def _create(
 ) -> StoredUser:
     """The user the function described, stored. "The password strength policy ... will
     not be enforced during migration" (MU): the password is taken as it is."""
-    from poolmail.cognito.passwords import set_password
-    from poolmail.cognito.signup import claim_username
+    from poolmail.cognito.users.passwords import set_password
+    from poolmail.cognito.users.signup import claim_username
 
     given = _attributes(answer)
     status = _final_status(answer, password)

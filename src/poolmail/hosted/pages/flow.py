@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from poolmail.cognito.oauth import authorization, hosted_sessions
 from poolmail.cognito.oauth.authorization import AuthorizationError
 from poolmail.cognito.threats import risk_responses
-from poolmail.cognito.users import StoredUser
+from poolmail.cognito.users.users import StoredUser
 from poolmail.hosted.call import HostedCall
 from poolmail.hosted.pages import rendering, steps
 from poolmail.hosted.pages.site import Visit, open_visit

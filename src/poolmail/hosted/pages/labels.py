@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from poolmail.cognito.mfa.state import EMAIL_OTP, SMS_MFA, SOFTWARE_TOKEN_MFA
-from poolmail.cognito.passwords import policy_of
-from poolmail.cognito.user_pools import StoredPool
+from poolmail.cognito.pools.user_pools import StoredPool
+from poolmail.cognito.users.passwords import policy_of
 
 # The labels of the standard attributes a sign-up or new-password form may ask for.
 _ATTRIBUTE_LABELS = {

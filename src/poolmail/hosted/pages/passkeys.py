@@ -19,11 +19,11 @@ from starlette.responses import Response
 
 from poolmail.cognito.oauth import authorization, hosted_sessions, issuance
 from poolmail.cognito.oauth.authorization import AuthorizationError
-from poolmail.cognito.sign_in_policy import allowed_first_factors
+from poolmail.cognito.pools.sign_in_policy import allowed_first_factors
 from poolmail.cognito.signin import tokens, user_auth
 from poolmail.cognito.signin.challenges import INVALID_SESSION
 from poolmail.cognito.signin.progress import WEB_AUTHN
-from poolmail.cognito.users import find_user
+from poolmail.cognito.users.users import find_user
 from poolmail.hosted.call import HostedCall
 from poolmail.hosted.pages import flow, rendering, steps
 from poolmail.hosted.pages.sign_in_form import LOGIN, MISSING_FIELDS

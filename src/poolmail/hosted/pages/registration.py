@@ -11,9 +11,9 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from poolmail.cognito import signup as signup_flow
-from poolmail.cognito import terms
-from poolmail.cognito.users import public_client
+from poolmail.cognito.clients import terms
+from poolmail.cognito.users import signup as signup_flow
+from poolmail.cognito.users.users import public_client
 from poolmail.hosted.call import HostedCall
 from poolmail.hosted.pages import flow, labels, login, rendering, steps
 from poolmail.hosted.pages.sign_in_form import LOGIN, MISSING_FIELDS, login_form

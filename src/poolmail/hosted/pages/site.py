@@ -12,9 +12,9 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from poolmail.cognito.clients import ClientRecord, find_client
+from poolmail.cognito.clients.clients import ClientRecord, find_client
 from poolmail.cognito.oauth.authorization import SERVER_ERROR, AuthorizationRequest
-from poolmail.cognito.user_pools import StoredPool, load_pool
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.context import RequestContext
 from poolmail.hosted.call import HostedCall
 from poolmail.hosted.pages.branding import Look, look_of

@@ -14,15 +14,15 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito import client_secrets
-from poolmail.cognito.clients import ClientRecord
+from poolmail.cognito.clients import client_secrets
+from poolmail.cognito.clients.clients import ClientRecord
 from poolmail.cognito.mfa import totp
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.signin import auth, user_auth
 from poolmail.cognito.signin.progress import Passed
 from poolmail.cognito.threats import risk_responses
 from poolmail.cognito.triggers import authentication
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import StoredUser
+from poolmail.cognito.users.users import StoredUser
 from poolmail.context import RequestContext
 
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from poolmail.cognito import tiers
-from poolmail.cognito.clients import ClientRecord, client_not_found, find_client
-from poolmail.cognito.user_pools import load_pool, save_pool
+from poolmail.cognito.clients.clients import ClientRecord, client_not_found, find_client
+from poolmail.cognito.pools import tiers
+from poolmail.cognito.pools.user_pools import load_pool, save_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError

@@ -13,22 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito import (
-    client_secrets,
-    codes,
-    messages,
-    search_index,
-    sms_config,
-    sms_messages,
-)
-from poolmail.cognito import schema as schema_rules
-from poolmail.cognito.clients import ClientRecord, client_not_found, find_client
+from poolmail.cognito.clients import client_secrets
+from poolmail.cognito.clients.clients import ClientRecord, client_not_found, find_client
 from poolmail.cognito.continuity import user_history
-from poolmail.cognito.delivery import deliver
-from poolmail.cognito.masking import email_delivery, phone_delivery
+from poolmail.cognito.messaging import messages, sms_config, sms_messages
+from poolmail.cognito.messaging.delivery import deliver
+from poolmail.cognito.messaging.masking import email_delivery, phone_delivery
 from poolmail.cognito.mfa.state import user_mfa_members
+from poolmail.cognito.pools import schema as schema_rules
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.triggers import custom_message
-from poolmail.cognito.user_pools import StoredPool, load_pool
+from poolmail.cognito.users import codes, search_index
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol import fast_json

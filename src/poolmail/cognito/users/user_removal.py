@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import codes, groups, search_index
 from poolmail.cognito.continuity import user_history
 from poolmail.cognito.oauth import codes as oauth_codes
 from poolmail.cognito.oauth import hosted_sessions
+from poolmail.cognito.pools.user_pools import load_pool
 from poolmail.cognito.signin import devices, lockout, passkeys, sessions
 from poolmail.cognito.threats import risk_events
-from poolmail.cognito.user_pools import load_pool
-from poolmail.cognito.users import StoredUser, require_user, users_lock
+from poolmail.cognito.users import codes, groups, search_index
+from poolmail.cognito.users.users import StoredUser, require_user, users_lock
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.store import Transaction

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import messages, sms_messages
-from poolmail.cognito.delivery import deliver
-from poolmail.cognito.masking import email_delivery, phone_delivery
+from poolmail.cognito.messaging import messages, sms_messages
+from poolmail.cognito.messaging.delivery import deliver
+from poolmail.cognito.messaging.masking import email_delivery, phone_delivery
 from poolmail.cognito.mfa.state import EMAIL_OTP, SMS_MFA, mfa_settings
+from poolmail.cognito.pools.user_pools import StoredPool
 from poolmail.cognito.triggers import custom_message
-from poolmail.cognito.user_pools import StoredPool
-from poolmail.cognito.users import StoredUser
+from poolmail.cognito.users.users import StoredUser
 from poolmail.context import RequestContext
 from poolmail.sms.outbox import Sms
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito.ses_regions import allowed_ses_regions
+from poolmail.cognito.messaging.ses_regions import allowed_ses_regions
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 from poolmail.ses import policies

@@ -10,15 +10,15 @@ import secrets
 import string
 from typing import Any
 
-from poolmail.cognito import codes, recovery
-from poolmail.cognito.masking import simulated_delivery
+from poolmail.cognito.messaging.masking import simulated_delivery
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.signin import srp
 from poolmail.cognito.threats import risk_events, risk_responses
 from poolmail.cognito.triggers import sign_up as sign_up_triggers
 from poolmail.cognito.triggers import user_migration
 from poolmail.cognito.triggers.events import client_metadata
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import (
+from poolmail.cognito.users import codes, recovery
+from poolmail.cognito.users.users import (
     CLIENT_USER_NOT_FOUND,
     CONFIRMED,
     FORCE_CHANGE_PASSWORD,

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from poolmail.cognito import templates
-from poolmail.cognito.schema import pool_schema
+from poolmail.cognito.messaging import templates
+from poolmail.cognito.pools.schema import pool_schema
 
 DEFAULT_PASSWORD_POLICY: dict[str, Any] = {
     "MinimumLength": 8,

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import log_delivery
+from poolmail.cognito.pools import log_delivery
 from poolmail.context import RequestContext
 from poolmail.functions import shaped
 from poolmail.mail import composed, mailbox

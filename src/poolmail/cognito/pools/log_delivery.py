@@ -17,8 +17,8 @@ import uuid
 from typing import Any
 
 from poolmail.aws_services import outbox
-from poolmail.cognito import tiers
-from poolmail.cognito.user_pools import StoredPool, load_pool, save_pool
+from poolmail.cognito.pools import tiers
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool, save_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError

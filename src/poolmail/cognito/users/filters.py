@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import column_search, search_index
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import (
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
+from poolmail.cognito.users import column_search, search_index
+from poolmail.cognito.users.users import (
     StoredUser,
     case_sensitive,
     pool_users_page,

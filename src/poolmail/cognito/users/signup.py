@@ -10,10 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import codes, messages, sign_in_policy, sms_messages
-from poolmail.cognito.clients import ClientRecord, client_not_found, find_client
-from poolmail.cognito.custom_attributes import check_client_write
-from poolmail.cognito.delivery import (
+from poolmail.cognito.clients.clients import ClientRecord, client_not_found, find_client
+from poolmail.cognito.messaging import messages, sms_messages
+from poolmail.cognito.messaging.delivery import (
     DAILY_LIMIT_MESSAGE,
     CognitoEmail,
     DefaultSend,
@@ -23,15 +22,18 @@ from poolmail.cognito.delivery import (
     relay_default,
     send_by_default,
 )
-from poolmail.cognito.masking import email_delivery, phone_delivery, simulated_delivery
-from poolmail.cognito.passwords import SIGN_UP_PREFIX, check_password, policy_of, set_password
+from poolmail.cognito.messaging.masking import email_delivery, phone_delivery, simulated_delivery
+from poolmail.cognito.pools import sign_in_policy
+from poolmail.cognito.pools.custom_attributes import check_client_write
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.cognito.signin import user_auth
 from poolmail.cognito.threats import risk_events, risk_responses
 from poolmail.cognito.triggers import custom_message, invoke
 from poolmail.cognito.triggers import sign_up as sign_up_triggers
 from poolmail.cognito.triggers.events import client_metadata, leave_loop, validation_data
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import (
+from poolmail.cognito.users import codes
+from poolmail.cognito.users.passwords import SIGN_UP_PREFIX, check_password, policy_of, set_password
+from poolmail.cognito.users.users import (
     CLIENT_USER_NOT_FOUND,
     CONFIRMED,
     UNCONFIRMED,

@@ -15,7 +15,7 @@ import base64
 import datetime as dt
 from typing import Any
 
-from poolmail.cognito.user_pools import load_pool, save_pool
+from poolmail.cognito.pools.user_pools import load_pool, save_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 

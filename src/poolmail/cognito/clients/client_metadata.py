@@ -16,10 +16,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.cognito import client_metadata_documents, tiers
-from poolmail.cognito.client_metadata_documents import Document, DocumentRefused
-from poolmail.cognito.clients import client_not_found, find_client
-from poolmail.cognito.user_pools import StoredPool, load_pool
+from poolmail.cognito.clients import client_metadata_documents
+from poolmail.cognito.clients.client_metadata_documents import Document, DocumentRefused
+from poolmail.cognito.clients.clients import client_not_found, find_client
+from poolmail.cognito.pools import tiers
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import keyset_page

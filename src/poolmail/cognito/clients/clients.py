@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from poolmail.cognito import tiers
-from poolmail.cognito.custom_attributes import check_client_attributes
+from poolmail.cognito.clients.resource_servers import check_client_scopes
 from poolmail.cognito.federation.identity_providers import check_supported
-from poolmail.cognito.resource_servers import check_client_scopes
-from poolmail.cognito.user_pools import load_pool
+from poolmail.cognito.pools import tiers
+from poolmail.cognito.pools.custom_attributes import check_client_attributes
+from poolmail.cognito.pools.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page

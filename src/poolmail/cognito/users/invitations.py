@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import messages, sign_in_policy, sms_config, sms_messages
-from poolmail.cognito.delivery import CognitoEmail, deliver
-from poolmail.cognito.passwords import (
+from poolmail.cognito.messaging import messages, sms_config, sms_messages
+from poolmail.cognito.messaging.delivery import CognitoEmail, deliver
+from poolmail.cognito.pools import sign_in_policy
+from poolmail.cognito.pools.user_pools import StoredPool, load_pool
+from poolmail.cognito.triggers import custom_message, invoke
+from poolmail.cognito.triggers import sign_up as sign_up_triggers
+from poolmail.cognito.triggers.events import client_metadata, validation_data
+from poolmail.cognito.users.passwords import (
     ADMIN_PREFIX,
     check_password,
     policy_of,
     set_password,
     temporary_password,
 )
-from poolmail.cognito.signup import check_required, claim_username
-from poolmail.cognito.triggers import custom_message, invoke
-from poolmail.cognito.triggers import sign_up as sign_up_triggers
-from poolmail.cognito.triggers.events import client_metadata, validation_data
-from poolmail.cognito.user_pools import StoredPool, load_pool
-from poolmail.cognito.users import (
+from poolmail.cognito.users.signup import check_required, claim_username
+from poolmail.cognito.users.users import (
     CONFIRMED,
     FORCE_CHANGE_PASSWORD,
     StoredUser,

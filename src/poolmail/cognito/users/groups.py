@@ -8,8 +8,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito.user_pools import load_pool
-from poolmail.cognito.users import StoredUser, require_user, user_type
+from poolmail.cognito.pools.user_pools import load_pool
+from poolmail.cognito.users.users import StoredUser, require_user, user_type
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import keyset_page

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import tiers
+from poolmail.cognito.pools import tiers
 from poolmail.protocol.errors import AwsError
 
 PASSWORD = "PASSWORD"

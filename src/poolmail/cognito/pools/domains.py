@@ -13,8 +13,8 @@ import json
 import re
 from typing import Any
 
-from poolmail.cognito import tiers
-from poolmail.cognito.user_pools import load_pool
+from poolmail.cognito.pools import tiers
+from poolmail.cognito.pools.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError

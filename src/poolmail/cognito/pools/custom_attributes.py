@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from poolmail.cognito.imports.in_progress import check_no_import_running
-from poolmail.cognito.schema import add_custom
-from poolmail.cognito.user_pools import load_pool, save_pool
+from poolmail.cognito.pools.schema import add_custom
+from poolmail.cognito.pools.user_pools import load_pool, save_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError

@@ -15,8 +15,13 @@ import hmac
 import json
 from typing import Any
 
-from poolmail.cognito.clients import ClientRecord, client_not_found, find_client, new_client_secret
-from poolmail.cognito.user_pools import load_pool
+from poolmail.cognito.clients.clients import (
+    ClientRecord,
+    client_not_found,
+    find_client,
+    new_client_secret,
+)
+from poolmail.cognito.pools.user_pools import load_pool
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError

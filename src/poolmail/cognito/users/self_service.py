@@ -7,24 +7,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import codes, messages, sms_messages
-from poolmail.cognito.clients import find_client
-from poolmail.cognito.custom_attributes import check_client_write
-from poolmail.cognito.delivery import deliver
-from poolmail.cognito.masking import email_delivery, phone_delivery
+from poolmail.cognito.clients.clients import find_client
+from poolmail.cognito.messaging import messages, sms_messages
+from poolmail.cognito.messaging.delivery import deliver
+from poolmail.cognito.messaging.masking import email_delivery, phone_delivery
 from poolmail.cognito.mfa.state import user_mfa_members
-from poolmail.cognito.passwords import (
+from poolmail.cognito.pools.custom_attributes import check_client_write
+from poolmail.cognito.signin import sessions
+from poolmail.cognito.signin.auth_factors import has_password
+from poolmail.cognito.threats import risk_events, risk_responses
+from poolmail.cognito.triggers import custom_message
+from poolmail.cognito.users import codes
+from poolmail.cognito.users.passwords import (
     RESET_PREFIX,
     check_password,
     password_matches,
     policy_of,
     set_password,
 )
-from poolmail.cognito.signin import sessions
-from poolmail.cognito.signin.auth_factors import has_password
-from poolmail.cognito.threats import risk_events, risk_responses
-from poolmail.cognito.triggers import custom_message
-from poolmail.cognito.users import (
+from poolmail.cognito.users.users import (
     admin_delete_user_attributes,
     attribute_list,
     claim_aliases,

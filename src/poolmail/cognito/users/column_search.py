@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from poolmail.cognito.search_index import starting_with, storable
+from poolmail.cognito.users.search_index import starting_with, storable
 from poolmail.store import Dialect, Transaction
 
 ATTRIBUTES = frozenset({"username", "sub", "status", "cognito:user_status"})

@@ -14,10 +14,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from poolmail.cognito import email_config, pool_updates, sms_config, tiers
 from poolmail.cognito.imports.in_progress import check_no_import_running
+from poolmail.cognito.messaging import email_config, sms_config
 from poolmail.cognito.mfa.rules import check_pool_mfa
-from poolmail.cognito.sign_in_policy import check_sign_in_policy
+from poolmail.cognito.pools import pool_updates, tiers
+from poolmail.cognito.pools.sign_in_policy import check_sign_in_policy
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page
@@ -81,7 +82,7 @@ def save_pool(tx: Transaction, pool: StoredPool) -> None:
 def _describe_stored(tx: Transaction, ctx: RequestContext, pool: StoredPool) -> dict[str, Any]:
     # domains imports this module (load_pool); importing it here keeps the cycle out of
     # module import time.
-    from poolmail.cognito.domains import describe_members
+    from poolmail.cognito.pools.domains import describe_members
 
     row = tx.fetchone("SELECT users FROM user_pool_sizes WHERE pool_id = ?", (pool.id,))
     users = int(row[0]) if row is not None else 0
@@ -184,7 +185,7 @@ def describe_user_pool(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
             return {"UserPool": _describe_stored(tx, ctx, load_pool(tx, ctx, pool_id))}
         stored = tuple(row[:5])
         if row[5]:
-            from poolmail.cognito.domains import describe_members  # imports this module
+            from poolmail.cognito.pools.domains import describe_members  # imports this module
 
             return {"UserPool": _answer(ctx, pool_id, stored, describe_members(tx, pool_id))}
     key = (ctx.account_id, ctx.region, pool_id)

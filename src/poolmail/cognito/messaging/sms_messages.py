@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolmail.cognito import log_delivery, sms_config
+from poolmail.cognito.messaging import sms_config
+from poolmail.cognito.pools import log_delivery
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 from poolmail.sms import outbox

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from poolmail.cognito import domains
-from poolmail.cognito.delivery import CognitoEmail
+from poolmail.cognito.messaging.delivery import CognitoEmail
+from poolmail.cognito.pools import domains
 from poolmail.protocol.errors import AwsError
 from poolmail.store import Transaction
 

@@ -1,0 +1,1 @@
+"""Users of a pool: records, sign-up, codes, passwords, groups, ListUsers' search."""
