@@ -201,3 +201,10 @@ def test_list_pages_through_the_pools_clients(live: ServerProcess) -> None:
     dynamic = cognito.list_user_pool_clients(UserPoolId=pool_id, ClientType="DCR")
     assert dynamic["UserPoolClients"] == []
 
+
+def test_generated_secrets_are_51_or_52_digits_every_time() -> None:
+    # One 256-bit number in 64 is below 2**250: written out, it was 50 digits or fewer,
+    # a length no AWS secret has (the black-box test above failed one run in 64).
+    from poolmail.cognito.clients.clients import new_client_secret
+
+    assert all(SECRET.fullmatch(new_client_secret()) for _ in range(5_000))

@@ -203,8 +203,10 @@ def client_not_found(client_id: str) -> AwsError:
     return AwsError("ResourceNotFoundException", f"User pool client {client_id} does not exist.")
 
 
-def _base32(bits: int) -> str:
+def _base32(bits: int, least: int = 0) -> str:
     number = secrets.randbits(bits)
+    while number < least:  # drawn again, not padded: uniform over what remains
+        number = secrets.randbits(bits)
     digits = ""
     while number:
         number, digit = divmod(number, 32)
@@ -217,8 +219,9 @@ def new_client_id() -> str:
 
 
 def new_client_secret() -> str:
-    # A 256-bit number in base 32: 52 digits, 51 when its top bit is 0, as AWS's vary.
-    return _base32(256)
+    # A 256-bit number in base 32: 52 digits from 2**255 on, 51 below, as AWS's vary. One
+    # below 2**250 would be 50 digits or fewer, a length AWS's never have: drawn again.
+    return _base32(256, least=2**250)
 
 
 def rotates(settings: dict[str, Any]) -> bool:
