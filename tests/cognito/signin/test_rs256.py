@@ -115,15 +115,11 @@ def test_a_started_signature_is_collected_whoever_made_it() -> None:
     started = [rs256.start(pem, f"job {n}".encode()) for n in range(30)]
     for n, pending in enumerate(started):
         assert pending.result() == _expected(private, f"job {n}".encode())
-    digest = hashlib.sha256(b"dkim").digest()
-    assert rs256.start_digest(pem, digest).result() == _expected(private, b"dkim")
 
 
 def test_a_cancelled_signature_is_not_made_and_a_bad_key_fails_its_collector() -> None:
     _, pem = _key()
     pending = rs256.start(pem, b"unwanted")
     pending.cancel()
-    with pytest.raises(ValueError):
-        rs256.start_digest(pem, b"short")
     with pytest.raises(ValueError):
         rs256.start("not a key", b"data").result()

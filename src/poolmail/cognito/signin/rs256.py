@@ -158,7 +158,7 @@ class Pending:
 
     Whichever thread claims it first signs it: the helper when it is free, else the
     collecting caller itself, so collecting never waits longer than signing would take.
-    Meanwhile the caller goes on with other work (a sign-in's write, a send's rows)."""
+    Meanwhile the caller goes on with other work (``sign_pair``: the pair's first signature)."""
 
     __slots__ = ("_claim", "_digest", "_done", "_pem", "_result")
 
@@ -238,11 +238,6 @@ os.register_at_fork(after_in_child=_after_fork)
 def start(pem: str, data: bytes) -> Pending:
     """The RS256 signature of ``data`` by the key in ``pem``, begun on the helper thread."""
     return _helper.offer(Pending(pem, hashlib.sha256(data).digest()))
-
-
-def start_digest(pem: str, digest: bytes) -> Pending:
-    """As ``start``, for a SHA-256 ``digest`` the caller made (DKIM's rsa-sha256)."""
-    return _helper.offer(Pending(pem, digest))
 
 
 def sign_pair(first: tuple[str, bytes], second: tuple[str, bytes]) -> tuple[bytes, bytes]:
