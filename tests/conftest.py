@@ -70,7 +70,7 @@ def data_dir(tmp_path: Path) -> Path:
 # long test left at the end of a share keeps the whole run waiting for it.
 LONGEST_FIRST = (
     "tests/test_botocore_range.py",
-    "tests/cognito/test_user_import.py::test_a_replica_killed_mid_import",
+    "tests/cognito/imports/test_user_import.py::test_a_replica_killed_mid_import",
     "tests/plugin/test_sample_project.py",
     "tests/ses/test_awscli_ses.py",
     "tests/ses/test_mime.py::test_simple_messages_are_written",
@@ -78,7 +78,7 @@ LONGEST_FIRST = (
     "tests/docs/test_walkthrough.py",
     "tests/bench/test_bench_smoke.py",
     "tests/ses/test_mime.py::test_the_direct_writer_matches",
-    "tests/cognito/test_user_import.py::test_ten_thousand_users",
+    "tests/cognito/imports/test_user_import.py::test_ten_thousand_users",
     "tests/ses/test_sending.py::test_the_sandbox_sends_200_a_day",
 )
 

@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
+from tests.cognito.helpers import FLOWS, auth_pool, confirmed_user, idp, latest_mail
 from tests.cognito.mfa.helpers import DOMAIN_ARN, totp_pool
-from tests.cognito.test_auth import FLOWS, auth_pool, confirmed_user
 from tests.cognito.test_client_libraries import JS_DIR
-from tests.cognito.test_signup import idp, latest_mail
 from tests.ses.helpers import production_access, verify
 from tests.support.npm import pinned_node_modules
 from tests.support.server import ServerProcess

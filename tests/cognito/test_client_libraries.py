@@ -13,8 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pycognito import Cognito
 
-from tests.cognito.test_auth import auth_pool, confirmed_user
-from tests.cognito.test_signup import PASSWORD, code_for, error_of, idp
+from tests.cognito.helpers import PASSWORD, auth_pool, code_for, confirmed_user, error_of, idp
 from tests.support.npm import pinned_node_modules
 from tests.support.server import ServerProcess
 

@@ -12,7 +12,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from poolmail.console.app_integration import MASK, domain_urls, login_query, masked_details
-from tests.cognito.test_identity_providers import METADATA, OIDC
+from tests.cognito.federation.test_identity_providers import METADATA, OIDC
 from tests.console.conftest import screenshot
 from tests.console.helpers import page_problems
 from tests.support.server import ServerProcess

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cognito.test_signup import PASSWORD, idp, latest_mail
+from tests.cognito.helpers import PASSWORD, idp, latest_mail
 from tests.cognito.triggers.test_standard_triggers import arn, invocations
 from tests.conftest import BACKENDS
 from tests.console.helpers import page_problems, verify

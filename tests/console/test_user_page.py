@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 
+from tests.cognito.helpers import idp
 from tests.cognito.mfa.helpers import access_token, add_totp, totp_pool
-from tests.cognito.test_log_delivery import refused
-from tests.cognito.test_signup import idp
+from tests.cognito.pools.test_log_delivery import refused
 from tests.support.server import ServerProcess
 
 

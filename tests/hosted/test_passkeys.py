@@ -35,7 +35,7 @@ PASSKEY_POOL: dict[str, Any] = {
 }
 FLOWS = ["ALLOW_USER_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 NO_PASSKEY = "No passkey is available for this user. Sign in with your password."
-# The virtual authenticator of tests/cognito/test_passkey_browser.py: a platform one that
+# The virtual authenticator of tests/cognito/signin/test_passkey_browser.py: a platform one that
 # holds discoverable credentials and verifies the user at once.
 AUTHENTICATOR = {
     "protocol": "ctap2",

@@ -6,8 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.cognito.test_auth import auth_client
-from tests.cognito.test_signup import PASSWORD, idp, make_pool
+from tests.cognito.helpers import PASSWORD, auth_client, idp, make_pool
 from tests.support.server import ServerProcess
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/service-role/poolmail-sms"

@@ -8,8 +8,15 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cognito.test_auth import password_auth
-from tests.cognito.test_signup import PASSWORD, error_of, idp, latest_mail, make_pool, user_of
+from tests.cognito.helpers import (
+    PASSWORD,
+    error_of,
+    idp,
+    latest_mail,
+    make_pool,
+    password_auth,
+    user_of,
+)
 from tests.ses.helpers import messages
 from tests.sms.helpers import (
     NO_CONFIGURATION,

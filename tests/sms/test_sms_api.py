@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from poolmail.server.admin_guard import AdminGuard
-from tests.cognito.test_signup import idp
+from tests.cognito.helpers import idp
 from tests.sms.helpers import NUMBER, SMS_CONFIGURATION, latest_sms, outbox, texting_pool
 from tests.support.server import ServerProcess
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cognito.test_signup import error_of, idp, make_pool
+from tests.cognito.helpers import error_of, idp, make_pool
 from tests.sms.helpers import ROLE_ARN
 from tests.support.server import ServerProcess
 

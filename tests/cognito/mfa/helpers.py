@@ -7,8 +7,7 @@ from typing import Any
 import httpx
 import pyotp
 
-from tests.cognito.test_auth import auth_pool, confirmed_user
-from tests.cognito.test_signup import PASSWORD, idp
+from tests.cognito.helpers import PASSWORD, auth_pool, confirmed_user, idp
 from tests.ses.helpers import production_access, verify
 from tests.support.server import ServerProcess
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.cognito.helpers import error_of, idp, make_pool
 from tests.cognito.mfa.helpers import DOMAIN_ARN, SMS_ROLE
-from tests.cognito.test_signup import error_of, idp, make_pool
 from tests.ses.helpers import verify
 from tests.support.server import ServerProcess
 

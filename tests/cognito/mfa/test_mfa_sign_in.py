@@ -9,6 +9,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.cognito.helpers import confirmed_user, error_of, idp
 from tests.cognito.mfa.helpers import (
     access_token,
     add_totp,
@@ -19,8 +20,6 @@ from tests.cognito.mfa.helpers import (
     sms_mfa_pool,
     totp_code,
 )
-from tests.cognito.test_auth import confirmed_user
-from tests.cognito.test_signup import error_of, idp
 from tests.support.server import ServerProcess
 
 

@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pycognito.aws_srp import AWSSRP
 
+from tests.cognito.helpers import PASSWORD, auth_pool, confirmed_user, error_of, idp
 from tests.cognito.mfa.helpers import (
     access_token,
     add_totp,
@@ -17,8 +18,6 @@ from tests.cognito.mfa.helpers import (
     totp_code,
     totp_pool,
 )
-from tests.cognito.test_auth import auth_pool, confirmed_user
-from tests.cognito.test_signup import PASSWORD, error_of, idp
 from tests.ses.helpers import advance
 from tests.support.server import ServerProcess
 

@@ -8,8 +8,8 @@ import pyotp
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.cognito.helpers import error_of, idp
 from tests.cognito.mfa.helpers import access_token, add_totp, sign_in, totp_code, totp_pool
-from tests.cognito.test_signup import error_of, idp
 from tests.support.server import ServerProcess
 
 SPENT = ("NotAuthorizedException", "Invalid session for the user.")

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.cognito.test_signup import PASSWORD, idp
+from tests.cognito.helpers import PASSWORD, idp
 from tests.ses.helpers import production_access, verify
 from tests.support.server import ServerProcess
 

@@ -14,8 +14,16 @@ import pytest
 from botocore.exceptions import ClientError
 from pycognito.aws_srp import AWSSRP
 
-from tests.cognito.test_auth import FLOWS, confirmed_user, password_auth
-from tests.cognito.test_signup import PASSWORD, error_of, idp, make_client, make_pool
+from tests.cognito.helpers import (
+    FLOWS,
+    PASSWORD,
+    confirmed_user,
+    error_of,
+    idp,
+    make_client,
+    make_pool,
+    password_auth,
+)
 from tests.ses.helpers import advance
 from tests.support.device_srp import DeviceClient, verifier_config
 from tests.support.server import ServerProcess

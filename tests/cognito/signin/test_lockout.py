@@ -10,8 +10,15 @@ import pytest
 from botocore.exceptions import ClientError
 from pycognito.aws_srp import AWSSRP
 
-from tests.cognito.test_auth import INCORRECT, auth_pool, confirmed_user, password_auth
-from tests.cognito.test_signup import PASSWORD, error_of, idp
+from tests.cognito.helpers import (
+    INCORRECT,
+    PASSWORD,
+    auth_pool,
+    confirmed_user,
+    error_of,
+    idp,
+    password_auth,
+)
 from tests.ses.helpers import advance
 from tests.support.server import ServerProcess
 

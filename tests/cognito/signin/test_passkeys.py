@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.cognito.helpers import error_of, user_of
 from tests.cognito.signin.helpers import (
     PASSWORD,
     add_user,
@@ -24,7 +25,6 @@ from tests.cognito.signin.helpers import (
     user_auth,
     user_auth_client,
 )
-from tests.cognito.test_signup import error_of, user_of
 from tests.ses.helpers import advance
 from tests.support.server import ServerProcess
 from tests.support.soft_authenticator import SoftAuthenticator, b64url

@@ -12,8 +12,14 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.cognito.test_auth import confirmed_user, password_auth, secret_hash
-from tests.cognito.test_signup import error_of, idp, make_pool
+from tests.cognito.helpers import (
+    confirmed_user,
+    error_of,
+    idp,
+    make_pool,
+    password_auth,
+    secret_hash,
+)
 from tests.ses.helpers import advance
 from tests.support.server import ServerProcess
 

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pycognito.aws_srp import AWSSRP
 
+from tests.cognito.helpers import error_of, user_of
 from tests.cognito.signin.helpers import (
     PASSWORD,
     add_user,
@@ -22,7 +23,6 @@ from tests.cognito.signin.helpers import (
     user_auth,
     user_auth_client,
 )
-from tests.cognito.test_signup import error_of, user_of
 from tests.support.server import ServerProcess
 
 INCORRECT = "Incorrect username or password."

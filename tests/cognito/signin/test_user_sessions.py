@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cognito.test_auth import auth_client, auth_pool, confirmed_user, password_auth
-from tests.cognito.test_signup import error_of, idp
+from tests.cognito.helpers import (
+    auth_client,
+    auth_pool,
+    confirmed_user,
+    error_of,
+    idp,
+    password_auth,
+)
 from tests.ses.helpers import advance
 from tests.support.server import ServerProcess
 

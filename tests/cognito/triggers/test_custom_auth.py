@@ -12,8 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pycognito.aws_srp import AWSSRP
 
-from tests.cognito.test_auth import confirmed_user
-from tests.cognito.test_signup import PASSWORD, error_of, idp, make_pool
+from tests.cognito.helpers import PASSWORD, confirmed_user, error_of, idp, make_pool
 from tests.conftest import BACKENDS
 from tests.ses.helpers import advance
 from tests.support.functions import write_functions

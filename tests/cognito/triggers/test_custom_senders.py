@@ -14,9 +14,17 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cognito.test_auth import auth_pool, confirmed_user, password_auth
-from tests.cognito.test_signup import error_of, idp, make_client, make_pool, user_of
-from tests.cognito.test_threat_protection import BLOCKED, next_risk, takeover
+from tests.cognito.helpers import (
+    auth_pool,
+    confirmed_user,
+    error_of,
+    idp,
+    make_client,
+    make_pool,
+    password_auth,
+    user_of,
+)
+from tests.cognito.threats.test_threat_protection import BLOCKED, next_risk, takeover
 from tests.conftest import BACKENDS
 from tests.ses.helpers import messages, production_access, verify
 from tests.support.functions import write_functions

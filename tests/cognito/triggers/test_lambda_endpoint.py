@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cognito.test_signup import PASSWORD, error_of, idp
+from tests.cognito.helpers import PASSWORD, error_of, idp
 from tests.cognito.triggers.test_standard_triggers import arn, invocations
 from tests.conftest import BACKENDS
 from tests.support.functions import FunctionFailure, LambdaDouble

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cognito.test_client_tokens import m2m_client
-from tests.cognito.test_signup import PASSWORD, error_of, idp, latest_mail, user_of
-from tests.cognito.test_tokens import verified
+from tests.cognito.helpers import PASSWORD, error_of, idp, latest_mail, user_of
+from tests.cognito.signin.test_client_tokens import m2m_client
+from tests.cognito.signin.test_tokens import verified
 from tests.conftest import BACKENDS
 from tests.ses.helpers import messages, production_access, verify
 from tests.support.functions import write_functions

@@ -11,8 +11,15 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cognito.test_auth import auth_client, password_auth
-from tests.cognito.test_signup import code_for, error_of, idp, make_pool, user_of
+from tests.cognito.helpers import (
+    auth_client,
+    code_for,
+    error_of,
+    idp,
+    make_pool,
+    password_auth,
+    user_of,
+)
 from tests.conftest import BACKENDS
 from tests.support.functions import write_functions
 from tests.support.server import ServerProcess, serving
