@@ -22,7 +22,7 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
         ("serialize_result", "serialize_error", "json/encoder", "ElementTree"),
     ),
     ("parse and validate input", ("parse_request", "validate_input", "json/decoder", "_form (")),
-    ("MIME building", ("poolmail/ses/mime.py", "email/")),
+    ("MIME building", ("poolmail/ses/sending/mime.py", "email/")),
     ("mailbox listing", ("poolmail/mail/queries.py", "mailbox_api.py")),
     (
         "service logic (cognito/, ses/, mail/)",

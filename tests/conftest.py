@@ -73,13 +73,13 @@ LONGEST_FIRST = (
     "tests/cognito/imports/test_user_import.py::test_a_replica_killed_mid_import",
     "tests/plugin/test_sample_project.py",
     "tests/ses/test_awscli_ses.py",
-    "tests/ses/test_mime.py::test_simple_messages_are_written",
-    "tests/ses/test_account.py::test_the_cli_sees_the_sandbox",
+    "tests/ses/sending/test_mime.py::test_simple_messages_are_written",
+    "tests/ses/account/test_account.py::test_the_cli_sees_the_sandbox",
     "tests/docs/test_walkthrough.py",
     "tests/bench/test_bench_smoke.py",
-    "tests/ses/test_mime.py::test_the_direct_writer_matches",
+    "tests/ses/sending/test_mime.py::test_the_direct_writer_matches",
     "tests/cognito/imports/test_user_import.py::test_ten_thousand_users",
-    "tests/ses/test_sending.py::test_the_sandbox_sends_200_a_day",
+    "tests/ses/sending/test_sending.py::test_the_sandbox_sends_200_a_day",
 )
 
 

@@ -56,7 +56,7 @@ def test_an_operation_no_module_serves_is_missing() -> None:
 
 
 def test_an_index_name_that_is_no_operation_fails_loudly() -> None:
-    table = LazyOperations("ses", {"SendEmails": "poolmail.ses.sending"})
+    table = LazyOperations("ses", {"SendEmails": "poolmail.ses.sending.sending"})
     with pytest.raises(RuntimeError, match="ses has no operation SendEmails"):
         table.get("SendEmail")
 

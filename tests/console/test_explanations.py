@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from poolmail.console import sending_log
-from poolmail.ses import outbound, sending, sending_v2
+from poolmail.ses.sending import outbound, sending, sending_v2
 
 
 def test_the_v1_and_v2_codes_are_the_apis_own() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from poolmail.mail import localstack, mailbox, queries
 from poolmail.mail.queries import MessageFilter
-from poolmail.ses import mime
+from poolmail.ses.sending import mime
 from poolmail.store import Database, Transaction, open_database
 from tests.support.postgres import fresh_database
 

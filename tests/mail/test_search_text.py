@@ -9,7 +9,7 @@ import json
 
 from poolmail.mail import mailbox, queries
 from poolmail.mail.queries import MessageFilter
-from poolmail.ses import mime
+from poolmail.ses.sending import mime
 from poolmail.store import Database
 from poolmail.store.migrations import MIGRATIONS, migrate
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from poolmail.mail import queries
 from poolmail.mail.queries import MessageFilter
-from poolmail.ses.account import NOT_SENT_BY_THE_ACCOUNT
-from poolmail.ses.coverage import is_simulator
+from poolmail.ses.account.account import NOT_SENT_BY_THE_ACCOUNT
+from poolmail.ses.identities.coverage import is_simulator
 from poolmail.store import Transaction
 
 HOURS = 24

@@ -15,8 +15,8 @@ from poolmail.cognito.messaging.delivery import SES_ERROR_PREFIX
 from poolmail.cognito.messaging.ses_regions import SES_REGIONS_FOR_POOL
 from poolmail.mail import queries
 from poolmail.mail.queries import MessageFilter
-from poolmail.ses.coverage import bare_address, covering_identity
-from poolmail.ses.sending_v2 import V2_ERRORS
+from poolmail.ses.identities.coverage import bare_address, covering_identity
+from poolmail.ses.sending.sending_v2 import V2_ERRORS
 from poolmail.store import Transaction
 
 COGNITO_DAILY_CAP = "cognito-daily-cap"

@@ -9,8 +9,8 @@ from typing import Any
 
 from poolmail.console.scope import Scope, call
 from poolmail.server.pipeline import Services
-from poolmail.ses import dns
 from poolmail.ses.authentication import dkim_keys, mail_from
+from poolmail.ses.identities import dns
 
 SESV2 = "sesv2"
 # The section shows a glance, as the contact lists do: ListConfigurationSets pages on.

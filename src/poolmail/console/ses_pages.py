@@ -18,8 +18,9 @@ from poolmail.console.scope import Scope, call, scope_of
 from poolmail.protocol.errors import AwsError
 from poolmail.server.admin import services_of
 from poolmail.server.pipeline import Services
-from poolmail.ses import account as ses_account
-from poolmail.ses import dns, quota
+from poolmail.ses.account import account as ses_account
+from poolmail.ses.account import quota
+from poolmail.ses.identities import dns
 
 SESV2 = "sesv2"
 

@@ -61,7 +61,7 @@ def _parts(raw: bytes) -> list[tuple[Attachment, bytes]]:
         kind = part.get_content_type()
         disposition = part.get_content_disposition()
         # The first text and HTML parts not marked as attachments are the bodies, as
-        # ses/mime.py's `bodies` reads them; every other leaf is an attachment.
+        # ses/sending/mime.py's `bodies` reads them; every other leaf is an attachment.
         if kind in BODY_TYPES and disposition != "attachment" and kind not in bodies_seen:
             bodies_seen.add(kind)
             continue

@@ -43,7 +43,7 @@ def shape(
         text, html = given.get("text"), given.get("html")
     else:
         # Imported here: the ses package imports the mailbox, which imports this module.
-        from poolmail.ses.mime import bodies
+        from poolmail.ses.sending.mime import bodies
 
         text, html = bodies(raw) if raw is not None else (None, None)
     shaped: dict[str, Any] = {

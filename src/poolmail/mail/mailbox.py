@@ -125,7 +125,7 @@ def search_text(message: StoredMessage) -> str:
         text, markup = given.get("text"), given.get("html")
     elif message.raw is not None:
         # Imported here: the ses package imports the mailbox, which it would import back.
-        from poolmail.ses.mime import bodies
+        from poolmail.ses.sending.mime import bodies
 
         # The beginning only: the bodies come first, and a large attachment after them
         # is not parsed for nothing.

@@ -11,7 +11,7 @@ from typing import Any
 
 from poolmail.mail import localstack
 from poolmail.mail.mailbox import kind_of
-from poolmail.ses.mime import bodies
+from poolmail.ses.sending.mime import bodies
 from poolmail.store import Dialect, Row, Transaction
 from poolmail.store.conditions import Conditions
 

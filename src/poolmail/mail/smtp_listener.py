@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
 from poolmail.server.pipeline import Services
-from poolmail.ses.outbound import SendError, send
 from poolmail.ses.receiving import inbound
-from poolmail.ses.sending import V1_LIMIT, raw_outgoing
+from poolmail.ses.sending.outbound import SendError, send
+from poolmail.ses.sending.sending import V1_LIMIT, raw_outgoing
 
 _ACCOUNT_KEY = re.compile(r"\d{12}")
 

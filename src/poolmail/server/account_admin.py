@@ -15,8 +15,8 @@ from starlette.routing import BaseRoute, Route
 from poolmail.server.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
-from poolmail.ses import account as ses_account
-from poolmail.ses import quota
+from poolmail.ses.account import account as ses_account
+from poolmail.ses.account import quota
 from poolmail.store import Transaction
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from poolmail.server.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
-from poolmail.ses import dns, verification
+from poolmail.ses.identities import dns, verification
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
@@ -30,14 +30,14 @@ async def open_verification_link(request: Request) -> Response:
     """What the link in a verification mail opens: verified within 24 hours, else expired."""
     # Imported at the first link opened, as mail_from at the first recheck: both pull in
     # SES's sending modules, which a server's start does not need.
-    from poolmail.ses import custom_verification
+    from poolmail.ses.identities import custom_verification
 
     services = services_of(request)
     now = services.clock.now().timestamp()
     token = request.path_params["token"]
     outcome, identity = await run_in_threadpool(verification.open_link, services.db, token, now)
     # A custom verification mail's link sends its reader on to the template's success or
-    # failure URL (SES's redirect; ses/custom_verification.py).
+    # failure URL (SES's redirect; ses/identities/custom_verification.py).
     custom = await run_in_threadpool(custom_verification.redirects, services.db, token)
     if custom is not None:
         target = custom.success if outcome == "verified" else custom.failure

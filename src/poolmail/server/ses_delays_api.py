@@ -1,4 +1,4 @@
-"""poolmail's endpoints for simulated delivery delays (ses/delivery_delays.py):
+"""poolmail's endpoints for simulated delivery delays (ses/sending/delivery_delays.py):
 
 - `POST /_poolmail/ses/delivery-delays` `{"recipient", "delayType"?, "status"?,
   "diagnosticCode"?, "expiresInSeconds"?}`: mail sent to that recipient from now on gets a
@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from poolmail.server.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
-from poolmail.ses import delivery_delays
+from poolmail.ses.sending import delivery_delays
 
 
 async def put_delay(request: Request) -> JSONResponse:

@@ -1037,7 +1037,7 @@ MIGRATIONS: list[Migration] = [
             "(expires_at)",
             # -- end federation --
             # -- ses bulk, custom verification, tags --
-            # Custom verification email templates (ses/custom_verification.py): the
+            # Custom verification email templates (ses/identities/custom_verification.py): the
             # template's members as JSON.
             """
             CREATE TABLE ses_custom_verification_templates (
@@ -1144,7 +1144,7 @@ MIGRATIONS: list[Migration] = [
             # -- end ses event destinations --
             # -- ses identity notifications --
             # Notification topics live in the identity's row (ses/events/notifications.py).
-            # Simulated delivery delays (ses/delivery_delays.py): mail to `recipient` (a
+            # Simulated delivery delays (ses/sending/delivery_delays.py): mail to `recipient` (a
             # lower-cased address) gets a DeliveryDelay event with the `data` JSON.
             """
             CREATE TABLE ses_delivery_delays (
@@ -1315,7 +1315,7 @@ MIGRATIONS: list[Migration] = [
             """,
             "CREATE INDEX ses_tenant_resources_by_resource "
             "ON ses_tenant_resources (account, region, resource_arn, created_at, tenant)",
-            # Multi-region endpoints (ses/multi_region_endpoints.py), in their primary
+            # Multi-region endpoints (ses/account/multi_region_endpoints.py), in their primary
             # region; `endpoint_id` is unique, as a send names an endpoint by it alone.
             """
             CREATE TABLE ses_multi_region_endpoints (
@@ -1329,7 +1329,7 @@ MIGRATIONS: list[Migration] = [
                 PRIMARY KEY (account, region, name)
             )
             """,
-            # What a customer set on a reputation entity (ses/reputation_entities.py):
+            # What a customer set on a reputation entity (ses/account/reputation_entities.py):
             # its customer-managed status and policy as JSON; an entity without a row
             # has the defaults.
             """
@@ -1342,7 +1342,7 @@ MIGRATIONS: list[Migration] = [
             )
             """,
             # S/MIME certificates associated with email identities
-            # (ses/identity_certificates.py): one per From address.
+            # (ses/identities/identity_certificates.py): one per From address.
             """
             CREATE TABLE ses_identity_certificates (
                 account TEXT NOT NULL,
@@ -1515,7 +1515,7 @@ MIGRATIONS: list[Migration] = [
         "a bound of each account's SES sending rate beside its daily total",
         [
             # -- ses rate bound --
-            # ses/rate_bound.py: the latest second a send was counted in and the
+            # ses/sending/rate_bound.py: the latest second a send was counted in and the
             # recipients counted in it and the second before, so that a send far below
             # the maximum rate skips summing the last second of `ses_sends`.
             "ALTER TABLE ses_send_totals ADD COLUMN rate_second BIGINT NOT NULL DEFAULT 0",
@@ -1618,7 +1618,7 @@ MIGRATIONS: list[Migration] = [
             # Every send adds a row to `ses_sends`: on SQLite a rowid B-tree and its
             # covering index (account, region, sent_at, recipients), two B-trees written
             # per send where one does. Every reader of the log looks rows up by account,
-            # region and a window of sent_at (ses/quota.py), which a WITHOUT ROWID table
+            # region and a window of sent_at (ses/account/quota.py), which a WITHOUT ROWID table
             # keyed so serves from its rows alone; the message's id tells apart two sends
             # of one account stamped alike (rows logged before take their old rowid).
             # PostgreSQL's tables have no such second tree; its log gets the column.

@@ -19,9 +19,9 @@ from poolmail.functions import shaped
 from poolmail.mail import composed, mailbox
 from poolmail.mail.mailbox import StoredMessage, new_message_id
 from poolmail.protocol.errors import AwsError
-from poolmail.ses import mime
-from poolmail.ses.coverage import bare_address
-from poolmail.ses.outbound import (
+from poolmail.ses.identities.coverage import bare_address
+from poolmail.ses.sending import mime
+from poolmail.ses.sending.outbound import (
     IdentityArn,
     Outgoing,
     SendError,

@@ -12,9 +12,9 @@ from typing import Any
 from poolmail.cognito.messaging.ses_regions import allowed_ses_regions
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
-from poolmail.ses import policies
-from poolmail.ses.coverage import bare_address, verified_identities
-from poolmail.ses.verification import normalize_identity
+from poolmail.ses.identities import policies
+from poolmail.ses.identities.coverage import bare_address, verified_identities
+from poolmail.ses.identities.verification import normalize_identity
 from poolmail.store import Transaction
 
 COGNITO_DEFAULT = "COGNITO_DEFAULT"

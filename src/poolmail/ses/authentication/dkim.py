@@ -13,9 +13,9 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
 from poolmail.ses.authentication import dkim_keys
-from poolmail.ses.coverage import IdentityRow, domain_of, effective_status
-from poolmail.ses.dns import DKIM_TARGET_ZONE
-from poolmail.ses.verification import (
+from poolmail.ses.identities.coverage import IdentityRow, domain_of, effective_status
+from poolmail.ses.identities.dns import DKIM_TARGET_ZONE
+from poolmail.ses.identities.verification import (
     DOMAIN,
     dkim_status,
     easy_dkim_state,

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 
 from poolmail.protocol.errors import AwsError
-from poolmail.ses.dns import DKIM_TARGET_ZONE, add_record, remove_record
+from poolmail.ses.identities.dns import DKIM_TARGET_ZONE, add_record, remove_record
 from poolmail.store import Transaction
 
 KEY_BITS = {"RSA_1024_BIT": 1024, "RSA_2048_BIT": 2048}

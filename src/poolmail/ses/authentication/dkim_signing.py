@@ -19,14 +19,14 @@ from poolmail.cognito.signin import rs256
 from poolmail.context import RequestContext
 from poolmail.ses.authentication import dkim_keys
 from poolmail.ses.authentication.dkim_keys import AMAZONSES_DOMAIN, KEY_BITS, StoredKey
-from poolmail.ses.coverage import bare_address, candidates, identity_rows
-from poolmail.ses.verification import DOMAIN, EMAIL_ADDRESS, dkim_status
+from poolmail.ses.identities.coverage import bare_address, candidates, identity_rows
+from poolmail.ses.identities.verification import DOMAIN, EMAIL_ADDRESS, dkim_status
 from poolmail.store import Transaction
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-    from poolmail.ses.outbound import Outgoing
+    from poolmail.ses.sending.outbound import Outgoing
 
 # The headers SES signs when present, in the message's own order (facts 4; observed in
 # SES-sent mail).

@@ -15,8 +15,8 @@ from typing import Any
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
-from poolmail.ses.dns import Resolver, normalize_name, resolver_for
-from poolmail.ses.verification import (
+from poolmail.ses.identities.dns import Resolver, normalize_name, resolver_for
+from poolmail.ses.identities.verification import (
     DOMAIN,
     identity_lock,
     load,
@@ -186,7 +186,8 @@ def envelope_sender(
 def _not_found(given: str, v2: bool) -> AwsError:
     if v2:
         return AwsError("NotFoundException", f"Email identity {given} does not exist.")
-    # As SES's other owner-only v1 operations answer an unknown identity (ses/policies.py).
+    # As SES's other owner-only v1 operations answer an unknown identity
+    # (ses/identities/policies.py).
     return AwsError("MessageRejected", f"Identity {given} is not verified or does not exist.")
 
 

@@ -10,9 +10,9 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
-from poolmail.ses import outbound
 from poolmail.ses.contacts import lists
-from poolmail.ses.coverage import bare_address
+from poolmail.ses.identities.coverage import bare_address
+from poolmail.ses.sending import outbound
 from poolmail.store import Transaction
 
 

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from poolmail.mail.mailbox import Event, Status
 from poolmail.ses.contacts import contacts, lists
 from poolmail.ses.contacts.unsubscribe import LINK_PATH
-from poolmail.ses.coverage import bare_address
+from poolmail.ses.identities.coverage import bare_address
 from poolmail.store import Transaction
 
 if TYPE_CHECKING:
     from poolmail.context import RequestContext
-    from poolmail.ses.outbound import Outgoing
+    from poolmail.ses.sending.outbound import Outgoing
 
 # AWS quirk: SES puts the contact's unsubscribe link where the body says
 # {{amazonSESUnsubscribeUrl}}, at most twice, in text and HTML parts only

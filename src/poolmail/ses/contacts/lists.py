@@ -11,7 +11,7 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import keyset_page
 from poolmail.protocol.errors import AwsError
-from poolmail.ses.tags import check_tags
+from poolmail.ses.account.tags import check_tags
 from poolmail.store import Transaction
 
 # AWS quirk: one contact list per account (docs.aws.amazon.com/ses/latest/dg/

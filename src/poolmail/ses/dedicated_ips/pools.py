@@ -15,7 +15,7 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page
 from poolmail.protocol.errors import AwsError
-from poolmail.ses.tags import check_tags
+from poolmail.ses.account.tags import check_tags
 from poolmail.store import Transaction
 
 # AWS quirk: IPs in no pool belong to this pool of AWS's, which the account can name as a

@@ -23,15 +23,15 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
-from poolmail.ses.coverage import bare_address, domain_of
 from poolmail.ses.dedicated_ips.ips import missing_ip
 from poolmail.ses.dedicated_ips.pools import page_size
 from poolmail.ses.deliverability import dashboard
+from poolmail.ses.identities.coverage import bare_address, domain_of
 from poolmail.store import Transaction
 
 DAY = 86400.0
 MAX_RANGE_DAYS = 30
-# Mail in the mailbox that the account did not send (as ses/account.py counts it).
+# Mail in the mailbox that the account did not send (as ses/account/account.py counts it).
 NOT_SENT = ("ses-verification", "ses-simulator-auto-reply", "ses-receipt-bounce")
 PROVIDERS = {
     "gmail.com": "Gmail",

@@ -15,9 +15,9 @@ from typing import Any
 from poolmail.context import RequestContext
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
-from poolmail.ses import quota
-from poolmail.ses.account_attributes import next_month
-from poolmail.ses.coverage import verified_identities
+from poolmail.ses.account import quota
+from poolmail.ses.account.account_attributes import next_month
+from poolmail.ses.identities.coverage import verified_identities
 from poolmail.store import Transaction
 
 KEY = "DeliverabilityDashboard"

@@ -20,12 +20,14 @@ from poolmail.mail.mailbox import new_message_id
 from poolmail.operations import Handler, local_only
 from poolmail.paging import keyset_page
 from poolmail.protocol.errors import AwsError
-from poolmail.ses import mime, quota, templates
-from poolmail.ses.coverage import covering_identity
+from poolmail.ses.account import quota
+from poolmail.ses.account.tags import check_tags
 from poolmail.ses.dedicated_ips.pools import page_size
 from poolmail.ses.deliverability import dashboard
-from poolmail.ses.sending_v2 import V2_TEMPLATE_ERRORS
-from poolmail.ses.tags import check_tags
+from poolmail.ses.identities.coverage import covering_identity
+from poolmail.ses.sending import mime
+from poolmail.ses.sending.sending_v2 import V2_TEMPLATE_ERRORS
+from poolmail.ses.templates import templates
 
 # Choice: AWS takes about 24 hours; a local test should not wait that long, nor finish so
 # fast that IN_PROGRESS is never seen.
@@ -106,7 +108,7 @@ def create_deliverability_test_report(
         if not quota.limits_of(account, ctx.settings).sending_enabled:
             raise AwsError("SendingPausedException", quota.PAUSED_MESSAGE)
         if covering_identity(tx, ctx.account_id, ctx.region, address, now) is None:
-            # The sender's check and answer, as for SendEmail (ses/outbound.py).
+            # The sender's check and answer, as for SendEmail (ses/sending/outbound.py).
             raise AwsError(
                 "MessageRejected",
                 "Email address is not verified. The following identities failed the check "

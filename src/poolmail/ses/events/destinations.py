@@ -18,7 +18,7 @@ from poolmail.mail.mailbox import Event, StoredMessage
 from poolmail.operations import Handler, local_only
 from poolmail.protocol.errors import AwsError
 from poolmail.protocol.models import SESV2
-from poolmail.ses import configuration_sets
+from poolmail.ses.configuration import sets as configuration_sets
 from poolmail.ses.events import destination_store, records, targets, topics
 from poolmail.ses.events.destination_store import V1_TO_V2_SOURCES, V1_TO_V2_TYPES
 from poolmail.store import Transaction

@@ -19,8 +19,8 @@ from email.utils import format_datetime
 
 from poolmail.mail import composed
 from poolmail.mail.mailbox import Event, StoredMessage
-from poolmail.ses import mime, simulator
-from poolmail.ses.coverage import bare_address
+from poolmail.ses.identities.coverage import bare_address
+from poolmail.ses.sending import mime, simulator
 from poolmail.store import Database, Transaction
 
 BOUNCE_SENDER = "MAILER-DAEMON@amazonses.com"

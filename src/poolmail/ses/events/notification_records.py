@@ -16,7 +16,7 @@ from email.policy import compat32
 from typing import Any
 
 from poolmail.mail.mailbox import Event, StoredMessage
-from poolmail.ses import simulator
+from poolmail.ses.sending import simulator
 
 # AWS quirk: "headersTruncated" is true when the headers pass 10 KB (notification-contents).
 HEADERS_LIMIT = 10 * 1024

@@ -25,7 +25,12 @@ from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
 from poolmail.ses.events import forwarding, notification_records
 from poolmail.ses.events.topics import topic_exists
-from poolmail.ses.verification import identity_lock, load, normalize_identity, update_data
+from poolmail.ses.identities.verification import (
+    identity_lock,
+    load,
+    normalize_identity,
+    update_data,
+)
 from poolmail.store import Transaction
 
 TOPICS = "NotificationTopics"

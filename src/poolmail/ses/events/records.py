@@ -16,7 +16,7 @@ from email.policy import compat32
 from typing import Any
 
 from poolmail.mail.mailbox import Event, StoredMessage
-from poolmail.ses.coverage import bare_address
+from poolmail.ses.identities.coverage import bare_address
 
 # The mailbox's event types AWS publishes, with AWS's `eventType` (note the space in
 # "Rendering Failure") and the member that holds the per-type object.

@@ -22,9 +22,9 @@ from typing import Any
 
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
-from poolmail.ses import simulator
-from poolmail.ses.coverage import bare_address, is_simulator
-from poolmail.ses.dns import resolver_for
+from poolmail.ses.identities.coverage import bare_address, is_simulator
+from poolmail.ses.identities.dns import resolver_for
+from poolmail.ses.sending import simulator
 from poolmail.ses.suppression import store as suppression
 from poolmail.store import Transaction
 
@@ -51,7 +51,7 @@ def _verdict(level: str) -> dict[str, str]:
 
 
 def _syntax_ok(address: str) -> bool:
-    from poolmail.ses.outbound import address_problem
+    from poolmail.ses.sending.outbound import address_problem
 
     return (
         bool(address)

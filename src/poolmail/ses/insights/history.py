@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.ses.coverage import SIMULATOR_DOMAIN
+from poolmail.ses.identities.coverage import SIMULATOR_DOMAIN
 from poolmail.ses.insights.isp import bare, domain_of
 from poolmail.store import Transaction
 

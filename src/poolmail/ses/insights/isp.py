@@ -6,7 +6,7 @@ below by their domains and calls every other domain's ISP `Other`.
 
 from __future__ import annotations
 
-from poolmail.ses.coverage import bare_address
+from poolmail.ses.identities.coverage import bare_address
 
 OTHER = "Other"
 _ISPS = {

@@ -24,11 +24,11 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
-from poolmail.ses.coverage import effective_status
-from poolmail.ses.dns import Resolver, resolver_for
+from poolmail.ses.identities.coverage import effective_status
+from poolmail.ses.identities.dns import Resolver, resolver_for
+from poolmail.ses.identities.verification import DOMAIN, dkim_status
 from poolmail.ses.insights.history import sent_messages
 from poolmail.ses.insights.metrics import counts_of
-from poolmail.ses.verification import DOMAIN, dkim_status
 from poolmail.store import Transaction
 
 WINDOW = 14 * 86400.0

@@ -15,7 +15,7 @@ from poolmail.clock import Clock
 from poolmail.config import Settings
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
-from poolmail.ses import quota
+from poolmail.ses.account import quota
 from poolmail.ses.contacts import contacts, lists
 from poolmail.ses.jobs import objects, records, store
 from poolmail.ses.jobs.requests import JOBS_BUCKET, bad, existing, listed, new_job, one_of

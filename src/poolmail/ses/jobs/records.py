@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from poolmail.ses.coverage import bare_address
+from poolmail.ses.identities.coverage import bare_address
 
 REASONS = ("BOUNCE", "COMPLAINT")
 STATUSES = ("OPT_IN", "OPT_OUT")
@@ -57,7 +57,7 @@ def _text(body: bytes) -> str:
 def _address(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("emailAddress is required.")
-    from poolmail.ses.outbound import address_problem
+    from poolmail.ses.sending.outbound import address_problem
 
     email = value.strip()
     problem = address_problem(bare_address(email))

@@ -31,8 +31,8 @@ from poolmail.mail import mailbox
 from poolmail.ses.authentication import dkim_keys
 from poolmail.ses.authentication.dkim_keys import AMAZONSES_DOMAIN
 from poolmail.ses.authentication.dkim_signing import signature
-from poolmail.ses.coverage import candidates, verified_identities
-from poolmail.ses.dns import resolver_for
+from poolmail.ses.identities.coverage import candidates, verified_identities
+from poolmail.ses.identities.dns import resolver_for
 from poolmail.ses.receiving import verdicts as checks
 from poolmail.ses.receiving.actions import STOP_RULE_SET, Run, new_message_id
 from poolmail.ses.receiving.active import active_rules, ip_filters

@@ -18,7 +18,7 @@ from poolmail.aws_services.outbox import endpoint_for
 from poolmail.config import Settings
 from poolmail.functions.config import parse_function_name
 from poolmail.protocol.errors import AwsError
-from poolmail.ses.coverage import covering_identity
+from poolmail.ses.identities.coverage import covering_identity
 from poolmail.store import Transaction
 
 # floci-io/floci#3119 ~: a value not shaped as an ARN gets "Invalid ..." before any lookup.

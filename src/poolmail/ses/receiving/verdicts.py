@@ -16,7 +16,7 @@ from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 from typing import Any
 
-from poolmail.ses.dns import Resolver, normalize_name, split_server
+from poolmail.ses.identities.dns import Resolver, normalize_name, split_server
 
 log = logging.getLogger("poolmail.ses.inbound")
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from poolmail.mail import mailbox
 from poolmail.mail.mailbox import Event
-from poolmail.ses import simulator
-from poolmail.ses.coverage import bare_address
+from poolmail.ses.identities.coverage import bare_address
+from poolmail.ses.sending import simulator
 from poolmail.ses.suppression import settings, store
 from poolmail.store import Transaction
 

@@ -9,7 +9,7 @@ from typing import Any
 from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.protocol.errors import AwsError
-from poolmail.ses import quota
+from poolmail.ses.account import quota
 from poolmail.ses.suppression import store
 from poolmail.ses.suppression.settings import check_reasons
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from poolmail.mail.mailbox import Event, Status
-from poolmail.ses.coverage import bare_address
+from poolmail.ses.identities.coverage import bare_address
 from poolmail.ses.suppression import automatic, settings, store
 from poolmail.store import Transaction
 
 if TYPE_CHECKING:
-    from poolmail.ses.outbound import Outgoing
+    from poolmail.ses.sending.outbound import Outgoing
 
 # The fields SES's bounce for a suppressed recipient carries (facts §1, as public SNS
 # payloads show it); `reportingMTA` without `remoteMtaIp`.

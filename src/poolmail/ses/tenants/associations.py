@@ -18,7 +18,7 @@ from poolmail.operations import Handler
 from poolmail.paging import keyset_page
 from poolmail.protocol.errors import AwsError
 from poolmail.ses.contacts.lists import page_size
-from poolmail.ses.coverage import candidates
+from poolmail.ses.identities.coverage import candidates
 from poolmail.ses.tenants import tenants
 from poolmail.store import Transaction
 

@@ -3,7 +3,7 @@ mail per UTC day, kept as each message's events are stored, so a send that names
 reads at most a fortnight of rows rather than the fortnight's messages.
 
 A day's totals may be split in two at a moment inside it: a reinstatement
-(ses/reputation_entities.py), after which rates count afresh. A message counts in the
+(ses/account/reputation_entities.py), after which rates count afresh. A message counts in the
 latest part that began before it, so every part that begins at or after a moment holds
 only mail sent after it. The part that straddles a moment is read from the mailbox.
 """

@@ -2,7 +2,7 @@
 PutTenantSuppressionAttributes.
 
 A tenant's SendingStatus is its reputation entity's aggregate status
-(ses/reputation_entities.py), so it is derived when read, never stored.
+(ses/account/reputation_entities.py), so it is derived when read, never stored.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from poolmail.context import RequestContext
 from poolmail.operations import Handler
 from poolmail.paging import decode_token, encode_token
 from poolmail.protocol.errors import AwsError
-from poolmail.ses import reputation_entities
+from poolmail.ses.account import reputation_entities
+from poolmail.ses.account.tags import check_tags
 from poolmail.ses.contacts.lists import page_size
-from poolmail.ses.tags import check_tags
 from poolmail.store import Transaction
 
 # "The name can contain up to 64 alphanumeric characters, including letters, numbers,

@@ -11,7 +11,7 @@ from poolmail.ses.tracking import links, parts
 from poolmail.store import Transaction
 
 if TYPE_CHECKING:
-    from poolmail.ses.outbound import Outgoing
+    from poolmail.ses.sending.outbound import Outgoing
     from poolmail.ses.tracking.markup import Link
 
 

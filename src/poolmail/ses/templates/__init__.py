@@ -1,0 +1,1 @@
+"""SES email templates and the Handlebars subset SES renders them with."""
