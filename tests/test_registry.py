@@ -16,9 +16,10 @@ from poolmail.cognito.imports import runner as import_runner
 from poolmail.context import RequestContext
 from poolmail.handler_index import INDEX
 from poolmail.operations import LazyOperations, build_registry, handler_index, lazy_registry
-from poolmail.server import import_routes, ses_objects_api
+from poolmail.server.admin import ses_objects_api
 from poolmail.server.app import admin_routes, background_jobs
 from poolmail.server.lazy_routes import LazyRoutes, under
+from poolmail.server.web import import_routes
 from poolmail.ses.jobs import runner as ses_jobs_runner
 
 SERVICES = ["cognito-idp", "ses", "sesv2"]
@@ -87,7 +88,7 @@ def test_every_lazy_route_module_lives_under_its_prefixes_and_has_no_jobs() -> N
 
 
 def test_a_lazy_module_is_imported_only_by_a_request_under_its_prefixes() -> None:
-    group = LazyRoutes("poolmail.server.sms_api", ("/_poolmail/sms",))
+    group = LazyRoutes("poolmail.server.admin.sms_api", ("/_poolmail/sms",))
     scope = {"type": "http", "path": "/_poolmail/smsx", "method": "GET"}
     assert group.matches(scope)[0] is Match.NONE
     assert group._routes is None
@@ -99,7 +100,7 @@ def test_a_lazy_module_is_imported_only_by_a_request_under_its_prefixes() -> Non
 
 
 def test_a_route_outside_the_prefixes_fails_loudly() -> None:
-    group = LazyRoutes("poolmail.server.sms_api", ("/_poolmail/text",))
+    group = LazyRoutes("poolmail.server.admin.sms_api", ("/_poolmail/text",))
     with pytest.raises(RuntimeError, match="outside"):
         group.matches({"type": "http", "path": "/_poolmail/text", "method": "GET"})
 

@@ -19,7 +19,7 @@ import pytest
 
 from poolmail.mail import mailbox, queries
 from poolmail.mail.queries import MessageFilter
-from poolmail.server import mailbox_api
+from poolmail.server.admin import mailbox_api
 from poolmail.store import Database, open_database
 from tests.mail.test_localstack import EVERYTHING, db, message
 from tests.ses.helpers import advance, production_access, verify

@@ -17,7 +17,7 @@ from poolmail.console.pool_pages import COGNITO, pool_url
 from poolmail.console.scope import Scope, call, pool_scope, scope_of
 from poolmail.hosted.call import PATH_PREFIX, address
 from poolmail.protocol.errors import AwsError
-from poolmail.server.admin import services_of
+from poolmail.server.admin.admin import services_of
 from poolmail.server.pipeline import Services
 
 # Choice: a fixed mask whatever the secret's length, so the page tells nothing of it

@@ -15,8 +15,8 @@ from poolmail.console.invocation_links import shaped_of
 from poolmail.console.layout import show
 from poolmail.console.scope import scope_of
 from poolmail.functions import records as invocation_records
-from poolmail.server.admin import services_of
-from poolmail.server.functions_api import configured
+from poolmail.server.admin.admin import services_of
+from poolmail.server.admin.functions_api import configured
 
 SHOWN = 100
 

@@ -14,7 +14,7 @@ from poolmail.console.forms import cross_site
 from poolmail.console.render import COMMON_HEADERS, page
 from poolmail.console.scope import Scope, known_scopes
 from poolmail.protocol.errors import AwsError
-from poolmail.server.admin import services_of
+from poolmail.server.admin.admin import services_of
 from poolmail.server.pipeline import Services
 
 Handler = Callable[[Request], Awaitable[Response]]

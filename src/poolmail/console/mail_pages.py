@@ -14,7 +14,7 @@ from poolmail.console import mail_views, sending_log
 from poolmail.console.layout import show
 from poolmail.console.render import page
 from poolmail.console.scope import scope_of
-from poolmail.server.admin import admin_error, services_of
+from poolmail.server.admin.admin import admin_error, services_of
 from poolmail.sms import queries as sms_queries
 
 # How often the mailbox page asks for new rows, in milliseconds.

@@ -21,7 +21,7 @@ from poolmail.console.scope import scope_of
 from poolmail.mail import attachments, queries
 from poolmail.mail.relay import relay
 from poolmail.protocol.errors import AwsError
-from poolmail.server.admin import admin_error, services_of
+from poolmail.server.admin.admin import admin_error, services_of
 from poolmail.server.pipeline import Services
 
 VIEWS = {

@@ -18,7 +18,7 @@ from poolmail.console.invocation_links import recent_for_pool
 from poolmail.console.layout import Handler, same_origin_only, see_other, show
 from poolmail.console.scope import Scope, call, has_operation, pool_scope, scope_of
 from poolmail.protocol.errors import AwsError
-from poolmail.server.admin import services_of
+from poolmail.server.admin.admin import services_of
 from poolmail.server.pipeline import Services
 
 COGNITO = "cognito-idp"

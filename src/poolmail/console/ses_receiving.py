@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from poolmail.console.layout import show
 from poolmail.console.scope import Scope, call, scope_of
-from poolmail.server.admin import services_of
+from poolmail.server.admin.admin import services_of
 from poolmail.server.pipeline import Services
 
 SES = "ses"

@@ -13,7 +13,7 @@ from poolmail.console.forms import read_form
 from poolmail.console.layout import same_origin_only, see_other, show
 from poolmail.console.scope import Scope, call, scope_of
 from poolmail.protocol.errors import AwsError
-from poolmail.server.admin import services_of
+from poolmail.server.admin.admin import services_of
 from poolmail.server.pipeline import Services
 from poolmail.ses.suppression import store
 

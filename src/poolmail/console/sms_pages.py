@@ -16,7 +16,7 @@ from poolmail.console.mail_pages import POLL_MILLISECONDS
 from poolmail.console.mail_views import KIND_LABELS
 from poolmail.console.render import page
 from poolmail.console.scope import scope_of
-from poolmail.server.admin import services_of
+from poolmail.server.admin.admin import services_of
 from poolmail.sms import queries
 from poolmail.sms.queries import SmsFilter
 from poolmail.store import Transaction

@@ -12,7 +12,7 @@ from poolmail.cognito.signin.passkeys import user_credentials
 from poolmail.console.layout import show
 from poolmail.console.pool_pages import COGNITO, pool_url
 from poolmail.console.scope import Scope, call, has_operation, pool_scope, scope_of
-from poolmail.server.admin import services_of
+from poolmail.server.admin.admin import services_of
 from poolmail.server.pipeline import Services
 
 

@@ -61,7 +61,7 @@ def page_url(base: str, path: str, auth_request: AuthorizationRequest) -> str:
     return address(base, path, auth_request.query())
 
 
-# A hosted endpoint or page: what server/hosted_routes.py dispatches a domain's path to.
+# A hosted endpoint or page: what server/web/hosted_routes.py dispatches a domain's path to.
 HostedHandler = Callable[[HostedCall], Awaitable[Response]]
 
 

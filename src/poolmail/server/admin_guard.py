@@ -17,7 +17,7 @@ GUARDED_PREFIXES = ("/_poolmail", "/console", "/_aws/ses", "/moto-api")
 # The one-click feedback links of threat protection's notification mails: public, as the
 # event's feedback token in the link is the secret.
 # The unsubscribe links of list-managed SES mail: public, their random token the secret.
-# The open pixel and click redirects of tracked SES mail (server/tracking_routes.py) likewise.
+# The open pixel and click redirects of tracked SES mail (server/web/tracking_routes.py) likewise.
 PUBLIC_PREFIXES = (
     "/_poolmail/ses/verify/",
     "/_poolmail/ses/unsubscribe/",

@@ -18,19 +18,9 @@ from poolmail import functions
 from poolmail.clock import Clock, SystemClock
 from poolmail.config import Settings
 from poolmail.operations import lazy_registry
-from poolmail.server import (
-    account_admin,
-    admin,
-    hosted_routes,
-    import_routes,
-    oidc_routes,
-    outbox_admin,
-    ses_admin,
-    ses_objects_api,
-)
+from poolmail.server.admin import account_admin, admin, outbox_admin, ses_admin, ses_objects_api
 from poolmail.server.background import Job, run_forever
 from poolmail.server.cors import EXPOSED_HEADERS, AwsCors
-from poolmail.server.hosted_routes import HostedDomains
 from poolmail.server.inline import Inline
 from poolmail.server.lazy_routes import LazyRoutes
 from poolmail.server.pipeline import (
@@ -42,6 +32,8 @@ from poolmail.server.pipeline import (
     raw_headers,
     receive_body,
 )
+from poolmail.server.web import hosted_routes, import_routes, oidc_routes
+from poolmail.server.web.hosted_routes import HostedDomains
 from poolmail.store import Database
 
 AWS_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
@@ -67,23 +59,23 @@ def admin_routes() -> list[BaseRoute]:
     modules: list[ModuleType | LazyRoutes] = [
         admin,
         ses_admin,
-        _lazy("ses_delays_api", "/_poolmail/ses/delivery-delays"),
+        _lazy("admin.ses_delays_api", "/_poolmail/ses/delivery-delays"),
         account_admin,
-        _lazy("dedicated_ip_admin", "/_poolmail/ses/dedicated-ips"),
-        _lazy("mailbox_api", "/_aws/ses", "/_poolmail/messages"),
-        _lazy("sms_api", "/_poolmail/sms"),
-        _lazy("cognito_routes", "/confirmUser"),
-        _lazy("console_routes", "/", "/console", "/_poolmail/codes"),
-        _lazy("contact_routes", "/_poolmail/ses/unsubscribe"),
+        _lazy("admin.dedicated_ip_admin", "/_poolmail/ses/dedicated-ips"),
+        _lazy("admin.mailbox_api", "/_aws/ses", "/_poolmail/messages"),
+        _lazy("admin.sms_api", "/_poolmail/sms"),
+        _lazy("web.cognito_routes", "/confirmUser"),
+        _lazy("web.console_routes", "/", "/console", "/_poolmail/codes"),
+        _lazy("web.contact_routes", "/_poolmail/ses/unsubscribe"),
         oidc_routes,
         import_routes,
-        _lazy("risk_admin", "/_poolmail/cognito/feedback", "/_poolmail/cognito/pools"),
-        _lazy("recovery_admin", "/_poolmail/cognito/point-in-time-recovery"),
+        _lazy("admin.risk_admin", "/_poolmail/cognito/feedback", "/_poolmail/cognito/pools"),
+        _lazy("admin.recovery_admin", "/_poolmail/cognito/point-in-time-recovery"),
         outbox_admin,
-        _lazy("functions_api", "/_poolmail/functions", "/console/functions"),
-        _lazy("tracking_routes", "/_poolmail/ses/t"),
+        _lazy("admin.functions_api", "/_poolmail/functions", "/console/functions"),
+        _lazy("web.tracking_routes", "/_poolmail/ses/t"),
         ses_objects_api,
-        _lazy("ses_events_api", "/_poolmail/ses/events"),
+        _lazy("admin.ses_events_api", "/_poolmail/ses/events"),
     ]
     return [
         route

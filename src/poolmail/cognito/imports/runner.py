@@ -1,6 +1,6 @@
 """The import runner: takes started jobs one at a time and imports their users in batches.
 
-The server runs ``run_pending_imports`` as a background job (server/import_routes.py) under
+The server runs ``run_pending_imports`` as a background job (server/web/import_routes.py) under
 the cluster-wide lock every background job holds (server/background.py), so one replica
 imports at a time. A job moves Pending -> InProgress by a conditional UPDATE, and each
 batch commits its users together with the job's counts and position, so a replica that

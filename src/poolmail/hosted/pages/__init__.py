@@ -1,7 +1,7 @@
 """Managed login's pages: sign-in with its MFA and new-password steps, sign-up with its
 confirmation, and the password reset; server-rendered, working without JavaScript.
 
-``ENDPOINTS`` lists their paths for the domain routing (server/hosted_routes.py).
+``ENDPOINTS`` lists their paths for the domain routing (server/web/hosted_routes.py).
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ async def sign_up(call: HostedCall) -> Response:
 
 async def _confirm_link(call: HostedCall) -> Response:
     """The email link (`?client_id=&user_name=&confirmation_code=`) on the domain: the
-    same confirmation as the link on the API's host (server/cognito_routes.py)."""
+    same confirmation as the link on the API's host (server/web/cognito_routes.py)."""
     query = call.request.query_params
     client_id, username = query.get("client_id", ""), query.get("user_name", "")
     code = query.get("confirmation_code", "")

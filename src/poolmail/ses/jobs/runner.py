@@ -1,7 +1,7 @@
 """The background work that runs SES import and export jobs, one at a time, oldest
 first: CREATED -> PROCESSING -> COMPLETED or FAILED (or CANCELLED by CancelExportJob).
 
-The server runs ``run_pending_jobs`` as a background job (server/ses_objects_api.py)
+The server runs ``run_pending_jobs`` as a background job (server/admin/ses_objects_api.py)
 under the cluster-wide lock every background job holds, so one replica runs jobs at a
 time; a job found PROCESSING was left by a runner that died, and runs again. An import
 applies whole batches, each counted with the records it changed, and putting or deleting

@@ -3,7 +3,7 @@ with a temporary failure. Mail sent to a delayed recipient gets a `DeliveryDelay
 (in place of its Delivery) with the shape SES publishes
 (docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html).
 
-Set through the admin API (server/ses_delays_api.py), for every account: a delay belongs
+Set through the admin API (server/admin/ses_delays_api.py), for every account: a delay belongs
 to the recipient's server, not to a sender.
 """
 

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from poolmail.functions import Caller, FunctionError, InvokeError, InvokeTimeout, invoke, shaped
 from poolmail.functions import records as invocation_records
-from poolmail.server.admin import admin_error, services_of
+from poolmail.server.admin.admin import admin_error, services_of
 from poolmail.server.pipeline import Services
 
 

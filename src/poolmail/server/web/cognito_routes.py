@@ -17,7 +17,7 @@ from poolmail.cognito.users.signup import confirm
 from poolmail.cognito.users.users import public_client
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
-from poolmail.server.admin import services_of
+from poolmail.server.admin.admin import services_of
 from poolmail.server.background import Job
 
 _PAGE = """<!doctype html>

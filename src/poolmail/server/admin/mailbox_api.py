@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from poolmail.mail import attachments, queries
 from poolmail.mail.queries import MessageFilter
-from poolmail.server.admin import admin_error, services_of
+from poolmail.server.admin.admin import admin_error, services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
 from poolmail.store.sqlite import SqliteDatabase

@@ -17,7 +17,7 @@ from poolmail.cognito.threats import risk_events, risk_responses
 from poolmail.cognito.users.users import find_user
 from poolmail.context import RequestContext
 from poolmail.protocol.errors import AwsError
-from poolmail.server.admin import admin_error, json_body, services_of
+from poolmail.server.admin.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
 
 

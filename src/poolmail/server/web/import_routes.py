@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from poolmail.cognito.imports import jobs
-from poolmail.server.admin import services_of
+from poolmail.server.admin.admin import services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
 

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from poolmail.aws_services import delivery, outbox
-from poolmail.server.admin import admin_error, services_of
+from poolmail.server.admin.admin import admin_error, services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
 

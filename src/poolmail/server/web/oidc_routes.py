@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from poolmail.cognito.oauth import hosts
 from poolmail.cognito.signin import tokens
 from poolmail.hosted.call import PATH_PREFIX
-from poolmail.server.admin import admin_error, json_body, services_of
+from poolmail.server.admin.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
 

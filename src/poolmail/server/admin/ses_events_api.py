@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from poolmail.server.admin import admin_error, services_of
+from poolmail.server.admin.admin import admin_error, services_of
 from poolmail.server.background import Job
 from poolmail.ses.events import delivery_log
 

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from poolmail.cognito.oauth import hosts
 from poolmail.context import RequestContext
 from poolmail.hosted.call import PATH_PREFIX, Endpoint, HostedCall
-from poolmail.server.admin import services_of
+from poolmail.server.admin.admin import services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import Services
 

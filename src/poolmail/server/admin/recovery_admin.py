@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from poolmail.cognito.continuity import user_history
-from poolmail.server.admin import admin_error, json_body, services_of
+from poolmail.server.admin.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
 
 PATH = "/_poolmail/cognito/point-in-time-recovery"

@@ -21,7 +21,7 @@ from poolmail.console import (
     sms_pages,
     user_pages,
 )
-from poolmail.server.admin import services_of
+from poolmail.server.admin.admin import services_of
 from poolmail.server.background import Job
 from poolmail.server.pipeline import handle_aws
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from poolmail.server.admin import admin_error, json_body, services_of
+from poolmail.server.admin.admin import admin_error, json_body, services_of
 from poolmail.server.background import Job
 from poolmail.ses.sending import delivery_delays
 

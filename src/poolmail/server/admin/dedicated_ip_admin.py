@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from poolmail.server.account_admin import ACCOUNT_ID, REGION
-from poolmail.server.admin import admin_error, json_body, services_of
+from poolmail.server.admin.account_admin import ACCOUNT_ID, REGION
+from poolmail.server.admin.admin import admin_error, json_body, services_of
 from poolmail.ses.dedicated_ips import ips, pools
 
 MAX_LEASE = 50
